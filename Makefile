@@ -1,0 +1,48 @@
+# bitorigin: BitTorrent tracker and origin seeder for content publishers.
+# `make help` lists the targets.
+
+GO        ?= go
+BIN       ?= bin
+GOFLAGS   ?=
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/bitorigin/bitorigin/internal/version.Version=$(VERSION)
+TEST_TIMEOUT ?= 14m
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+
+.PHONY: help build run test test-deps bench bench-tracker lint fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build every binary into ./bin
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+run: build ## start the tracker (in-memory store) on :6969, admin on 127.0.0.1:6970
+	@scripts/run.sh
+
+test-deps: ## install what the tests need (Debian packages), only when missing
+	@scripts/install-test-deps.sh
+
+test: test-deps ## install test dependencies when missing, then run every test with -race
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+bench: ## run the Go benchmarks
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+bench-tracker: build test-deps ## our tracker against opentracker under wrk, keep-alive and connection-per-request
+	@scripts/bench-tracker.sh
+
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
+
+fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
+	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+clean: ## remove build output
+	rm -rf $(BIN)
