@@ -1,0 +1,330 @@
+// Package memstore is the tracker's in-process swarm store: swarms in
+// sharded maps, so announces for different torrents rarely contend, with
+// O(1) add, remove and random sampling and an expiry that locks one shard at a
+// time.
+package memstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/bitorigin/bitorigin/tracker"
+)
+
+// Config configures a Store. The zero value of a field means its default.
+type Config struct {
+	// PeerLifetime is how long a peer stays without announcing
+	// (default 45m).
+	PeerLifetime time.Duration
+	// SwarmRetention is how long a swarm without peers keeps its download
+	// count before it is forgotten (default 24h). A swarm that never
+	// completed a download is forgotten as soon as it is empty.
+	SwarmRetention time.Duration
+	// Shards is the number of independently locked shards, rounded up to a
+	// power of two (default 1024).
+	Shards int
+	// Now is the clock (default time.Now); tests move it by hand.
+	Now func() time.Time
+}
+
+// Store is the in-memory swarm store. It satisfies tracker.Store.
+type Store struct {
+	shards    []shard
+	mask      uint32
+	lifetime  uint32 // seconds
+	retention uint32 // seconds
+	epoch     time.Time
+	now       func() time.Time
+
+	stop   chan struct{}
+	done   chan struct{}
+	closed sync.Once
+}
+
+type shard struct {
+	mu     sync.Mutex
+	swarms map[tracker.InfoHash]*swarm
+	_      [40]byte // keep neighbouring shards' locks off one cache line
+}
+
+var _ tracker.Store = (*Store)(nil)
+
+// New returns a store and starts its expiry goroutine; Close stops it.
+func New(cfg Config) (*Store, error) {
+	if cfg.PeerLifetime == 0 {
+		cfg.PeerLifetime = 45 * time.Minute
+	}
+	if cfg.SwarmRetention == 0 {
+		cfg.SwarmRetention = 24 * time.Hour
+	}
+	if cfg.Shards == 0 {
+		cfg.Shards = 1024
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PeerLifetime < time.Second {
+		return nil, fmt.Errorf("memstore: peer lifetime %s: must be at least 1s", cfg.PeerLifetime)
+	}
+	if cfg.Shards < 1 || cfg.Shards > 1<<16 {
+		return nil, fmt.Errorf("memstore: shards %d: must be between 1 and 65536", cfg.Shards)
+	}
+	n := 1
+	for n < cfg.Shards {
+		n <<= 1
+	}
+	s := &Store{
+		shards:    make([]shard, n),
+		mask:      uint32(n - 1),
+		lifetime:  uint32(cfg.PeerLifetime / time.Second),
+		retention: uint32(cfg.SwarmRetention / time.Second),
+		now:       cfg.Now,
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	// The epoch lies a lifetime in the past so that a cutoff
+	// (now - lifetime) never wraps below zero.
+	s.epoch = cfg.Now().Add(-cfg.PeerLifetime - time.Second)
+	for i := range s.shards {
+		s.shards[i].swarms = make(map[tracker.InfoHash]*swarm)
+	}
+	go s.janitor()
+	return s, nil
+}
+
+func (s *Store) clock() uint32 {
+	d := s.now().Sub(s.epoch)
+	if d < 0 {
+		return 0
+	}
+	return uint32(d / time.Second)
+}
+
+func (s *Store) shardOf(h tracker.InfoHash) *shard {
+	// Info hashes are SHA-1 output, so any bytes are evenly spread.
+	i := uint32(h[0]) | uint32(h[1])<<8 | uint32(h[2])<<16
+	return &s.shards[i&s.mask]
+}
+
+// sweepDue reports whether a touched swarm should drop its expired peers
+// now; sweeping at most every quarter lifetime keeps the cost of an announce
+// independent of swarm size while bounding a dead peer's stay to 1.25 ×
+// lifetime.
+func (s *Store) sweepDue(sw *swarm, now uint32) bool {
+	return now < sw.lastSweep || now-sw.lastSweep >= max(s.lifetime/4, 1)
+}
+
+// cutoff is the last-seen time before which a peer has expired.
+func (s *Store) cutoff(now uint32) uint32 {
+	if now < s.lifetime {
+		return 0
+	}
+	return now - s.lifetime
+}
+
+// Announce applies one announce under the lock of the torrent's shard.
+func (s *Store) Announce(_ context.Context, a *tracker.PeerAnnounce, out *tracker.SwarmAnswer) error {
+	now := s.clock()
+	key, is4 := makeKey(a.PeerID, a.Addr)
+	sh := s.shardOf(a.InfoHash)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+
+	sw := sh.swarms[a.InfoHash]
+	if sw == nil {
+		if a.Event == tracker.EventStopped {
+			return nil
+		}
+		sw = newSwarm(now)
+		sh.swarms[a.InfoHash] = sw
+	} else if s.sweepDue(sw, now) {
+		sw.sweep(s.cutoff(now), now)
+	}
+	sw.lastActive = now
+
+	l, known := sw.index[key]
+	if a.Event == tracker.EventStopped {
+		if known {
+			sw.remove(l)
+		}
+		s.fill(sw, out)
+		if sw.empty() && sw.downloaded == 0 {
+			delete(sh.swarms, a.InfoHash)
+		}
+		return nil
+	}
+	if a.Event == tracker.EventCompleted && !(known && isSeederList(l.list())) {
+		sw.downloaded++
+	}
+	want := listFor(is4, a.Seeder)
+	switch {
+	case !known:
+		sw.add(want, key, now)
+	case l.list() != want:
+		sw.remove(l)
+		sw.add(want, key, now)
+	default:
+		sw.lists[want][l.pos()].seen = now
+	}
+
+	s.fill(sw, out)
+	size := 18
+	seeders, leechers := seeders6, leechers6
+	if is4 {
+		size, seeders, leechers = 6, seeders4, leechers4
+	}
+	if a.Seeder {
+		sw.sample(leechers, -1, key, a.NumWant, size, out, a.WantPeerIDs)
+	} else {
+		sw.sample(seeders, leechers, key, a.NumWant, size, out, a.WantPeerIDs)
+	}
+	return nil
+}
+
+func (s *Store) fill(sw *swarm, out *tracker.SwarmAnswer) {
+	out.Seeders = sw.seeders()
+	out.Leechers = sw.leechers()
+	out.Downloaded = sw.downloaded
+}
+
+// Scrape reads the counts of each torrent under its shard's lock.
+func (s *Store) Scrape(_ context.Context, hashes []tracker.InfoHash, out []tracker.ScrapeStats) error {
+	if len(out) != len(hashes) {
+		return fmt.Errorf("memstore: scrape of %d hashes into %d results", len(hashes), len(out))
+	}
+	for i, h := range hashes {
+		sh := s.shardOf(h)
+		sh.mu.Lock()
+		if sw := sh.swarms[h]; sw != nil {
+			out[i] = tracker.ScrapeStats{Seeders: sw.seeders(), Leechers: sw.leechers(), Downloaded: sw.downloaded}
+		} else {
+			out[i] = tracker.ScrapeStats{}
+		}
+		sh.mu.Unlock()
+	}
+	return nil
+}
+
+// FullScrape calls fn for up to max torrents, locking one shard at a time.
+// fn runs outside the locks.
+func (s *Store) FullScrape(ctx context.Context, limit int, fn func(tracker.InfoHash, tracker.ScrapeStats)) error {
+	type row struct {
+		h  tracker.InfoHash
+		st tracker.ScrapeStats
+	}
+	var rows []row
+	for i := range s.shards {
+		if len(rows) >= limit {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("memstore: full scrape: %w", err)
+		}
+		sh := &s.shards[i]
+		rows = rows[:0]
+		sh.mu.Lock()
+		for h, sw := range sh.swarms {
+			if sw.empty() {
+				continue
+			}
+			rows = append(rows, row{h, tracker.ScrapeStats{Seeders: sw.seeders(), Leechers: sw.leechers(), Downloaded: sw.downloaded}})
+			if len(rows) >= limit {
+				break
+			}
+		}
+		sh.mu.Unlock()
+		for _, r := range rows {
+			fn(r.h, r.st)
+		}
+		limit -= len(rows)
+		rows = rows[:0]
+	}
+	return nil
+}
+
+// Ping always succeeds unless the store is closed.
+func (s *Store) Ping(context.Context) error {
+	select {
+	case <-s.stop:
+		return errors.New("memstore: closed")
+	default:
+		return nil
+	}
+}
+
+// Close stops the expiry goroutine.
+func (s *Store) Close() error {
+	s.closed.Do(func() {
+		close(s.stop)
+		<-s.done
+	})
+	return nil
+}
+
+// Counts returns the number of torrents, seeders and leechers, walking the
+// shards one at a time.
+func (s *Store) Counts() (torrents, seeders, leechers int) {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for _, sw := range sh.swarms {
+			if !sw.empty() {
+				torrents++
+			}
+			seeders += sw.seeders()
+			leechers += sw.leechers()
+		}
+		sh.mu.Unlock()
+	}
+	return torrents, seeders, leechers
+}
+
+// janitor expires peers of swarms nobody announces to, one shard at a time
+// so that no announce waits for more than one shard's sweep.
+func (s *Store) janitor() {
+	defer close(s.done)
+	period := time.Duration(max(s.lifetime/4, 1)) * time.Second
+	period = min(period, time.Minute)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		for i := range s.shards {
+			select {
+			case <-s.stop:
+				return
+			default:
+			}
+			s.sweepShard(&s.shards[i])
+		}
+	}
+}
+
+// SweepAll expires peers and forgets empty swarms in every shard now. The
+// janitor does this by itself; tests call it to avoid waiting.
+func (s *Store) SweepAll() {
+	for i := range s.shards {
+		s.sweepShard(&s.shards[i])
+	}
+}
+
+func (s *Store) sweepShard(sh *shard) {
+	now := s.clock()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for h, sw := range sh.swarms {
+		if s.sweepDue(sw, now) {
+			sw.sweep(s.cutoff(now), now)
+		}
+		if sw.empty() && (sw.downloaded == 0 || now-sw.lastActive > s.retention) {
+			delete(sh.swarms, h)
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package memstore
+
+import (
+	"math/rand/v2"
+	"net/netip"
+
+	"github.com/bitorigin/bitorigin/tracker"
+)
+
+// The four peer lists of a swarm: address family times role.
+const (
+	seeders4 = iota
+	leechers4
+	seeders6
+	leechers6
+	numLists
+)
+
+// peerKey identifies a peer in a swarm: its peer ID together with its
+// address, so a peer ID seen from another address is another peer.
+type peerKey struct {
+	id   tracker.PeerID
+	addr [18]byte // IPv4 in the first 6 bytes, or IPv6 in all 18; port last
+}
+
+// peer is one entry of a peer list.
+type peer struct {
+	key  peerKey
+	seen uint32 // seconds since the store's epoch
+}
+
+// loc is where a peer sits: its list in the top 2 bits, its position in
+// the low 30.
+type loc uint32
+
+func makeLoc(list int, pos int) loc { return loc(uint32(list)<<30 | uint32(pos)) }
+func (l loc) list() int             { return int(l >> 30) }
+func (l loc) pos() int              { return int(l & (1<<30 - 1)) }
+
+// swarm is one torrent's peers. Every list supports O(1) add and remove
+// (swap with the last entry) and O(1) random access for sampling.
+type swarm struct {
+	lists      [numLists][]peer
+	index      map[peerKey]loc
+	downloaded int
+	lastSweep  uint32
+	lastActive uint32
+}
+
+func newSwarm(now uint32) *swarm {
+	return &swarm{index: make(map[peerKey]loc), lastSweep: now, lastActive: now}
+}
+
+func listFor(is4, seeder bool) int {
+	switch {
+	case is4 && seeder:
+		return seeders4
+	case is4:
+		return leechers4
+	case seeder:
+		return seeders6
+	}
+	return leechers6
+}
+
+func isSeederList(list int) bool { return list == seeders4 || list == seeders6 }
+
+func makeKey(id tracker.PeerID, ap netip.AddrPort) (peerKey, bool) {
+	k := peerKey{id: id}
+	a := ap.Addr().Unmap()
+	port := ap.Port()
+	if a.Is4() {
+		b := a.As4()
+		copy(k.addr[:4], b[:])
+		k.addr[4], k.addr[5] = byte(port>>8), byte(port)
+		return k, true
+	}
+	b := a.As16()
+	copy(k.addr[:16], b[:])
+	k.addr[16], k.addr[17] = byte(port>>8), byte(port)
+	return k, false
+}
+
+func (s *swarm) add(list int, k peerKey, now uint32) {
+	s.index[k] = makeLoc(list, len(s.lists[list]))
+	s.lists[list] = append(s.lists[list], peer{key: k, seen: now})
+}
+
+func (s *swarm) remove(l loc) {
+	list, pos := l.list(), l.pos()
+	ps := s.lists[list]
+	gone := ps[pos].key
+	last := len(ps) - 1
+	if pos != last {
+		ps[pos] = ps[last]
+		s.index[ps[pos].key] = makeLoc(list, pos)
+	}
+	ps[last] = peer{}
+	s.lists[list] = ps[:last]
+	delete(s.index, gone)
+}
+
+// sweep drops peers not seen since cutoff. It returns how many it dropped.
+func (s *swarm) sweep(cutoff, now uint32) int {
+	s.lastSweep = now
+	dropped := 0
+	for list := range s.lists {
+		for i := 0; i < len(s.lists[list]); {
+			if s.lists[list][i].seen < cutoff {
+				s.remove(makeLoc(list, i))
+				dropped++
+				continue // the last entry moved into i
+			}
+			i++
+		}
+	}
+	if dropped > 0 {
+		s.shrink()
+	}
+	return dropped
+}
+
+// shrink gives back list memory after a swarm has lost most of its peers.
+func (s *swarm) shrink() {
+	for list, ps := range s.lists {
+		if cap(ps) > 64 && len(ps) < cap(ps)/4 {
+			s.lists[list] = append(make([]peer, 0, 2*len(ps)), ps...)
+		}
+	}
+}
+
+func (s *swarm) seeders() int  { return len(s.lists[seeders4]) + len(s.lists[seeders6]) }
+func (s *swarm) leechers() int { return len(s.lists[leechers4]) + len(s.lists[leechers6]) }
+func (s *swarm) empty() bool   { return len(s.index) == 0 }
+
+// sample appends up to want distinct peers from lists a and b (b may be -1)
+// to out, never the peer self. It visits the candidates from a random start
+// with a random stride coprime to their count, which picks distinct entries
+// in O(want) time without allocating.
+func (s *swarm) sample(a, b int, self peerKey, want int, entrySize int, out *tracker.SwarmAnswer, wantIDs bool) {
+	na := len(s.lists[a])
+	n := na
+	if b >= 0 {
+		n += len(s.lists[b])
+	}
+	if want <= 0 || n == 0 {
+		return
+	}
+	at := func(i int) *peer {
+		if i < na {
+			return &s.lists[a][i]
+		}
+		return &s.lists[b][i-na]
+	}
+	emit := func(p *peer) {
+		out.Peers = append(out.Peers, p.key.addr[:entrySize]...)
+		if wantIDs {
+			out.PeerIDs = append(out.PeerIDs, p.key.id[:]...)
+		}
+	}
+	if want >= n {
+		for i := range n {
+			if p := at(i); p.key != self {
+				emit(p)
+			}
+		}
+		return
+	}
+	start := rand.IntN(n)
+	step := 1
+	if n > 2 {
+		step = 1 + rand.IntN(n-1)
+		for gcd(step, n) != 1 {
+			step++
+			if step == n {
+				step = 1
+			}
+		}
+	}
+	got := 0
+	for i, idx := 0, start; i < n && got < want; i++ {
+		if p := at(idx); p.key != self {
+			emit(p)
+			got++
+		}
+		idx += step
+		if idx >= n {
+			idx -= n
+		}
+	}
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}

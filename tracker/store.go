@@ -1,0 +1,50 @@
+package tracker
+
+import (
+	"context"
+	"net/netip"
+)
+
+// Store keeps the swarms. Its methods are shaped around the unit of work: one
+// Announce call applies an announce and returns the swarm's answer, so the
+// in-memory store does it under one lock and a networked store in one round
+// trip. Implementations must be safe for concurrent use.
+//
+// Rules every Store follows (the storetest package checks them):
+//   - a stopped peer is removed and gets no peers back;
+//   - a peer with Seeder set is counted as a seeder, otherwise as a leecher,
+//     and moves between the two when that changes;
+//   - Completed counts one download, unless the store already knew the peer
+//     as a seeder;
+//   - the sample never contains the announcing peer, holds only peers of
+//     the announcer's address family, holds only leechers when the announcer
+//     is a seeder, and holds at most NumWant distinct peers;
+//   - a peer not seen for longer than the store's peer lifetime is no longer
+//     returned or counted after at most twice that lifetime.
+type Store interface {
+	// Announce applies a and appends the swarm's answer to out, which the
+	// caller has Reset.
+	Announce(ctx context.Context, a *PeerAnnounce, out *SwarmAnswer) error
+	// Scrape fills out[i] with the counts of hashes[i]; unknown torrents
+	// get zero counts. len(out) must equal len(hashes).
+	Scrape(ctx context.Context, hashes []InfoHash, out []ScrapeStats) error
+	// FullScrape calls fn for up to max torrents the store knows.
+	FullScrape(ctx context.Context, max int, fn func(InfoHash, ScrapeStats)) error
+	// Ping reports whether the store can serve requests.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources and stops its goroutines.
+	Close() error
+}
+
+// PeerAnnounce is what a Store needs of one announce.
+type PeerAnnounce struct {
+	InfoHash InfoHash
+	PeerID   PeerID
+	// Addr identifies the peer together with PeerID: a client that
+	// reuses another's peer ID from elsewhere cannot remove or replace it.
+	Addr        netip.AddrPort
+	Event       Event
+	Seeder      bool
+	NumWant     int
+	WantPeerIDs bool
+}

@@ -1,0 +1,524 @@
+// Package storetest is the conformance suite every tracker.Store must pass.
+// A store's own tests call Run with a constructor; the suite drives the
+// store's clock through Clock so that expiry is tested without waiting.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bitorigin/bitorigin/tracker"
+)
+
+// Lifetime is the peer lifetime the suite asks of a store.
+const Lifetime = 60 * time.Second
+
+// Clock is a clock the suite moves by hand.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock set to a fixed instant.
+func NewClock() *Clock {
+	return &Clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Factory builds a fresh, empty store with the given peer lifetime and clock.
+// It registers its own cleanup with t.
+type Factory func(t *testing.T, lifetime time.Duration, clock *Clock) tracker.Store
+
+// Run runs the conformance suite against stores made by newStore.
+func Run(t *testing.T, newStore Factory) {
+	cases := []struct {
+		name string
+		fn   func(*testing.T, tracker.Store, *Clock)
+	}{
+		{"FirstAnnounceCountsThePeer", testFirstAnnounce},
+		{"AnnounceNeverReturnsTheAnnouncingPeer", testNeverSelf},
+		{"SeederReceivesOnlyLeechers", testSeederGetsLeechers},
+		{"LeecherReceivesSeedersAndLeechers", testLeecherGetsBoth},
+		{"NumWantCapsTheSampleWithDistinctPeers", testNumWant},
+		{"SampleIsRandom", testSampleRandom},
+		{"StoppedRemovesThePeer", testStopped},
+		{"StoppedForUnknownSwarmIsHarmless", testStoppedUnknown},
+		{"CompletedCountsOneDownload", testCompleted},
+		{"LeftZeroMakesASeederAndBack", testRoleChange},
+		{"AddressFamiliesAreSeparate", testFamilies},
+		{"SamePeerIDFromAnotherAddressIsAnotherPeer", testPeerIdentity},
+		{"PeerIDsFollowPeersWhenAsked", testPeerIDs},
+		{"SilentPeersExpire", testExpiry},
+		{"ReannouncingPeersStay", testReannounceKeeps},
+		{"ScrapeReportsCountsAndZeroForUnknown", testScrape},
+		{"FullScrapeListsSwarms", testFullScrape},
+		{"ConcurrentAnnouncesKeepExactCounts", testConcurrent},
+		{"PingSucceeds", testPing},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clock := NewClock()
+			s := newStore(t, Lifetime, clock)
+			c.fn(t, s, clock)
+		})
+	}
+}
+
+// Hash returns a test info hash numbered n.
+func Hash(n int) tracker.InfoHash {
+	var h tracker.InfoHash
+	copy(h[:], "storetest-hash------")
+	binary.BigEndian.PutUint32(h[16:], uint32(n))
+	return h
+}
+
+// ID returns a test peer ID numbered n.
+func ID(n int) tracker.PeerID {
+	var id tracker.PeerID
+	copy(id[:], "-ST0001-")
+	binary.BigEndian.PutUint32(id[16:], uint32(n))
+	return id
+}
+
+// Addr4 returns the IPv4 address 10.0.x.y:port for peer n.
+func Addr4(n int) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(n >> 8), byte(n)}), uint16(6881+n%1000))
+}
+
+// Addr6 returns the IPv6 address 2001:db8::n:port for peer n.
+func Addr6(n int) netip.AddrPort {
+	b := [16]byte{0x20, 0x01, 0x0d, 0xb8}
+	b[14], b[15] = byte(n>>8), byte(n)
+	return netip.AddrPortFrom(netip.AddrFrom16(b), uint16(6881+n%1000))
+}
+
+type announcer struct {
+	t *testing.T
+	s tracker.Store
+}
+
+func (a announcer) do(h tracker.InfoHash, n int, addr netip.AddrPort, ev tracker.Event, seeder bool, numWant int) tracker.SwarmAnswer {
+	a.t.Helper()
+	var out tracker.SwarmAnswer
+	pa := tracker.PeerAnnounce{InfoHash: h, PeerID: ID(n), Addr: addr, Event: ev, Seeder: seeder, NumWant: numWant}
+	if err := a.s.Announce(context.Background(), &pa, &out); err != nil {
+		a.t.Fatalf("announce peer %d: %v", n, err)
+	}
+	if len(out.Peers)%tracker.CompactSize(addr.Addr().Unmap()) != 0 {
+		a.t.Fatalf("announce peer %d: %d bytes of peers is not a whole number of entries", n, len(out.Peers))
+	}
+	return out
+}
+
+func leech4(a announcer, h tracker.InfoHash, n int) tracker.SwarmAnswer {
+	a.t.Helper()
+	return a.do(h, n, Addr4(n), tracker.EventStarted, false, 50)
+}
+
+func seed4(a announcer, h tracker.InfoHash, n int) tracker.SwarmAnswer {
+	a.t.Helper()
+	return a.do(h, n, Addr4(n), tracker.EventStarted, true, 50)
+}
+
+func compact(ap netip.AddrPort) []byte {
+	a := ap.Addr()
+	b := a.AsSlice()
+	return binary.BigEndian.AppendUint16(b, ap.Port())
+}
+
+// entries splits compact peers into their entries.
+func entries(peers []byte, size int) [][]byte {
+	var out [][]byte
+	for i := 0; i+size <= len(peers); i += size {
+		out = append(out, peers[i:i+size])
+	}
+	return out
+}
+
+func contains(peers []byte, size int, ap netip.AddrPort) bool {
+	want := compact(ap)
+	for _, e := range entries(peers, size) {
+		if bytes.Equal(e, want) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkCounts(t *testing.T, what string, got tracker.SwarmAnswer, seeders, leechers, downloaded int) {
+	t.Helper()
+	if got.Seeders != seeders || got.Leechers != leechers || got.Downloaded != downloaded {
+		t.Fatalf("%s: seeders/leechers/downloaded = %d/%d/%d, want %d/%d/%d",
+			what, got.Seeders, got.Leechers, got.Downloaded, seeders, leechers, downloaded)
+	}
+}
+
+func testFirstAnnounce(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	got := leech4(a, Hash(1), 1)
+	checkCounts(t, "first leecher", got, 0, 1, 0)
+	if len(got.Peers) != 0 {
+		t.Fatalf("first announce got %d bytes of peers, want none", len(got.Peers))
+	}
+	got = seed4(a, Hash(2), 2)
+	checkCounts(t, "first seeder of another torrent", got, 1, 0, 0)
+}
+
+func testNeverSelf(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	for n := range 5 {
+		leech4(a, h, n)
+	}
+	for range 20 {
+		got := a.do(h, 3, Addr4(3), tracker.EventNone, false, 4)
+		if contains(got.Peers, 6, Addr4(3)) {
+			t.Fatalf("announce of peer 3 returned peer 3 itself: %x", got.Peers)
+		}
+		if n := len(got.Peers) / 6; n != 4 {
+			t.Fatalf("got %d peers, want the 4 others", n)
+		}
+	}
+}
+
+func testSeederGetsLeechers(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	for n := 1; n <= 3; n++ {
+		seed4(a, h, n)
+	}
+	for n := 10; n < 13; n++ {
+		leech4(a, h, n)
+	}
+	got := seed4(a, h, 1)
+	checkCounts(t, "seeder re-announce", got, 3, 3, 0)
+	if len(got.Peers)/6 != 3 {
+		t.Fatalf("seeder got %d peers, want the 3 leechers", len(got.Peers)/6)
+	}
+	for n := 10; n < 13; n++ {
+		if !contains(got.Peers, 6, Addr4(n)) {
+			t.Errorf("seeder's peers lack leecher %d", n)
+		}
+	}
+}
+
+func testLeecherGetsBoth(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	seed4(a, h, 1)
+	seed4(a, h, 2)
+	leech4(a, h, 10)
+	got := leech4(a, h, 11)
+	checkCounts(t, "leecher", got, 2, 2, 0)
+	for _, n := range []int{1, 2, 10} {
+		if !contains(got.Peers, 6, Addr4(n)) {
+			t.Errorf("leecher's peers lack peer %d", n)
+		}
+	}
+	if len(got.Peers)/6 != 3 {
+		t.Fatalf("leecher got %d peers, want 3", len(got.Peers)/6)
+	}
+}
+
+func testNumWant(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	for n := range 100 {
+		seed4(a, h, n)
+	}
+	for _, want := range []int{0, 1, 7, 50, 99, 200} {
+		got := a.do(h, 1000, Addr4(1000), tracker.EventNone, false, want)
+		n := len(got.Peers) / 6
+		if n != min(want, 100) {
+			t.Fatalf("numwant %d: got %d peers, want %d", want, n, min(want, 100))
+		}
+		seen := map[string]bool{}
+		for _, e := range entries(got.Peers, 6) {
+			if seen[string(e)] {
+				t.Fatalf("numwant %d: peer %x returned twice", want, e)
+			}
+			seen[string(e)] = true
+		}
+	}
+}
+
+func testSampleRandom(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	const swarm = 200
+	for n := range swarm {
+		seed4(a, h, n)
+	}
+	hits := map[string]int{}
+	for range 100 {
+		got := a.do(h, 5000, Addr4(5000), tracker.EventNone, false, 10)
+		for _, e := range entries(got.Peers, 6) {
+			hits[string(e)]++
+		}
+	}
+	// 1,000 picks from 200 peers: a fair sampler reaches nearly all of
+	// them; one that always starts at the same place reaches 10.
+	if len(hits) < swarm/2 {
+		t.Fatalf("100 samples of 10 reached only %d of %d peers", len(hits), swarm)
+	}
+}
+
+func testStopped(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	seed4(a, h, 1)
+	leech4(a, h, 2)
+	got := a.do(h, 2, Addr4(2), tracker.EventStopped, false, 50)
+	checkCounts(t, "after stopped", got, 1, 0, 0)
+	if len(got.Peers) != 0 {
+		t.Fatalf("stopped announce got peers back: %x", got.Peers)
+	}
+	got = leech4(a, h, 3)
+	if contains(got.Peers, 6, Addr4(2)) {
+		t.Fatal("stopped peer is still handed out")
+	}
+	checkCounts(t, "new leecher", got, 1, 1, 0)
+}
+
+func testStoppedUnknown(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	got := a.do(Hash(9), 1, Addr4(1), tracker.EventStopped, false, 50)
+	checkCounts(t, "stopped in unknown swarm", got, 0, 0, 0)
+	var st [1]tracker.ScrapeStats
+	if err := s.Scrape(context.Background(), []tracker.InfoHash{Hash(9)}, st[:]); err != nil {
+		t.Fatal(err)
+	}
+	if st[0] != (tracker.ScrapeStats{}) {
+		t.Fatalf("stopped announce created a swarm: %+v", st[0])
+	}
+}
+
+func testCompleted(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	leech4(a, h, 1)
+	leech4(a, h, 2)
+	got := a.do(h, 1, Addr4(1), tracker.EventCompleted, true, 50)
+	checkCounts(t, "after completed", got, 1, 1, 1)
+	// A repeated completed from a peer already seeding is not a new download.
+	got = a.do(h, 1, Addr4(1), tracker.EventCompleted, true, 50)
+	checkCounts(t, "after repeated completed", got, 1, 1, 1)
+	got = a.do(h, 2, Addr4(2), tracker.EventCompleted, true, 50)
+	checkCounts(t, "second download", got, 2, 0, 2)
+	// A peer that was never seen and arrives completed counts too.
+	got = a.do(h, 3, Addr4(3), tracker.EventCompleted, true, 50)
+	checkCounts(t, "completed from new peer", got, 3, 0, 3)
+}
+
+func testRoleChange(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	leech4(a, h, 1)
+	got := a.do(h, 1, Addr4(1), tracker.EventNone, true, 50)
+	checkCounts(t, "leecher turned seeder", got, 1, 0, 0)
+	got = a.do(h, 1, Addr4(1), tracker.EventNone, false, 50)
+	checkCounts(t, "seeder turned leecher", got, 0, 1, 0)
+}
+
+func testFamilies(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	a.do(h, 1, Addr4(1), tracker.EventStarted, true, 50)
+	a.do(h, 2, Addr6(2), tracker.EventStarted, true, 50)
+	got := a.do(h, 3, Addr6(3), tracker.EventStarted, false, 50)
+	checkCounts(t, "IPv6 leecher", got, 2, 1, 0)
+	if len(got.Peers) != 18 || !contains(got.Peers, 18, Addr6(2)) {
+		t.Fatalf("IPv6 leecher got %x, want only the IPv6 seeder", got.Peers)
+	}
+	got = a.do(h, 4, Addr4(4), tracker.EventStarted, false, 50)
+	if len(got.Peers) != 6 || !contains(got.Peers, 6, Addr4(1)) {
+		t.Fatalf("IPv4 leecher got %x, want only the IPv4 seeder", got.Peers)
+	}
+	// An IPv4-mapped IPv6 address is an IPv4 peer.
+	mapped := netip.AddrPortFrom(netip.AddrFrom16(Addr4(5).Addr().As16()), 7000)
+	got = a.do(h, 5, mapped, tracker.EventStarted, false, 50)
+	if len(got.Peers)%6 != 0 || !contains(got.Peers, 6, Addr4(1)) {
+		t.Fatalf("IPv4-mapped leecher got %x, want IPv4 entries", got.Peers)
+	}
+}
+
+func testPeerIdentity(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	seed4(a, h, 1)
+	// Peer ID 1 again, from another address, stopping: must not remove the
+	// real peer 1.
+	a.do(h, 1, Addr4(77), tracker.EventStopped, false, 50)
+	got := leech4(a, h, 2)
+	checkCounts(t, "after spoofed stop", got, 1, 1, 0)
+	if !contains(got.Peers, 6, Addr4(1)) {
+		t.Fatal("a stop from another address removed the peer")
+	}
+}
+
+func testPeerIDs(t *testing.T, s tracker.Store, _ *Clock) {
+	h := Hash(1)
+	a := announcer{t, s}
+	for n := 1; n <= 3; n++ {
+		seed4(a, h, n)
+	}
+	var out tracker.SwarmAnswer
+	pa := tracker.PeerAnnounce{InfoHash: h, PeerID: ID(9), Addr: Addr4(9), NumWant: 50, WantPeerIDs: true}
+	if err := s.Announce(context.Background(), &pa, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.PeerIDs) != len(out.Peers)/6*20 || len(out.Peers) != 18 {
+		t.Fatalf("got %d bytes of peers and %d of peer IDs", len(out.Peers), len(out.PeerIDs))
+	}
+	for i, e := range entries(out.Peers, 6) {
+		var n int
+		for m := 1; m <= 3; m++ {
+			if bytes.Equal(e, compact(Addr4(m))) {
+				n = m
+			}
+		}
+		id := ID(n)
+		if !bytes.Equal(out.PeerIDs[i*20:i*20+20], id[:]) {
+			t.Fatalf("entry %d (%x): peer ID %x, want %x", i, e, out.PeerIDs[i*20:i*20+20], id)
+		}
+	}
+}
+
+func testExpiry(t *testing.T, s tracker.Store, clock *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	seed4(a, h, 1)
+	leech4(a, h, 2)
+	clock.Advance(2*Lifetime + time.Second)
+	got := leech4(a, h, 3)
+	checkCounts(t, "after lifetime", got, 0, 1, 0)
+	if len(got.Peers) != 0 {
+		t.Fatalf("expired peers handed out: %x", got.Peers)
+	}
+}
+
+func testReannounceKeeps(t *testing.T, s tracker.Store, clock *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	seed4(a, h, 1)
+	for range 6 {
+		clock.Advance(Lifetime / 2)
+		seed4(a, h, 1)
+	}
+	got := leech4(a, h, 2)
+	checkCounts(t, "after re-announces", got, 1, 1, 0)
+	if !contains(got.Peers, 6, Addr4(1)) {
+		t.Fatal("a peer that kept announcing expired")
+	}
+}
+
+func testScrape(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	seed4(a, Hash(1), 1)
+	leech4(a, Hash(1), 2)
+	a.do(Hash(1), 3, Addr4(3), tracker.EventCompleted, true, 50)
+	leech4(a, Hash(2), 4)
+	hashes := []tracker.InfoHash{Hash(1), Hash(2), Hash(3)}
+	out := make([]tracker.ScrapeStats, len(hashes))
+	if err := s.Scrape(context.Background(), hashes, out); err != nil {
+		t.Fatal(err)
+	}
+	want := []tracker.ScrapeStats{{Seeders: 2, Leechers: 1, Downloaded: 1}, {Leechers: 1}, {}}
+	for i := range want {
+		if out[i] != want[i] {
+			t.Errorf("scrape %d: got %+v, want %+v", i, out[i], want[i])
+		}
+	}
+}
+
+func testFullScrape(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	for n := range 5 {
+		seed4(a, Hash(n), n)
+	}
+	got := map[tracker.InfoHash]tracker.ScrapeStats{}
+	if err := s.FullScrape(context.Background(), 100, func(h tracker.InfoHash, st tracker.ScrapeStats) { got[h] = st }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 {
+		t.Fatalf("full scrape listed %d torrents, want 5", len(got))
+	}
+	for n := range 5 {
+		if got[Hash(n)].Seeders != 1 {
+			t.Errorf("torrent %d: %+v", n, got[Hash(n)])
+		}
+	}
+	count := 0
+	if err := s.FullScrape(context.Background(), 3, func(tracker.InfoHash, tracker.ScrapeStats) { count++ }); err != nil {
+		t.Fatal(err)
+	}
+	if count != 3 {
+		t.Fatalf("full scrape with max 3 listed %d", count)
+	}
+}
+
+func testConcurrent(t *testing.T, s tracker.Store, _ *Clock) {
+	const workers, each = 8, 50
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				n := w*each + i
+				var out tracker.SwarmAnswer
+				pa := tracker.PeerAnnounce{InfoHash: Hash(n % 3), PeerID: ID(n), Addr: Addr4(n), Event: tracker.EventStarted, Seeder: n%2 == 0, NumWant: 10}
+				if err := s.Announce(context.Background(), &pa, &out); err != nil {
+					errs <- fmt.Errorf("peer %d: %w", n, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	hashes := []tracker.InfoHash{Hash(0), Hash(1), Hash(2)}
+	out := make([]tracker.ScrapeStats, 3)
+	if err := s.Scrape(context.Background(), hashes, out); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for i, st := range out {
+		total += st.Seeders + st.Leechers
+		if st.Seeders == 0 || st.Leechers == 0 {
+			t.Errorf("torrent %d: %+v", i, st)
+		}
+	}
+	if total != workers*each {
+		t.Fatalf("counted %d peers, want %d", total, workers*each)
+	}
+}
+
+func testPing(t *testing.T, s tracker.Store, _ *Clock) {
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+}
