@@ -24,7 +24,7 @@ import (
 type Store interface {
 	// Announce applies a and appends the swarm's answer to out, which the
 	// caller has Reset.
-	Announce(ctx context.Context, a *PeerAnnounce, out *SwarmAnswer) error
+	Announce(ctx context.Context, a PeerAnnounce, out *SwarmAnswer) error
 	// Scrape fills out[i] with the counts of hashes[i]; unknown torrents
 	// get zero counts. len(out) must equal len(hashes).
 	Scrape(ctx context.Context, hashes []InfoHash, out []ScrapeStats) error

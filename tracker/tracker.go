@@ -135,7 +135,7 @@ func (t *Tracker) Announce(ctx context.Context, req *AnnounceRequest, resp *Anno
 		NumWant:     numWant,
 		WantPeerIDs: req.WantPeerIDs,
 	}
-	if err := t.store.Announce(ctx, &pa, &resp.Swarm); err != nil {
+	if err := t.store.Announce(ctx, pa, &resp.Swarm); err != nil {
 		return fmt.Errorf("store announce %s: %w", req.InfoHash, err)
 	}
 	resp.IntervalSeconds = t.interval()

@@ -126,7 +126,7 @@ func (s *Store) cutoff(now uint32) uint32 {
 }
 
 // Announce applies one announce under the lock of the torrent's shard.
-func (s *Store) Announce(_ context.Context, a *tracker.PeerAnnounce, out *tracker.SwarmAnswer) error {
+func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker.SwarmAnswer) error {
 	now := s.clock()
 	key, is4 := makeKey(a.PeerID, a.Addr)
 	sh := s.shardOf(a.InfoHash)

@@ -31,7 +31,7 @@ func TestJanitorForgetsAbandonedSwarms(t *testing.T) {
 	var out tracker.SwarmAnswer
 	for n := range 10 {
 		pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(n), PeerID: storetest.ID(n), Addr: storetest.Addr4(n), NumWant: 50}
-		if err := s.Announce(context.Background(), &pa, &out); err != nil {
+		if err := s.Announce(context.Background(), pa, &out); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,7 +58,7 @@ func TestSwarmWithDownloadsIsKeptForRetention(t *testing.T) {
 	h := storetest.Hash(1)
 	var out tracker.SwarmAnswer
 	pa := tracker.PeerAnnounce{InfoHash: h, PeerID: storetest.ID(1), Addr: storetest.Addr4(1), Event: tracker.EventCompleted, Seeder: true}
-	if err := s.Announce(context.Background(), &pa, &out); err != nil {
+	if err := s.Announce(context.Background(), pa, &out); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * storetest.Lifetime)

@@ -120,7 +120,7 @@ func (a announcer) do(h tracker.InfoHash, n int, addr netip.AddrPort, ev tracker
 	a.t.Helper()
 	var out tracker.SwarmAnswer
 	pa := tracker.PeerAnnounce{InfoHash: h, PeerID: ID(n), Addr: addr, Event: ev, Seeder: seeder, NumWant: numWant}
-	if err := a.s.Announce(context.Background(), &pa, &out); err != nil {
+	if err := a.s.Announce(context.Background(), pa, &out); err != nil {
 		a.t.Fatalf("announce peer %d: %v", n, err)
 	}
 	if len(out.Peers)%tracker.CompactSize(addr.Addr().Unmap()) != 0 {
@@ -383,7 +383,7 @@ func testPeerIDs(t *testing.T, s tracker.Store, _ *Clock) {
 	}
 	var out tracker.SwarmAnswer
 	pa := tracker.PeerAnnounce{InfoHash: h, PeerID: ID(9), Addr: Addr4(9), NumWant: 50, WantPeerIDs: true}
-	if err := s.Announce(context.Background(), &pa, &out); err != nil {
+	if err := s.Announce(context.Background(), pa, &out); err != nil {
 		t.Fatal(err)
 	}
 	if len(out.PeerIDs) != len(out.Peers)/6*20 || len(out.Peers) != 18 {
@@ -488,7 +488,7 @@ func testConcurrent(t *testing.T, s tracker.Store, _ *Clock) {
 				n := w*each + i
 				var out tracker.SwarmAnswer
 				pa := tracker.PeerAnnounce{InfoHash: Hash(n % 3), PeerID: ID(n), Addr: Addr4(n), Event: tracker.EventStarted, Seeder: n%2 == 0, NumWant: 10}
-				if err := s.Announce(context.Background(), &pa, &out); err != nil {
+				if err := s.Announce(context.Background(), pa, &out); err != nil {
 					errs <- fmt.Errorf("peer %d: %w", n, err)
 					return
 				}

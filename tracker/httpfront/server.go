@@ -1,0 +1,269 @@
+// Package httpfront is the tracker's HTTP frontend on fasthttp: it parses
+// announce and scrape requests into tracker values and writes bencoded
+// answers (BEP 3, BEP 23, BEP 7, BEP 48).
+package httpfront
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/bitorigin/bitorigin/tracker"
+)
+
+// Config configures the HTTP frontend. The zero value of a field means its
+// default.
+type Config struct {
+	// TrustedProxies are the sources whose X-Forwarded-For, X-Real-IP and
+	// ip/ipv4/ipv6 parameters are believed.
+	TrustedProxies []netip.Prefix
+	// ReadTimeout bounds reading one request (default 5s), WriteTimeout
+	// writing one response (default 5s), IdleTimeout a kept-alive
+	// connection between requests (default 30s).
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	IdleTimeout  time.Duration
+	// MaxConns caps concurrent connections (default 65536).
+	MaxConns int
+	// MaxRequestSize caps a request's line and headers in bytes
+	// (default 8192); a longer one gets 431.
+	MaxRequestSize int
+	// Logger receives errors; nothing is logged per request below debug.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 5 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 5 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 30 * time.Second
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 65536
+	}
+	if c.MaxRequestSize == 0 {
+		c.MaxRequestSize = 8192
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Server serves announce and scrape over HTTP.
+type Server struct {
+	t       *tracker.Tracker
+	cfg     Config
+	proxies proxies
+	srv     *fasthttp.Server
+	states  sync.Pool
+
+	lastErrLog atomic.Int64
+}
+
+// state is the per-request scratch space, reused through a pool so that the
+// announce path does not allocate.
+type state struct {
+	aq     announceQuery
+	aresp  tracker.AnnounceResponse
+	out    []byte
+	hashes []tracker.InfoHash
+	stats  []tracker.ScrapeStats
+}
+
+// New returns a frontend for t.
+func New(t *tracker.Tracker, cfg Config) (*Server, error) {
+	if t == nil {
+		return nil, errors.New("httpfront: no tracker")
+	}
+	cfg = cfg.withDefaults()
+	if cfg.MaxRequestSize < 1024 {
+		return nil, fmt.Errorf("httpfront: max request size %d: must be at least 1024", cfg.MaxRequestSize)
+	}
+	s := &Server{t: t, cfg: cfg, proxies: proxies(cfg.TrustedProxies)}
+	s.states.New = func() any { return &state{} }
+	s.srv = &fasthttp.Server{
+		Handler:                      s.Handle,
+		Name:                         "bitorigin",
+		Concurrency:                  cfg.MaxConns,
+		ReadBufferSize:               cfg.MaxRequestSize,
+		WriteBufferSize:              4096,
+		ReadTimeout:                  cfg.ReadTimeout,
+		WriteTimeout:                 cfg.WriteTimeout,
+		IdleTimeout:                  cfg.IdleTimeout,
+		MaxRequestBodySize:           1024,
+		DisablePreParseMultipartForm: true,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		CloseOnShutdown:              true,
+		Logger:                       fasthttpLogger{cfg.Logger},
+	}
+	return s, nil
+}
+
+// Serve accepts connections on ln until Shutdown. Open ln yourself (for
+// example net.Listen("tcp", ":6969")) to serve IPv4 and IPv6 on one port.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.srv.Serve(ln)
+}
+
+// Shutdown stops accepting connections and waits, up to ctx's deadline, for
+// requests in flight to finish.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.srv.ShutdownWithContext(ctx)
+}
+
+var (
+	contentType  = []byte("text/plain")
+	pathAnnounce = []byte("/announce")
+	pathScrape   = []byte("/scrape")
+)
+
+// Handle serves one request. It is exported so tests and benchmarks can call
+// it without a network.
+func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
+	path := ctx.Path()
+	var announce bool
+	switch {
+	case bytes.Equal(path, pathAnnounce):
+		announce = true
+	case bytes.Equal(path, pathScrape):
+	default:
+		ctx.Error("404 page not found: this tracker serves /announce and /scrape\n", fasthttp.StatusNotFound)
+		return
+	}
+	if !ctx.IsGet() {
+		ctx.Response.Header.Set("Allow", "GET")
+		ctx.Error("405 method not allowed: use GET\n", fasthttp.StatusMethodNotAllowed)
+		return
+	}
+	st := s.states.Get().(*state)
+	st.out = st.out[:0]
+	if announce {
+		st.out = s.announce(ctx, st)
+	} else {
+		st.out = s.scrape(ctx, st)
+	}
+	ctx.Response.Header.SetContentTypeBytes(contentType)
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetBody(st.out)
+	s.states.Put(st)
+}
+
+func (s *Server) announce(ctx *fasthttp.RequestCtx, st *state) []byte {
+	ip, trusted := s.proxies.clientIP(ctx)
+	q := &st.aq
+	if err := q.parse(ctx.URI().QueryString(), trusted); err != nil {
+		return s.failure(st.out, err)
+	}
+	if q.ip.IsValid() {
+		ip = q.ip
+	}
+	if !ip.IsValid() {
+		return s.failure(st.out, tracker.ErrBadIP)
+	}
+	q.req.Addr = netip.AddrPortFrom(ip, q.port)
+	st.aresp.Reset()
+	if err := s.t.Announce(ctx, &q.req, &st.aresp); err != nil {
+		return s.failure(st.out, err)
+	}
+	return appendAnnounce(st.out, &st.aresp, q.compact, !ip.Is4(), q.req.WantPeerIDs)
+}
+
+func (s *Server) scrape(ctx *fasthttp.RequestCtx, st *state) []byte {
+	st.hashes = st.hashes[:0]
+	raw := ctx.URI().QueryString()
+	limit := s.t.Config().ScrapeMax
+	var scratch [64]byte
+	for len(raw) > 0 {
+		var k, v []byte
+		k, v, raw = nextParam(raw)
+		if string(k) != "info_hash" {
+			continue
+		}
+		val, err := unescape(scratch[:0], v)
+		if err != nil {
+			return s.failure(st.out, err)
+		}
+		if len(val) != 20 {
+			return s.failure(st.out, tracker.ErrBadInfoHash)
+		}
+		if len(st.hashes) >= limit {
+			return s.failure(st.out, tracker.ErrTooManyInfoHash)
+		}
+		st.hashes = append(st.hashes, tracker.InfoHash(val))
+	}
+	if len(st.hashes) == 0 {
+		return s.fullScrape(ctx, st)
+	}
+	// Bencode wants the files dictionary's keys sorted and unique.
+	slices.SortFunc(st.hashes, func(a, b tracker.InfoHash) int { return bytes.Compare(a[:], b[:]) })
+	st.hashes = slices.Compact(st.hashes)
+	st.stats = slices.Grow(st.stats[:0], len(st.hashes))[:len(st.hashes)]
+	if err := s.t.Scrape(ctx, st.hashes, st.stats); err != nil {
+		return s.failure(st.out, err)
+	}
+	return appendScrape(st.out, st.hashes, st.stats)
+}
+
+func (s *Server) fullScrape(ctx *fasthttp.RequestCtx, st *state) []byte {
+	st.hashes, st.stats = st.hashes[:0], st.stats[:0]
+	err := s.t.FullScrape(ctx, func(h tracker.InfoHash, stats tracker.ScrapeStats) {
+		st.hashes = append(st.hashes, h)
+		st.stats = append(st.stats, stats)
+	})
+	if err != nil {
+		return s.failure(st.out, err)
+	}
+	idx := make([]int, len(st.hashes))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return bytes.Compare(st.hashes[a][:], st.hashes[b][:]) })
+	out := append(st.out, "d5:filesd"...)
+	for _, i := range idx {
+		out = appendBytes(out, st.hashes[i][:])
+		out = appendStats(out, st.stats[i])
+	}
+	return append(out, "ee"...)
+}
+
+// failure writes err as a bencoded failure reason. Errors that are not
+// tracker.Failure values are internal: the client sees only that the tracker
+// is unavailable, and the log sees the rest (at most once a second).
+func (s *Server) failure(out []byte, err error) []byte {
+	var f tracker.Failure
+	if errors.As(err, &f) {
+		return appendFailure(out, string(f))
+	}
+	now := time.Now().UnixNano()
+	if last := s.lastErrLog.Load(); now-last > int64(time.Second) && s.lastErrLog.CompareAndSwap(last, now) {
+		s.cfg.Logger.Error("request failed", "err", err)
+	}
+	return appendFailure(out, string(tracker.ErrUnavailable))
+}
+
+// fasthttpLogger sends fasthttp's own messages (connection errors) to slog
+// at debug level: at the default level they would be one line per bad
+// client.
+type fasthttpLogger struct{ l *slog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	if f.l.Enabled(context.Background(), slog.LevelDebug) {
+		f.l.Debug(fmt.Sprintf(format, args...))
+	}
+}
