@@ -1,0 +1,252 @@
+package metainfo
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bitorigin/bitorigin/internal/version"
+)
+
+// Piece lengths Create picks by itself: it aims for 1,000 to 2,000 pieces,
+// which keeps the .torrent small and the pieces fine-grained enough to
+// share early, within these bounds.
+const (
+	minAutoPieceLength = 256 << 10
+	maxAutoPieceLength = 16 << 20
+	maxAutoPieces      = 2000
+)
+
+// AutoPieceLength returns the piece length Create uses for total bytes of
+// data: the smallest power of two from 256 KiB up to 16 MiB that needs at
+// most 2,000 pieces.
+func AutoPieceLength(total int64) int64 {
+	n := int64(minAutoPieceLength)
+	for n < maxAutoPieceLength && ceilDiv(total, n) > maxAutoPieces {
+		n *= 2
+	}
+	return n
+}
+
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 {
+		q++
+	}
+	return q
+}
+
+// CreateOptions are the choices Create leaves to its caller. The zero value
+// makes a public torrent without trackers, with an automatic piece length.
+type CreateOptions struct {
+	// Trackers are BEP 12 tiers of announce URLs (http, https or udp).
+	// The first URL also becomes `announce`; `announce-list` is written
+	// when there is more than one URL.
+	Trackers [][]string
+	// WebSeeds are BEP 19 web seed URLs (http or https).
+	WebSeeds []string
+	// PieceLength is a power of two from 16 KiB to 256 MiB; zero picks
+	// AutoPieceLength.
+	PieceLength int64
+	// Private sets the BEP 27 private flag.
+	Private bool
+	// Source is written into the info dictionary (some private trackers
+	// require it); it changes the info hash.
+	Source string
+	// Comment is free text for people.
+	Comment string
+	// CreatedBy names the creating program; empty means this project's
+	// name and version.
+	CreatedBy string
+	// CreationDate is written when not zero. Leaving it zero makes the
+	// whole file, not only the info hash, depend on the data alone.
+	CreationDate time.Time
+	// Workers is the number of hashing goroutines; zero means one per core.
+	Workers int
+	// Progress, when set, is called after each piece with the bytes hashed
+	// so far and the total, always from the goroutine that called Create.
+	Progress func(done, total int64)
+}
+
+// Create makes a torrent of the file or folder at path. A folder's files
+// (symbolic links to files included) are taken in path order, so the same
+// data always gives the same info hash.
+func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	info, paths, err := scan(path)
+	if err != nil {
+		return nil, err
+	}
+	total := info.TotalLength()
+	info.PieceLength = opts.PieceLength
+	if info.PieceLength == 0 {
+		info.PieceLength = AutoPieceLength(total)
+	}
+	info.Private = opts.Private
+	info.Source = opts.Source
+	// Catch names this package would refuse before spending time hashing.
+	if err := checkComponent("info.name", info.Name); err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := info.checkLayout(); err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+
+	files := info.FileList()
+	regions := make([]region, len(files))
+	for i, f := range files {
+		regions[i] = region{path: paths[i], length: f.Length}
+	}
+	h := &hashRun{
+		regions:     regions,
+		pieceLength: info.PieceLength,
+		total:       total,
+		workers:     opts.Workers,
+		strict:      true,
+		progress:    opts.Progress,
+	}
+	// Parse refuses files over MaxSize, so never write one.
+	if n := int64(h.numPieces()) * HashSize; n > MaxSize-1<<20 {
+		return nil, fmt.Errorf("create %s: %d pieces of %d bytes would make the torrent too large; use a larger piece length", path, h.numPieces(), info.PieceLength)
+	}
+	info.Pieces = make([]byte, h.numPieces()*HashSize)
+	h.onPiece = func(r pieceResult) { copy(info.Pieces[r.index*HashSize:], r.sum[:]) }
+	if _, err := h.run(ctx); err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+
+	t := &Torrent{
+		AnnounceList: opts.Trackers,
+		WebSeeds:     opts.WebSeeds,
+		Comment:      opts.Comment,
+		CreatedBy:    opts.CreatedBy,
+		CreationDate: opts.CreationDate,
+	}
+	if t.CreatedBy == "" {
+		t.CreatedBy = version.Name + "/" + version.Version
+	}
+	if len(opts.Trackers) > 0 {
+		t.Announce = opts.Trackers[0][0]
+	}
+	// One tracker needs no announce-list; mktorrent and libtorrent leave
+	// it out too.
+	if len(opts.Trackers) == 1 && len(opts.Trackers[0]) == 1 {
+		t.AnnounceList = nil
+	}
+	if err := t.SetInfo(info); err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return t, nil
+}
+
+func (o *CreateOptions) check() error {
+	for i, tier := range o.Trackers {
+		if len(tier) == 0 {
+			return fmt.Errorf("tracker tier %d is empty", i+1)
+		}
+		for _, u := range tier {
+			if err := checkURL(u, "http", "https", "udp"); err != nil {
+				return fmt.Errorf("tracker: %w", err)
+			}
+		}
+	}
+	for _, u := range o.WebSeeds {
+		if err := checkURL(u, "http", "https"); err != nil {
+			return fmt.Errorf("web seed: %w", err)
+		}
+	}
+	if o.PieceLength != 0 {
+		if err := checkPieceLength("piece length", o.PieceLength); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkURL(s string, schemes ...string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	for _, scheme := range schemes {
+		if u.Scheme == scheme && u.Host != "" {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not an absolute %s URL", s, strings.Join(schemes, ", "))
+}
+
+// scan lists the file or folder at path as an Info without pieces, plus the
+// disk path of each entry of its FileList.
+func scan(path string) (Info, []string, error) {
+	var info Info
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return info, nil, fmt.Errorf("create: %w", err)
+	}
+	info.Name = filepath.Base(abs)
+	st, err := os.Stat(path)
+	if err != nil {
+		return info, nil, fmt.Errorf("create: %w", err)
+	}
+	if st.Mode().IsRegular() {
+		if st.Size() == 0 {
+			return info, nil, fmt.Errorf("create: %s is empty", path)
+		}
+		info.Length = st.Size()
+		return info, []string{path}, nil
+	}
+	if !st.IsDir() {
+		return info, nil, fmt.Errorf("create: %s is not a regular file or a folder", path)
+	}
+
+	var total int64
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		fi, err := os.Stat(p) // follows a symbolic link
+		if err != nil {
+			return err
+		}
+		switch {
+		case fi.IsDir():
+			// Following links to folders could loop or leave the folder.
+			return fmt.Errorf("%s is a symbolic link to a folder, which is not followed", p)
+		case !fi.Mode().IsRegular():
+			return fmt.Errorf("%s is not a regular file", p)
+		}
+		rel, err := filepath.Rel(path, p)
+		if err != nil {
+			return err
+		}
+		info.Files = append(info.Files, File{Path: strings.Split(filepath.ToSlash(rel), "/"), Length: fi.Size()})
+		total += fi.Size()
+		return nil
+	})
+	if err != nil {
+		return info, nil, fmt.Errorf("create: %w", err)
+	}
+	switch {
+	case len(info.Files) == 0:
+		return info, nil, fmt.Errorf("create: %s has no files", path)
+	case total == 0:
+		return info, nil, fmt.Errorf("create: every file in %s is empty", path)
+	}
+	sortFiles(info.Files)
+	paths := make([]string, len(info.Files))
+	for i, f := range info.Files {
+		paths[i] = filepath.Join(append([]string{path}, f.Path...)...)
+	}
+	return info, paths, nil
+}

@@ -1,0 +1,242 @@
+package metainfo
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+)
+
+// maxBufferMemory bounds the piece buffers in flight, whatever the piece
+// length and core count, so memory never grows with the data's size.
+const maxBufferMemory = 256 << 20
+
+// region is one file's share of a torrent's concatenated data.
+type region struct {
+	path    string // on disk; unused for padding
+	length  int64
+	padding bool // zeros, never on disk (BEP 47)
+}
+
+// regionRead is what reading one region found on disk.
+type regionRead struct {
+	size int64 // size on disk; -1 when it could not be opened
+	err  error // why it could not be opened or read
+}
+
+// pieceJob is one piece's data on its way to a hashing worker.
+type pieceJob struct {
+	index int
+	buf   []byte
+	// complete is false when some bytes could not be read: such a piece
+	// cannot match, so it is not hashed.
+	complete bool
+}
+
+// pieceResult is a worker's verdict on one piece.
+type pieceResult struct {
+	index  int
+	size   int
+	sum    [HashSize]byte
+	hashed bool
+}
+
+// hashRun hashes the pieces of data laid out as regions. One goroutine reads
+// the files in order with piece-sized reads, so the disk sees one sequential
+// stream; workers on every core hash the filled buffers. A fixed set of
+// buffers circulates between them, which bounds memory.
+type hashRun struct {
+	regions     []region
+	pieceLength int64
+	total       int64
+	workers     int
+	// strict makes any file problem end the run with an error (creating);
+	// otherwise problems are recorded and the affected pieces marked
+	// incomplete (verifying).
+	strict   bool
+	progress func(done, total int64)
+	// onPiece receives each result on the goroutine that called run.
+	onPiece func(pieceResult)
+}
+
+func (h *hashRun) numPieces() int {
+	n := h.total / h.pieceLength
+	if h.total%h.pieceLength != 0 {
+		n++
+	}
+	return int(n)
+}
+
+func (h *hashRun) pieceSize(i int) int64 {
+	if i == h.numPieces()-1 {
+		if r := h.total % h.pieceLength; r != 0 {
+			return r
+		}
+	}
+	return h.pieceLength
+}
+
+// run hashes every piece and returns what it found for each region. All
+// goroutines it starts have ended when it returns.
+func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
+	workers := h.workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	bufSize := min(h.pieceLength, h.total)
+	nbuf := max(2, min(int64(workers)+2, maxBufferMemory/max(bufSize, 1)))
+	free := make(chan []byte, nbuf)
+	for range nbuf {
+		free <- make([]byte, bufSize)
+	}
+	jobs := make(chan pieceJob, nbuf)
+	results := make(chan pieceResult, nbuf)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reads := make([]regionRead, len(h.regions))
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(jobs)
+		readErr <- h.read(ctx, reads, free, jobs)
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for job := range jobs {
+				r := pieceResult{index: job.index, size: len(job.buf)}
+				if job.complete {
+					r.sum = sha1.Sum(job.buf)
+					r.hashed = true
+				}
+				free <- job.buf[:cap(job.buf)]
+				results <- r
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	var done int64
+	for r := range results {
+		h.onPiece(r)
+		done += int64(r.size)
+		if h.progress != nil {
+			h.progress(done, h.total)
+		}
+	}
+	// results is closed only after the reader closed jobs, so its error
+	// is already waiting.
+	if err := <-readErr; err != nil {
+		return nil, err
+	}
+	return reads, nil
+}
+
+// read fills piece buffers from the regions in order and queues them.
+func (h *hashRun) read(ctx context.Context, reads []regionRead, free <-chan []byte, jobs chan<- pieceJob) error {
+	var (
+		buf      []byte
+		fill     int64
+		index    int
+		complete = true
+	)
+	for i, r := range h.regions {
+		f, err := h.open(r, &reads[i])
+		if err != nil {
+			return err
+		}
+		readable := f != nil
+		for remaining := r.length; remaining > 0; {
+			if buf == nil {
+				select {
+				case b := <-free:
+					buf = b[:h.pieceSize(index)]
+				case <-ctx.Done():
+					closeFile(f)
+					return ctx.Err()
+				}
+			}
+			n := min(remaining, int64(len(buf))-fill)
+			dst := buf[fill : fill+n]
+			switch {
+			case r.padding:
+				clear(dst)
+			case !readable:
+				complete = false
+			default:
+				if _, err := io.ReadFull(f, dst); err != nil {
+					if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+						err = fmt.Errorf("%s: shorter than %d bytes", r.path, r.length)
+					}
+					if h.strict {
+						closeFile(f)
+						return fmt.Errorf("%w (did it change while hashing?)", err)
+					}
+					reads[i].err = err
+					readable = false
+					complete = false
+				}
+			}
+			fill += n
+			remaining -= n
+			if fill == int64(len(buf)) {
+				select {
+				case jobs <- pieceJob{index: index, buf: buf, complete: complete}:
+				case <-ctx.Done():
+					closeFile(f)
+					return ctx.Err()
+				}
+				buf, fill, complete = nil, 0, true
+				index++
+			}
+		}
+		closeFile(f)
+	}
+	return nil
+}
+
+// open opens a region's file and records its size, or records why it could
+// not. It returns a nil file for padding and for files that cannot be read.
+func (h *hashRun) open(r region, rr *regionRead) (*os.File, error) {
+	rr.size = -1
+	if r.padding {
+		rr.size = r.length
+		return nil, nil
+	}
+	f, err := os.Open(r.path)
+	if err == nil {
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil && !st.Mode().IsRegular() {
+			err = fmt.Errorf("%s: not a regular file", r.path)
+		}
+		if err != nil {
+			f.Close()
+		} else {
+			rr.size = st.Size()
+		}
+	}
+	switch {
+	case err != nil && h.strict:
+		return nil, err
+	case err != nil:
+		rr.err = err
+		return nil, nil
+	case h.strict && rr.size != r.length:
+		f.Close()
+		return nil, fmt.Errorf("%s: size changed from %d to %d bytes while creating the torrent", r.path, r.length, rr.size)
+	}
+	return f, nil
+}
+
+func closeFile(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}

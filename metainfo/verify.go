@@ -1,0 +1,168 @@
+package metainfo
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/bitorigin/bitorigin/bitfield"
+)
+
+// FileStatus is what Verify found for one file.
+type FileStatus int
+
+// The file statuses, from best to worst.
+const (
+	// FileOK: present at its full length, and every piece it shares that
+	// could be read matched.
+	FileOK FileStatus = iota
+	// FileLong: longer on disk than in the torrent; the bytes past its
+	// length are ignored.
+	FileLong
+	// FileCorrupt: at least one piece overlapping the file was read in
+	// full and did not match its hash.
+	FileCorrupt
+	// FileShort: shorter on disk than in the torrent.
+	FileShort
+	// FileMissing: not on disk.
+	FileMissing
+	// FileUnreadable: on disk but could not be opened or read.
+	FileUnreadable
+)
+
+func (s FileStatus) String() string {
+	switch s {
+	case FileOK:
+		return "ok"
+	case FileLong:
+		return "longer than in the torrent"
+	case FileCorrupt:
+		return "wrong data"
+	case FileShort:
+		return "short"
+	case FileMissing:
+		return "missing"
+	case FileUnreadable:
+		return "unreadable"
+	}
+	return fmt.Sprintf("FileStatus(%d)", int(s))
+}
+
+// FileReport is Verify's finding for one file of the torrent.
+type FileReport struct {
+	File File
+	// Path is where the file was looked for; empty for padding files.
+	Path   string
+	Status FileStatus
+	// Size is the file's size on disk, or -1 when it could not be opened.
+	Size int64
+	// Err explains FileMissing and FileUnreadable.
+	Err error
+	// BadPieces counts the pieces overlapping the file that are not good,
+	// for whatever reason.
+	BadPieces int
+}
+
+// VerifyResult is what Verify found.
+type VerifyResult struct {
+	// Have marks the pieces whose data is on disk and matches its hash:
+	// the pieces a seeder can serve.
+	Have *bitfield.Bitfield
+	// Mismatched lists the pieces that were read in full but hashed wrong.
+	Mismatched []int
+	// Files reports on each file, in torrent order.
+	Files []FileReport
+}
+
+// Complete reports whether every piece matched.
+func (r *VerifyResult) Complete() bool { return r.Have.All() }
+
+// VerifyOptions tunes Verify.
+type VerifyOptions struct {
+	// Workers is the number of hashing goroutines; zero means one per core.
+	Workers int
+	// Progress, when set, is called after each piece with the bytes checked
+	// so far and the total, always from the goroutine that called Verify.
+	Progress func(done, total int64)
+}
+
+// Verify hashes the torrent's data in root, the folder that holds the
+// torrent's Name, and reports which pieces match and what is wrong with
+// each file. Problems with the data are reported in the result, not as an
+// error; the error is for a missing root or a cancelled ctx.
+func Verify(ctx context.Context, info *Info, root string, opts VerifyOptions) (*VerifyResult, error) {
+	if st, err := os.Stat(root); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("verify: %s is not a folder", root)
+	}
+	files := info.FileList()
+	regions := make([]region, len(files))
+	res := &VerifyResult{Have: bitfield.New(uint32(info.NumPieces())), Files: make([]FileReport, len(files))}
+	for i, f := range files {
+		regions[i] = region{length: f.Length, padding: f.IsPadding()}
+		res.Files[i].File = f
+		if !f.IsPadding() {
+			regions[i].path = info.FilePath(root, f)
+			res.Files[i].Path = regions[i].path
+		}
+	}
+	// mismatched marks pieces read in full that hashed wrong; pieces
+	// neither good nor mismatched could not be read in full.
+	mismatched := bitfield.New(uint32(info.NumPieces()))
+	h := &hashRun{
+		regions:     regions,
+		pieceLength: info.PieceLength,
+		total:       info.TotalLength(),
+		workers:     opts.Workers,
+		progress:    opts.Progress,
+		onPiece: func(r pieceResult) {
+			switch {
+			case !r.hashed:
+			case r.sum == info.PieceHash(r.index):
+				res.Have.Set(uint32(r.index))
+			default:
+				mismatched.Set(uint32(r.index))
+			}
+		},
+	}
+	reads, err := h.run(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	for i := range info.NumPieces() {
+		if mismatched.Has(uint32(i)) {
+			res.Mismatched = append(res.Mismatched, i)
+		}
+	}
+	for i, f := range files {
+		fr := &res.Files[i]
+		fr.Size, fr.Err = reads[i].size, reads[i].err
+		corrupt := false
+		if f.Length > 0 {
+			first := f.Offset / info.PieceLength
+			last := (f.Offset + f.Length - 1) / info.PieceLength
+			for p := uint32(first); p <= uint32(last); p++ {
+				if !res.Have.Has(p) {
+					fr.BadPieces++
+				}
+				corrupt = corrupt || mismatched.Has(p)
+			}
+		}
+		switch {
+		case fr.Size < 0 && os.IsNotExist(fr.Err):
+			fr.Status = FileMissing
+		case fr.Size < 0:
+			fr.Status = FileUnreadable
+		case fr.Size < f.Length:
+			fr.Status = FileShort
+		case fr.Err != nil:
+			fr.Status = FileUnreadable
+		case corrupt:
+			fr.Status = FileCorrupt
+		case fr.Size > f.Length:
+			fr.Status = FileLong
+		}
+	}
+	return res, nil
+}
