@@ -21,12 +21,6 @@ const (
 	DefaultMaxExtended = 1 << 20
 )
 
-// retainedMax is the largest payload buffer, other than a block buffer, a
-// Reader keeps between messages. Bigger messages (a large torrent's
-// bitfield, a ut_metadata piece) get a buffer of their own, so a peer cannot
-// make a connection pin DefaultMaxExtended bytes for its lifetime.
-const retainedMax = 4 << 10
-
 // ReaderConfig sets a Reader's limits. Its zero value accepts any torrent.
 type ReaderConfig struct {
 	// Pieces is the torrent's number of pieces. When set, a bitfield message
@@ -59,9 +53,7 @@ type Reader struct {
 	maxExtended uint32
 	blockBuffer func(index, begin, length uint32) []byte
 
-	head  [9]byte // length prefix and ID, or a piece's index and begin
-	buf   []byte  // payloads up to retainedMax
-	block []byte  // blocks, when BlockBuffer does not give one
+	block []byte // blocks, when BlockBuffer does not give one
 
 	// One value per message type, reused: ReadMessage returns pointers to
 	// these, so reading a message allocates nothing.
@@ -105,7 +97,6 @@ func NewReader(r io.Reader, cfg ReaderConfig) *Reader {
 		maxPiece:    uint32(min(uint64(pieceHeaderLen-4)+uint64(cfg.MaxBlock), math.MaxUint32)),
 		maxExtended: cfg.MaxExtended,
 		blockBuffer: cfg.BlockBuffer,
-		buf:         make([]byte, 0, 64),
 	}
 }
 
@@ -115,7 +106,8 @@ func NewReader(r io.Reader, cfg ReaderConfig) *Reader {
 //
 // The message, and any slice in it (Piece.Block, Bitfield.Bits,
 // Extended.Payload, Unknown.Payload), is valid only until the next call:
-// the Reader reuses them. Copy what must live longer.
+// the Reader reuses the values, and small payloads point into its read
+// buffer. Copy what must live longer.
 //
 // A clean end of stream between messages is io.EOF, unwrapped; an end inside
 // a message is io.ErrUnexpectedEOF, wrapped. A length prefix that does not
@@ -124,20 +116,24 @@ func NewReader(r io.Reader, cfg ReaderConfig) *Reader {
 // out of step and the connection should be closed; an *Unknown message is
 // not an error.
 func (r *Reader) ReadMessage() (Message, error) {
-	if _, err := io.ReadFull(r.r, r.head[:4]); err != nil {
-		if err == io.EOF {
+	// Peek the length prefix alone first: a keep-alive may be the last
+	// thing the peer sends for minutes.
+	head, err := r.r.Peek(4)
+	if err != nil {
+		if len(head) == 0 && err == io.EOF {
 			return nil, err
 		}
-		return nil, fmt.Errorf("peerwire: reading message length: %w", err)
+		return nil, fmt.Errorf("peerwire: reading message length: %w", unexpected(err))
 	}
-	length := binary.BigEndian.Uint32(r.head[:4])
+	length := binary.BigEndian.Uint32(head)
 	if length == 0 {
+		r.r.Discard(4)
 		return &r.keepAlive, nil
 	}
-	if _, err := io.ReadFull(r.r, r.head[4:5]); err != nil {
+	if head, err = r.r.Peek(5); err != nil {
 		return nil, fmt.Errorf("peerwire: reading message ID: %w", unexpected(err))
 	}
-	id := ID(r.head[4])
+	id := ID(head[4])
 	lo, hi := r.limits(id)
 	if length > hi {
 		return nil, &MessageTooLongError{ID: id, Length: length, Max: hi}
@@ -148,10 +144,11 @@ func (r *Reader) ReadMessage() (Message, error) {
 		}
 		return nil, fmt.Errorf("peerwire: %v message of length %d, want at least %d: %w", id, length, lo, ErrBadLength)
 	}
+	r.r.Discard(5)
 	if id == IDPiece {
 		return r.readPiece(length - 1)
 	}
-	p, err := r.payload(length - 1)
+	p, err := r.payload(int(length - 1))
 	if err != nil {
 		return nil, fmt.Errorf("peerwire: reading %v message: %w", id, err)
 	}
@@ -184,19 +181,21 @@ func (r *Reader) limits(id ID) (lo, hi uint32) {
 	return 1, r.maxExtended
 }
 
-// payload reads the n bytes of a message's payload, into the reused buffer
-// when it is small enough.
-func (r *Reader) payload(n uint32) ([]byte, error) {
-	var p []byte
-	switch {
-	case int(n) <= cap(r.buf):
-		p = r.buf[:n]
-	case n <= retainedMax:
-		r.buf = make([]byte, n)
-		p = r.buf
-	default:
-		p = make([]byte, n)
+// payload reads the n bytes of a message's payload. A payload that fits in
+// the read buffer is returned in place, without a copy; the next read
+// overwrites it. A bigger one (a large torrent's bitfield, a ut_metadata
+// piece) gets a buffer of its own, which the Reader does not keep: a peer
+// cannot make a connection hold on to MaxExtended bytes.
+func (r *Reader) payload(n int) ([]byte, error) {
+	if n <= r.r.Size() {
+		p, err := r.r.Peek(n)
+		if err != nil {
+			return nil, unexpected(err)
+		}
+		r.r.Discard(n)
+		return p, nil
 	}
+	p := make([]byte, n)
 	_, err := io.ReadFull(r.r, p)
 	return p, unexpected(err)
 }
@@ -258,11 +257,13 @@ func (r *Reader) decode(id ID, p []byte) (Message, error) {
 // readPiece reads the rest of a piece message of n payload bytes, its block
 // straight into the buffer it will be returned in.
 func (r *Reader) readPiece(n uint32) (Message, error) {
-	if _, err := io.ReadFull(r.r, r.head[:8]); err != nil {
+	head, err := r.r.Peek(8)
+	if err != nil {
 		return nil, fmt.Errorf("peerwire: reading piece message: %w", unexpected(err))
 	}
-	index := binary.BigEndian.Uint32(r.head[:4])
-	begin := binary.BigEndian.Uint32(r.head[4:8])
+	index := binary.BigEndian.Uint32(head)
+	begin := binary.BigEndian.Uint32(head[4:])
+	r.r.Discard(8)
 	size := n - 8
 	var block []byte
 	if r.blockBuffer != nil {
