@@ -73,6 +73,9 @@ type Server struct {
 	states  sync.Pool
 
 	lastErrLog atomic.Int64
+	// debug is whether the logger wants a line per request, decided once so
+	// that the hot path pays nothing at the default level.
+	debug bool
 }
 
 // state is the per-request scratch space, reused through a pool so that the
@@ -95,6 +98,7 @@ func New(t *tracker.Tracker, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("httpfront: max request size %d: must be at least 1024", cfg.MaxRequestSize)
 	}
 	s := &Server{t: t, cfg: cfg, proxies: proxies(cfg.TrustedProxies)}
+	s.debug = cfg.Logger.Enabled(context.Background(), slog.LevelDebug)
 	s.states.New = func() any { return &state{} }
 	s.srv = &fasthttp.Server{
 		Handler:                      s.Handle,
@@ -178,7 +182,13 @@ func (s *Server) announce(ctx *fasthttp.RequestCtx, st *state) []byte {
 	}
 	q.req.Addr = netip.AddrPortFrom(ip, q.port)
 	st.aresp.Reset()
-	if err := s.t.Announce(ctx, &q.req, &st.aresp); err != nil {
+	err := s.t.Announce(ctx, &q.req, &st.aresp)
+	if s.debug {
+		s.cfg.Logger.Debug("announce", "info_hash", q.req.InfoHash.String(), "addr", q.req.Addr.String(),
+			"event", q.req.Event.String(), "left", q.req.Left, "numwant", q.req.NumWant,
+			"peers", len(st.aresp.Swarm.Peers)/tracker.CompactSize(ip), "err", err)
+	}
+	if err != nil {
 		return s.failure(st.out, err)
 	}
 	return appendAnnounce(st.out, &st.aresp, q.compact, !ip.Is4(), q.req.WantPeerIDs)

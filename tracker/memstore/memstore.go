@@ -146,6 +146,10 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 	sw.lastActive = now
 
 	l, known := sw.index[key]
+	wasSeeder := known && isSeederList(l.list())
+	if a.Event == tracker.EventCompleted && !wasSeeder || known && !wasSeeder && a.Seeder {
+		sw.downloaded++
+	}
 	if a.Event == tracker.EventStopped {
 		if known {
 			sw.remove(l)
@@ -155,9 +159,6 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 			delete(sh.swarms, a.InfoHash)
 		}
 		return nil
-	}
-	if a.Event == tracker.EventCompleted && !(known && isSeederList(l.list())) {
-		sw.downloaded++
 	}
 	want := listFor(is4, a.Seeder)
 	switch {

@@ -327,6 +327,18 @@ func testCompleted(t *testing.T, s tracker.Store, _ *Clock) {
 	// A peer that was never seen and arrives completed counts too.
 	got = a.do(h, 3, Addr4(3), tracker.EventCompleted, true, 50)
 	checkCounts(t, "completed from new peer", got, 3, 0, 3)
+	// A leecher that stops with nothing left finished without saying so.
+	leech4(a, h, 4)
+	got = a.do(h, 4, Addr4(4), tracker.EventStopped, true, 50)
+	checkCounts(t, "leecher stopped with left=0", got, 3, 0, 4)
+	// So did a leecher whose next regular announce has nothing left.
+	leech4(a, h, 5)
+	got = a.do(h, 5, Addr4(5), tracker.EventNone, true, 50)
+	checkCounts(t, "leecher re-announced with left=0", got, 4, 0, 5)
+	// A seeder that stops, or starts as a seeder, is no download.
+	a.do(h, 5, Addr4(5), tracker.EventStopped, true, 50)
+	got = seed4(a, h, 6)
+	checkCounts(t, "seeder stop and seeder start", got, 4, 0, 5)
 }
 
 func testRoleChange(t *testing.T, s tracker.Store, _ *Clock) {
@@ -334,9 +346,9 @@ func testRoleChange(t *testing.T, s tracker.Store, _ *Clock) {
 	h := Hash(1)
 	leech4(a, h, 1)
 	got := a.do(h, 1, Addr4(1), tracker.EventNone, true, 50)
-	checkCounts(t, "leecher turned seeder", got, 1, 0, 0)
+	checkCounts(t, "leecher turned seeder", got, 1, 0, 1)
 	got = a.do(h, 1, Addr4(1), tracker.EventNone, false, 50)
-	checkCounts(t, "seeder turned leecher", got, 0, 1, 0)
+	checkCounts(t, "seeder turned leecher", got, 0, 1, 1)
 }
 
 func testFamilies(t *testing.T, s tracker.Store, _ *Clock) {

@@ -1,0 +1,118 @@
+"""A libtorrent client for end-to-end tests, run with Debian's /usr/bin/python3.
+
+    lt_client.py seed  TORRENT SAVE_DIR PORT
+    lt_client.py fetch TORRENT SAVE_DIR PORT [TIMEOUT_SECONDS]
+    lt_client.py create FILE_OR_DIR TRACKER_URL OUT.torrent [PIECE_LENGTH]
+
+seed prints "SEEDING" once the data is checked and keeps seeding until
+SIGTERM or SIGINT. fetch exits 0 once every piece has arrived, 1 on an
+error or time-out. create makes a torrent and prints its info hash.
+Everything stays on loopback: DHT, LSD, UPnP and NAT-PMP are off.
+"""
+import os
+import signal
+import sys
+import time
+
+import libtorrent as lt
+
+
+def session(port):
+    s = lt.session({
+        "listen_interfaces": "127.0.0.1:%d" % port,
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "dht_bootstrap_nodes": "",
+        "allow_multiple_connections_per_ip": True,
+        "min_reconnect_time": 1,
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "alert_mask": lt.alert.category_t.error_notification
+        | lt.alert.category_t.status_notification
+        | lt.alert.category_t.tracker_notification,
+    })
+    return s
+
+
+def log_alerts(s):
+    """Prints the alerts worth seeing and returns how many tracker replies came."""
+    replies = 0
+    for a in s.pop_alerts():
+        if isinstance(a, (lt.tracker_error_alert, lt.torrent_error_alert, lt.file_error_alert)):
+            print("alert:", a.message(), flush=True)
+        elif isinstance(a, lt.tracker_reply_alert):
+            print("tracker reply:", a.message(), flush=True)
+            replies += 1
+    return replies
+
+
+def seed(torrent, save_dir, port):
+    s = session(port)
+    h = s.add_torrent({"ti": lt.torrent_info(torrent), "save_path": save_dir})
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    said = False
+    while not stop:
+        st = h.status()
+        if not said and st.is_seeding:
+            print("SEEDING", flush=True)
+            said = True
+        log_alerts(s)
+        time.sleep(0.1)
+    s.pause()
+    return 0
+
+
+def fetch(torrent, save_dir, port, timeout):
+    s = session(port)
+    h = s.add_torrent({"ti": lt.torrent_info(torrent), "save_path": save_dir})
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = h.status()
+        log_alerts(s)
+        if st.is_seeding:
+            # Let the tracker hear "completed" before exiting.
+            until = min(deadline, time.time() + 15)
+            while time.time() < until and log_alerts(s) == 0:
+                time.sleep(0.1)
+            print("DONE", flush=True)
+            return 0
+        if st.errc.value() != 0:
+            print("error:", st.errc.message(), flush=True)
+            return 1
+        time.sleep(0.1)
+    print("timed out at %.1f%%" % (h.status().progress * 100), flush=True)
+    return 1
+
+
+def create(path, tracker, out, piece_length):
+    fs = lt.file_storage()
+    lt.add_files(fs, path)
+    # v1 only: libtorrent 2.0 makes hybrid v1+v2 torrents by default.
+    t = lt.create_torrent(fs, piece_length, flags=lt.create_torrent.v1_only)
+    t.add_tracker(tracker)
+    lt.set_piece_hashes(t, os.path.dirname(os.path.abspath(path)))
+    data = lt.bencode(t.generate())
+    with open(out, "wb") as f:
+        f.write(data)
+    print(lt.torrent_info(out).info_hash(), flush=True)
+    return 0
+
+
+def main(argv):
+    cmd = argv[1]
+    if cmd == "seed":
+        return seed(argv[2], argv[3], int(argv[4]))
+    if cmd == "fetch":
+        return fetch(argv[2], argv[3], int(argv[4]), float(argv[5]) if len(argv) > 5 else 120)
+    if cmd == "create":
+        return create(argv[2], argv[3], argv[4], int(argv[5]) if len(argv) > 5 else 262144)
+    print("unknown command", cmd, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
