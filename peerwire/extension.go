@@ -11,8 +11,8 @@ import (
 // ExtensionHandshake is extended message 0, which each peer sends once
 // after the handshake when both set Reserved.Extended (BEP 10). It is a
 // bencoded dictionary; keys this type does not know are ignored, and so is a
-// known key whose value has the wrong type or range. Zero fields are left
-// out on the wire.
+// known key whose value has the wrong type or is out of the field's range
+// (ReqQ and MetadataSize: [0, 2^31)). Zero fields are left out on the wire.
 type ExtensionHandshake struct {
 	// M maps the extensions the sender supports to the extended message ID
 	// it wants to receive each with; 0 turns an extension off (BEP 10).

@@ -157,6 +157,13 @@ func TestHandshakeEncodesToGoldenBytes(t *testing.T) {
 	}
 }
 
+func TestARejectIsBuiltFromTheRequestItAnswers(t *testing.T) {
+	req := &Request{Index: 1, Begin: 2, Length: 3}
+	if got := Reject(*req); got != (Reject{Index: 1, Begin: 2, Length: 3}) {
+		t.Fatalf("Reject(*req) = %+v", got)
+	}
+}
+
 func TestIDNamesFollowTheBEPs(t *testing.T) {
 	for id, want := range map[ID]string{IDRequest: "request", IDReject: "reject request", IDExtended: "extended", 42: "unknown (42)", 255: "unknown (255)"} {
 		if got := id.String(); got != want {
