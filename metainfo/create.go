@@ -74,8 +74,9 @@ type CreateOptions struct {
 }
 
 // Create makes a torrent of the file or folder at path. A folder's files
-// (symbolic links to files included) are taken in path order, so the same
-// data always gives the same info hash.
+// (symbolic links to files included) are taken in bytewise order of their
+// paths, as mktorrent takes them, so the same data always gives the same
+// info hash, and the one mktorrent gives with the same piece length.
 func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, error) {
 	if err := opts.check(); err != nil {
 		return nil, err

@@ -53,7 +53,7 @@ func concatHashes(t *testing.T, paths []string, pieceLength int) []byte {
 	return out
 }
 
-func TestCreateFolderHashesFilesInPathOrderAcrossPieceBoundaries(t *testing.T) {
+func TestCreateHashesAFolderInPathOrderAcrossPieceBoundaries(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "release")
 	writeTree(t, root, map[string]int64{
 		"b.bin":        70000,
@@ -66,9 +66,8 @@ func TestCreateFolderHashesFilesInPathOrderAcrossPieceBoundaries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Component order: "a" (a folder) sorts before "a.b", although the
-	// joined path "a.b" sorts before "a/y".
-	wantPaths := [][]string{{"a", "y", "deep.bin"}, {"a", "z.bin"}, {"a.b"}, {"b.bin"}, {"empty"}}
+	// Joined-path order, as mktorrent's: "a.b" before "a/y" ('.' < '/').
+	wantPaths := [][]string{{"a.b"}, {"a", "y", "deep.bin"}, {"a", "z.bin"}, {"b.bin"}, {"empty"}}
 	var gotPaths [][]string
 	var disk []string
 	for _, f := range tor.Info.Files {

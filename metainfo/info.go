@@ -371,8 +371,12 @@ func (in *Info) dict() infoDict {
 	return d
 }
 
-// sortFiles puts files in the order Create writes them: by path, component
-// by component, so a folder's files come out the same on every machine.
+// sortFiles puts files in the order Create writes them, so a folder's files
+// come out the same on every machine: bytewise by "/"-joined path, as
+// mktorrent does, so both give the same info hash for the same data and
+// piece length.
 func sortFiles(files []File) {
-	slices.SortFunc(files, func(a, b File) int { return slices.Compare(a.Path, b.Path) })
+	slices.SortFunc(files, func(a, b File) int {
+		return strings.Compare(strings.Join(a.Path, "/"), strings.Join(b.Path, "/"))
+	})
 }
