@@ -94,10 +94,10 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	info.Source = opts.Source
 	// Catch names this package would refuse before spending time hashing.
 	if err := checkComponent("info.name", info.Name); err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, err
 	}
 	if _, err := info.checkLayout(); err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, err
 	}
 
 	files := info.FileList()
@@ -115,12 +115,12 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	}
 	// Parse refuses files over MaxSize, so never write one.
 	if n := int64(h.numPieces()) * HashSize; n > MaxSize-1<<20 {
-		return nil, fmt.Errorf("create %s: %d pieces of %d bytes would make the torrent too large; use a larger piece length", path, h.numPieces(), info.PieceLength)
+		return nil, fmt.Errorf("%d pieces of %d bytes would make the torrent too large; use a larger piece length", h.numPieces(), info.PieceLength)
 	}
 	info.Pieces = make([]byte, h.numPieces()*HashSize)
 	h.onPiece = func(r pieceResult) { copy(info.Pieces[r.index*HashSize:], r.sum[:]) }
 	if _, err := h.run(ctx); err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, fmt.Errorf("hashing %s: %w", path, err)
 	}
 
 	t := &Torrent{
@@ -142,7 +142,7 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 		t.AnnounceList = nil
 	}
 	if err := t.SetInfo(info); err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, err
 	}
 	return t, nil
 }
@@ -190,22 +190,22 @@ func scan(path string) (Info, []string, error) {
 	var info Info
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return info, nil, fmt.Errorf("create: %w", err)
+		return info, nil, err
 	}
 	info.Name = filepath.Base(abs)
 	st, err := os.Stat(path)
 	if err != nil {
-		return info, nil, fmt.Errorf("create: %w", err)
+		return info, nil, err
 	}
 	if st.Mode().IsRegular() {
 		if st.Size() == 0 {
-			return info, nil, fmt.Errorf("create: %s is empty", path)
+			return info, nil, fmt.Errorf("%s is empty", path)
 		}
 		info.Length = st.Size()
 		return info, []string{path}, nil
 	}
 	if !st.IsDir() {
-		return info, nil, fmt.Errorf("create: %s is not a regular file or a folder", path)
+		return info, nil, fmt.Errorf("%s is not a regular file or a folder", path)
 	}
 
 	var total int64
@@ -236,13 +236,13 @@ func scan(path string) (Info, []string, error) {
 		return nil
 	})
 	if err != nil {
-		return info, nil, fmt.Errorf("create: %w", err)
+		return info, nil, err
 	}
 	switch {
 	case len(info.Files) == 0:
-		return info, nil, fmt.Errorf("create: %s has no files", path)
+		return info, nil, fmt.Errorf("%s has no files", path)
 	case total == 0:
-		return info, nil, fmt.Errorf("create: every file in %s is empty", path)
+		return info, nil, fmt.Errorf("every file in %s is empty", path)
 	}
 	sortFiles(info.Files)
 	paths := make([]string, len(info.Files))
