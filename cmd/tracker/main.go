@@ -50,6 +50,7 @@ type options struct {
 	idleTimeout                time.Duration
 	shutdownTimeout            time.Duration
 	logLevel, logFormat        string
+	pprof                      bool
 	showVersion                bool
 }
 
@@ -74,6 +75,7 @@ func main() {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "time allowed for requests in flight to finish on SIGTERM")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.Usage = cli.Usage(fs, "TRACKER", synopsis, after)
 
@@ -166,6 +168,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		}
 		return store.Ping(ctx)
 	}, log)
+	if o.pprof {
+		adm.EnablePprof()
+	}
 
 	// Listen before serving so that a port in use is an error at start,
 	// and so that ":port" is one dual-stack socket (fasthttp's own

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 )
 
@@ -51,6 +52,16 @@ func New(ready ReadyFunc, log *slog.Logger) *Server {
 		MaxHeaderBytes:    16 << 10,
 	}
 	return s
+}
+
+// EnablePprof serves Go's profiler under /debug/pprof/. It is off unless an
+// operator asks, since profiles reveal internals and cost CPU.
+func (s *Server) EnablePprof() {
+	s.mux.HandleFunc("/debug/pprof/", pprof.Index)
+	s.mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	s.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	s.mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	s.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }
 
 // Handle adds an endpoint.

@@ -163,10 +163,10 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 	want := listFor(is4, a.Seeder)
 	switch {
 	case !known:
-		sw.add(want, key, now)
+		l = sw.add(want, key, now)
 	case l.list() != want:
 		sw.remove(l)
-		sw.add(want, key, now)
+		l = sw.add(want, key, now)
 	default:
 		sw.lists[want][l.pos()].seen = now
 	}
@@ -178,9 +178,9 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 		size, seeders, leechers = 6, seeders4, leechers4
 	}
 	if a.Seeder {
-		sw.sample(leechers, -1, key, a.NumWant, size, out, a.WantPeerIDs)
+		sw.sample(leechers, -1, l, a.NumWant, size, out, a.WantPeerIDs)
 	} else {
-		sw.sample(seeders, leechers, key, a.NumWant, size, out, a.WantPeerIDs)
+		sw.sample(seeders, leechers, l, a.NumWant, size, out, a.WantPeerIDs)
 	}
 	return nil
 }

@@ -81,9 +81,11 @@ func makeKey(id tracker.PeerID, ap netip.AddrPort) (peerKey, bool) {
 	return k, false
 }
 
-func (s *swarm) add(list int, k peerKey, now uint32) {
-	s.index[k] = makeLoc(list, len(s.lists[list]))
+func (s *swarm) add(list int, k peerKey, now uint32) loc {
+	l := makeLoc(list, len(s.lists[list]))
+	s.index[k] = l
 	s.lists[list] = append(s.lists[list], peer{key: k, seen: now})
+	return l
 }
 
 func (s *swarm) remove(l loc) {
@@ -134,39 +136,53 @@ func (s *swarm) leechers() int { return len(s.lists[leechers4]) + len(s.lists[le
 func (s *swarm) empty() bool   { return len(s.index) == 0 }
 
 // sample appends up to want distinct peers from lists a and b (b may be -1)
-// to out, never the peer self. It visits the candidates from a random start
-// with a random stride coprime to their count, which picks distinct entries
-// in O(want) time without allocating.
-func (s *swarm) sample(a, b int, self peerKey, want int, entrySize int, out *tracker.SwarmAnswer, wantIDs bool) {
-	na := len(s.lists[a])
-	n := na
+// to out, never the peer at self (the announcer's own place, if it is in one
+// of them). It visits the candidates from a random start with a random stride
+// coprime to their count, which picks distinct entries in O(want) time
+// without allocating.
+func (s *swarm) sample(a, b int, self loc, want int, entrySize int, out *tracker.SwarmAnswer, wantIDs bool) {
+	la := s.lists[a]
+	var lb []peer
 	if b >= 0 {
-		n += len(s.lists[b])
+		lb = s.lists[b]
 	}
-	if want <= 0 || n == 0 {
+	na := len(la)
+	n := na + len(lb)
+	skip := -1 // the announcer's index among the n candidates
+	switch self.list() {
+	case a:
+		skip = self.pos()
+	case b:
+		skip = na + self.pos()
+	}
+	if want <= 0 || n == 0 || (n == 1 && skip == 0) {
 		return
 	}
-	at := func(i int) *peer {
+	emit := func(i int) {
+		var p *peer
 		if i < na {
-			return &s.lists[a][i]
+			p = &la[i]
+		} else {
+			p = &lb[i-na]
 		}
-		return &s.lists[b][i-na]
-	}
-	emit := func(p *peer) {
 		out.Peers = append(out.Peers, p.key.addr[:entrySize]...)
 		if wantIDs {
 			out.PeerIDs = append(out.PeerIDs, p.key.id[:]...)
 		}
 	}
-	if want >= n {
+	others := n
+	if skip >= 0 {
+		others--
+	}
+	if want >= others {
 		for i := range n {
-			if p := at(i); p.key != self {
-				emit(p)
+			if i != skip {
+				emit(i)
 			}
 		}
 		return
 	}
-	start := rand.IntN(n)
+	idx := rand.IntN(n)
 	step := 1
 	if n > 2 {
 		step = 1 + rand.IntN(n-1)
@@ -177,10 +193,9 @@ func (s *swarm) sample(a, b int, self peerKey, want int, entrySize int, out *tra
 			}
 		}
 	}
-	got := 0
-	for i, idx := 0, start; i < n && got < want; i++ {
-		if p := at(idx); p.key != self {
-			emit(p)
+	for got := 0; got < want; {
+		if idx != skip {
+			emit(idx)
 			got++
 		}
 		idx += step

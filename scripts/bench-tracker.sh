@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# `make bench-tracker`: the same announce load from wrk against our tracker
+# (memory store) and Debian's opentracker, both on loopback, with
+# keep-alive and with a new connection per request. Prints requests/s of
+# each and their ratio. DURATION (default 10s), CONNS (default 64) and
+# THREADS (default 1) tune wrk; the server gets the remaining cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${DURATION:-10s}
+conns=${CONNS:-64}
+threads=${THREADS:-1}
+torrents=1000
+
+for cmd in wrk opentracker; do
+	if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/bin/$cmd" ]; then
+		echo "bench-tracker: $cmd is missing: run scripts/install-test-deps.sh" >&2
+		exit 1
+	fi
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench-tracker: nothing listens on port $1" >&2
+	return 1
+}
+
+# Info hashes are 20 ASCII digits so that they need no URL escaping; the
+# whitelist holds their hex form, since Debian's opentracker only serves
+# listed torrents.
+for ((i = 0; i < torrents; i++)); do
+	printf '%020d' "$i" | od -An -tx1 | tr -d ' \n'
+	echo
+done >"$work/whitelist.txt"
+
+cat >"$work/announce.lua" <<LUA
+-- Varies info_hash, peer_id, port and left over ${torrents} torrents and
+-- counts answers that carry a failure reason.
+failures = 0
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + tid)
+  close = args[1] == "close"
+end
+function request()
+  local t = math.random(0, ${torrents} - 1)
+  local p = math.random(0, 99999)
+  local left = 1048576
+  if p % 4 == 0 then left = 0 end
+  local path = string.format(
+    "/announce?info_hash=%020d&peer_id=-WK0001-%012d&port=%d&uploaded=0&downloaded=0&left=%d&compact=1&numwant=50&key=%x",
+    t, p, 10000 + p % 50000, left, p)
+  local headers = {}
+  if close then headers["Connection"] = "close" end
+  return wrk.format("GET", path, headers)
+end
+function response(status, headers, body)
+  if status ~= 200 or body:find("failure reason", 1, true) then failures = failures + 1 end
+end
+function done(summary, latency, requests)
+  local f = 0
+  for _, t in ipairs(threads) do f = f + t:get("failures") end
+  -- Read and write errors are left out: opentracker closes every connection after
+  -- its answer, which wrk counts as one or the other.
+  io.write(string.format("RESULT %.0f %d %d %.0f\n",
+    summary.requests / (summary.duration / 1e6), f,
+    summary.errors.connect + summary.errors.timeout,
+    latency:percentile(99)))
+end
+LUA
+
+ours_port=$(free_port)
+ours_admin=$(free_port)
+bin/tracker --http-addr "127.0.0.1:$ours_port" --admin-addr "127.0.0.1:$ours_admin" --log-level warn &
+pids+=($!)
+ot_port=$(free_port)
+opentracker -i 127.0.0.1 -p "$ot_port" -P "$ot_port" -d "$work" -w whitelist.txt -u nobody >"$work/opentracker.log" 2>&1 &
+pids+=($!)
+wait_port "$ours_port"
+wait_port "$ot_port"
+
+# run NAME PORT MODE: prints "rps failures errors p99us".
+run() {
+	local out
+	# A short warm-up fills the swarms so both trackers are measured in
+	# steady state.
+	wrk -t"$threads" -c"$conns" -d2s -s "$work/announce.lua" "http://127.0.0.1:$2/" -- "$3" >/dev/null 2>&1 || true
+	out=$(wrk -t"$threads" -c"$conns" -d"$duration" -s "$work/announce.lua" "http://127.0.0.1:$2/" -- "$3" 2>&1) || true
+	if ! grep -q '^RESULT' <<<"$out"; then
+		echo "bench-tracker: wrk against $1 gave no result:" >&2
+		echo "$out" >&2
+		return 1
+	fi
+	awk '/^RESULT/ {print $2, $3, $4, $5}' <<<"$out"
+}
+
+status=0
+printf 'bench-tracker: wrk -t%s -c%s -d%s, %d torrents, on %s (%s cores)\n' "$threads" "$conns" "$duration" "$torrents" \
+	"$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')" "$(nproc)"
+printf '%-24s %12s %12s %7s %12s %12s\n' "mode" "ours req/s" "opentracker" "ratio" "p99 us ours" "p99 us ot"
+for mode in keepalive close; do
+	read -r ours_rps ours_fail ours_err ours_p99 < <(run ours "$ours_port" "$mode")
+	read -r ot_rps ot_fail ot_err ot_p99 < <(run opentracker "$ot_port" "$mode")
+	ratio=$(awk -v a="$ours_rps" -v b="$ot_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+	label=$mode
+	[ "$mode" = close ] && label="connection-per-request"
+	printf '%-24s %12s %12s %7s %12s %12s\n' "$label" "$ours_rps" "$ot_rps" "${ratio}x" "$ours_p99" "$ot_p99"
+	if [ "$((ours_fail + ours_err + ot_fail + ot_err))" -ne 0 ]; then
+		echo "  failed answers or socket errors: ours $((ours_fail + ours_err)), opentracker $((ot_fail + ot_err))"
+		status=1
+	fi
+done
+echo "(opentracker closes every connection after its answer, so it reconnects even in keep-alive mode)"
+exit "$status"
