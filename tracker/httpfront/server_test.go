@@ -417,3 +417,24 @@ func TestParseUintRejectsOverflow(t *testing.T) {
 		t.Error("-1 not parsed")
 	}
 }
+
+func TestNonCompactPeersCarryPeerIDsUnlessAskedNot(t *testing.T) {
+	tt := newTestTracker(t, testOpts{})
+	h := hashN(1)
+	tt.announceOK("10.0.0.1:1", announce{hash: h, peer: 1, port: 7001, left: 0})
+	tt.announceOK("[2001:db8::1]:1", announce{hash: h, peer: 2, port: 7002, left: 0})
+	_, body := tt.get("10.0.0.2:1", announce{hash: h, peer: 3, left: 5, nocompct: true}.url())
+	r := decode[dictReply](t, body)
+	id := peerID(1)
+	if r.Failure != "" || len(r.Peers) != 1 || r.Peers[0] != (dictPeer{IP: "10.0.0.1", PeerID: string(id[:]), Port: 7001}) {
+		t.Fatalf("IPv4 dict peers: %+v", r)
+	}
+	_, body = tt.get("[2001:db8::2]:1", announce{hash: h, peer: 4, left: 5, nocompct: true, extra: "&no_peer_id=1"}.url())
+	r = decode[dictReply](t, body)
+	if r.Failure != "" || len(r.Peers) != 1 || r.Peers[0] != (dictPeer{IP: "2001:db8::1", Port: 7002}) {
+		t.Fatalf("IPv6 dict peers without peer id: %+v", r)
+	}
+	if r.Complete != 2 {
+		t.Fatalf("complete = %d, want 2", r.Complete)
+	}
+}
