@@ -68,7 +68,10 @@ func decodeInto(field string, v []byte, want string, dst any) (trailing int, err
 		return 0, fieldErr(field, "want %s, got %s", want, k)
 	}
 	r := bytes.NewReader(v)
-	br := bufio.NewReader(r)
+	// The decoder would wrap r in a 4 KiB buffer; most values here are a few
+	// bytes, and a torrent of many files decodes tens of thousands of them.
+	// It needs 64 bytes to find the end of a number.
+	br := bufio.NewReaderSize(r, min(max(len(v), 64), 4096))
 	if err := bencode.NewDecoderWithOptions(br, decodeOptions(len(v))).Unmarshal(dst); err != nil {
 		return 0, &FieldError{Field: field, Err: err}
 	}
