@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 )
@@ -30,6 +31,8 @@ type Config struct {
 	FullScrape bool
 	// FullScrapeMax caps the torrents a full scrape lists (default 10000).
 	FullScrapeMax int
+	// Logger receives store failures, once per burst (default: discard).
+	Logger *slog.Logger
 }
 
 // Allower decides which torrents the tracker serves. A nil Allower allows
@@ -63,6 +66,9 @@ func (c Config) withDefaults() Config {
 	if c.FullScrapeMax == 0 {
 		c.FullScrapeMax = 10000
 	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 	return c
 }
 
@@ -90,9 +96,10 @@ func (c Config) Validate() error {
 
 // Tracker applies the swarm policy to announces and scrapes.
 type Tracker struct {
-	cfg   Config
-	store Store
-	allow Allower
+	cfg    Config
+	store  Store
+	allow  Allower
+	faults *faultLog
 }
 
 // New returns a tracker over store. allow may be nil to serve every torrent.
@@ -103,7 +110,8 @@ func New(cfg Config, store Store, allow Allower) (*Tracker, error) {
 	if store == nil {
 		return nil, errors.New("tracker config: no store")
 	}
-	return &Tracker{cfg: cfg.withDefaults(), store: store, allow: allow}, nil
+	cfg = cfg.withDefaults()
+	return &Tracker{cfg: cfg, store: store, allow: allow, faults: &faultLog{log: cfg.Logger}}, nil
 }
 
 // Config returns the configuration in force, with defaults filled in.
@@ -136,8 +144,10 @@ func (t *Tracker) Announce(ctx context.Context, req *AnnounceRequest, resp *Anno
 		WantPeerIDs: req.WantPeerIDs,
 	}
 	if err := t.store.Announce(ctx, pa, &resp.Swarm); err != nil {
+		t.faults.fail("announce", err)
 		return fmt.Errorf("store announce %s: %w", req.InfoHash, err)
 	}
+	t.faults.ok()
 	resp.IntervalSeconds = t.interval()
 	resp.MinIntervalSeconds = int(t.cfg.MinInterval / time.Second)
 	return nil
@@ -168,8 +178,10 @@ func (t *Tracker) Scrape(ctx context.Context, hashes []InfoHash, out []ScrapeSta
 		}
 	}
 	if err := t.store.Scrape(ctx, hashes, out); err != nil {
+		t.faults.fail("scrape", err)
 		return fmt.Errorf("store scrape of %d torrents: %w", len(hashes), err)
 	}
+	t.faults.ok()
 	return nil
 }
 

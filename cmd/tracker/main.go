@@ -11,9 +11,12 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/bitorigin/bitorigin/internal/admin"
 	"github.com/bitorigin/bitorigin/internal/cli"
@@ -22,6 +25,7 @@ import (
 	"github.com/bitorigin/bitorigin/tracker/allowlist"
 	"github.com/bitorigin/bitorigin/tracker/httpfront"
 	"github.com/bitorigin/bitorigin/tracker/memstore"
+	"github.com/bitorigin/bitorigin/tracker/redisstore"
 )
 
 const synopsis = `
@@ -29,9 +33,14 @@ Usage: tracker [flags]
 
 A BitTorrent tracker for publishers: HTTP announce (BEP 3, compact peers per
 BEP 23, IPv6 peers per BEP 7) and scrape (BEP 48) on --http-addr, with
-/healthz and /readyz on --admin-addr. Swarms live in memory.`
+/healthz and /readyz on --admin-addr. Swarms live in memory, or in Redis when
+--redis-url or --redis-addrs is given, so that several replicas share them.`
 
 const after = `
+Redis: the password comes from the URL (redis://:PASSWORD@host:6379/0) or from
+TRACKER_REDIS_PASSWORD, which wins; it is never logged. --redis-addrs with
+--redis-cluster talks to Redis Cluster; with --redis-master-name, to Sentinels.
+
 Signals: SIGHUP reloads the allow list; SIGTERM or SIGINT stops accepting
 connections, lets requests in flight finish (up to --shutdown-timeout) and
 exits 0.`
@@ -50,6 +59,12 @@ type options struct {
 	idleTimeout                time.Duration
 	shutdownTimeout            time.Duration
 	logLevel, logFormat        string
+	redisURL, redisAddrs       string
+	redisCluster               bool
+	redisMasterName            string
+	redisPrefix                string
+	redisPoolSize              int
+	redisTimeout               time.Duration
 	pprof                      bool
 	showVersion                bool
 }
@@ -75,6 +90,13 @@ func main() {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "time allowed for requests in flight to finish on SIGTERM")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&o.redisURL, "redis-url", "", "keep swarms in this Redis `URL` (redis://, rediss:// or unix://) instead of in memory")
+	fs.StringVar(&o.redisAddrs, "redis-addrs", "", "comma-separated Redis `host:port` list: Cluster nodes (with --redis-cluster) or Sentinels\n(with --redis-master-name)")
+	fs.BoolVar(&o.redisCluster, "redis-cluster", false, "--redis-addrs are Redis Cluster nodes")
+	fs.StringVar(&o.redisMasterName, "redis-master-name", "", "Sentinel master `name`; --redis-addrs are then Sentinels")
+	fs.StringVar(&o.redisPrefix, "redis-prefix", "bt", "`prefix` of every Redis key, to share one Redis between deployments")
+	fs.IntVar(&o.redisPoolSize, "redis-pool-size", 32, "most connections to each Redis node")
+	fs.DurationVar(&o.redisTimeout, "redis-timeout", 250*time.Millisecond, "bound on each Redis dial, read, write and wait for a pooled connection;\na request that hits it is told the tracker is temporarily unavailable")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.Usage = cli.Usage(fs, "TRACKER", synopsis, after)
@@ -102,6 +124,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "tracker: %v\n", err)
 		os.Exit(2)
 	}
+	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := run(ctx, o, log); err != nil {
@@ -118,9 +141,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
-	store, err := memstore.New(memstore.Config{PeerLifetime: lifetime})
+	store, storeName, err := openStore(o, lifetime)
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return err
 	}
 	defer store.Close()
 
@@ -145,6 +168,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		NumWantMax:     o.numWantMax,
 		ScrapeMax:      o.scrapeMax,
 		FullScrape:     o.fullScrape,
+		Logger:         log,
 	}, store, allow)
 	if err != nil {
 		return err
@@ -192,7 +216,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		"version", version.Version,
 		"http", httpLn.Addr().String(),
 		"admin", adminLn.Addr().String(),
-		"store", "memory",
+		"store", storeName,
 		"interval", o.interval,
 		"peer_lifetime", lifetime,
 		"allow_list", o.allowList != "",
@@ -219,4 +243,61 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	log.Info("tracker stopped")
 	return nil
+}
+
+// openStore builds the swarm store the flags ask for and a description of
+// it for the log (never with a password).
+func openStore(o options, lifetime time.Duration) (tracker.Store, string, error) {
+	if o.redisURL == "" && o.redisAddrs == "" {
+		if o.redisCluster || o.redisMasterName != "" {
+			return nil, "", errors.New("--redis-cluster and --redis-master-name need --redis-addrs")
+		}
+		s, err := memstore.New(memstore.Config{PeerLifetime: lifetime})
+		if err != nil {
+			return nil, "", fmt.Errorf("store: %w", err)
+		}
+		return s, "memory", nil
+	}
+	var addrs []string
+	for _, a := range strings.Split(o.redisAddrs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	// go-redis prints every failed dial to stderr; the tracker already logs
+	// store failures once per burst, so its own lines go to debug.
+	redis.SetLogger(redisLogger{slog.Default()})
+	client, err := redisstore.NewClient(redisstore.ClientConfig{
+		URL:        o.redisURL,
+		Addrs:      addrs,
+		Cluster:    o.redisCluster,
+		MasterName: o.redisMasterName,
+		Password:   os.Getenv("TRACKER_REDIS_PASSWORD"),
+		PoolSize:   o.redisPoolSize,
+		Timeout:    o.redisTimeout,
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("--redis-*: %w", err)
+	}
+	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: o.redisPrefix, PeerLifetime: lifetime})
+	if err != nil {
+		client.Close()
+		return nil, "", fmt.Errorf("store: %w", err)
+	}
+	switch {
+	case o.redisURL != "":
+		return s, "redis " + redisstore.Redact(o.redisURL), nil
+	case o.redisCluster:
+		return s, "redis cluster " + strings.Join(addrs, ","), nil
+	}
+	return s, "redis sentinel " + o.redisMasterName + "@" + strings.Join(addrs, ","), nil
+}
+
+// redisLogger sends go-redis's internal messages to slog at debug level.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	if r.l.Enabled(ctx, slog.LevelDebug) {
+		r.l.Debug("redis: " + fmt.Sprintf(format, v...))
+	}
 }

@@ -239,27 +239,6 @@ func WaitTCP(ctx context.Context, addr string) error {
 	}
 }
 
-// Redis starts a throwaway redis-server on a free loopback port and returns
-// its address (host:port).
-func Redis(t testing.TB, extraArgs ...string) string {
-	t.Helper()
-	bin := LookPath(t, "redis-server")
-	port := FreeTCPPort(t)
-	dir := t.TempDir()
-	args := append([]string{
-		"--bind", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--save", "", "--appendonly", "no", "--dir", dir,
-	}, extraArgs...)
-	Start(t, bin, args)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := WaitTCP(ctx, addr); err != nil {
-		t.Fatalf("redis-server did not start: %v", err)
-	}
-	return addr
-}
-
 // WriteRandomFile writes size pseudo-random bytes (from seed) to path.
 func WriteRandomFile(t testing.TB, path string, size int64, seed uint64) {
 	t.Helper()

@@ -13,7 +13,6 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -72,7 +71,6 @@ type Server struct {
 	srv     *fasthttp.Server
 	states  sync.Pool
 
-	lastErrLog atomic.Int64
 	// debug is whether the logger wants a line per request, decided once so
 	// that the hot path pays nothing at the default level.
 	debug bool
@@ -254,15 +252,11 @@ func (s *Server) fullScrape(ctx *fasthttp.RequestCtx, st *state) []byte {
 
 // failure writes err as a bencoded failure reason. Errors that are not
 // tracker.Failure values are internal: the client sees only that the tracker
-// is unavailable, and the log sees the rest (at most once a second).
+// is unavailable; the tracker logs the cause once per burst.
 func (s *Server) failure(out []byte, err error) []byte {
 	var f tracker.Failure
 	if errors.As(err, &f) {
 		return appendFailure(out, string(f))
-	}
-	now := time.Now().UnixNano()
-	if last := s.lastErrLog.Load(); now-last > int64(time.Second) && s.lastErrLog.CompareAndSwap(last, now) {
-		s.cfg.Logger.Error("request failed", "err", err)
 	}
 	return appendFailure(out, string(tracker.ErrUnavailable))
 }

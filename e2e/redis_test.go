@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackpal/bencode-go"
+
+	"github.com/bitorigin/bitorigin/internal/testenv"
+)
+
+// TestTwoReplicasShareOneRedis announces to one tracker process and
+// expects the other, on the same Redis, to hand the peer out and agree on
+// the counts.
+func TestTwoReplicasShareOneRedis(t *testing.T) {
+	r := testenv.StartRedis(t)
+	url := "redis://" + r.Addr + "/0"
+	a := startTracker(t, "", nil, "--redis-url", url)
+	b := startTracker(t, "", nil, "--redis-url", url)
+	hash := bytes.Repeat([]byte{0x5a}, 20)
+
+	announce(t, a.announceURL(), hash, "seeder-on-a", 7001, 0, "")
+	announce(t, b.announceURL(), hash, "leecher-on-b", 7002, 10, "")
+	got := announce(t, b.announceURL(), hash, "leecher-on-b", 7002, 10, "")
+	if got.Failure != "" || got.Peers != "\x7f\x00\x00\x01\x1b\x59" {
+		t.Fatalf("replica b: %+v, want the seeder announced to a", got)
+	}
+	fromA := announce(t, a.announceURL(), hash, "seeder-on-a", 7001, 0, "&event=completed")
+	if fromA.Complete != 1 || fromA.Incomplete != 1 || fromA.Peers != "\x7f\x00\x00\x01\x1b\x5a" {
+		t.Fatalf("replica a: %+v", fromA)
+	}
+	if got.Complete != fromA.Complete || got.Incomplete != fromA.Incomplete {
+		t.Fatalf("replicas disagree: a %+v, b %+v", fromA, got)
+	}
+	if a.proc.Tail(2000) == "" || !strings.Contains(string(a.proc.Output()), "store=\"redis redis://") {
+		t.Fatalf("tracker did not log its Redis store:\n%s", a.proc.Tail(2000))
+	}
+}
+
+// TestRedisOutageIsAFailureReasonAndHeals stops Redis under a running
+// tracker and starts it again, empty.
+func TestRedisOutageIsAFailureReasonAndHeals(t *testing.T) {
+	r := testenv.StartRedis(t, "--requirepass", "s3cret-pw")
+	tp := startTracker(t, "", []string{"TRACKER_REDIS_PASSWORD=s3cret-pw"}, "--redis-url", "redis://"+r.Addr+"/0", "--redis-timeout", "200ms")
+	hash := bytes.Repeat([]byte{0x6b}, 20)
+	if got := announce(t, tp.announceURL(), hash, "p1", 7001, 0, ""); got.Failure != "" {
+		t.Fatalf("with Redis up: %s", got.Failure)
+	}
+	readyz := fmt.Sprintf("http://127.0.0.1:%d/readyz", tp.adminPort)
+
+	r.Proc.Stop(syscall.SIGKILL, time.Second)
+	for range 20 {
+		start := time.Now()
+		got := announce(t, tp.announceURL(), hash, "p2", 7002, 10, "")
+		if !strings.Contains(got.Failure, "temporarily unavailable") {
+			t.Fatalf("with Redis down: %+v", got)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("answer took %s with Redis down", d)
+		}
+	}
+	if code, _ := httpGet(t, readyz); code != 503 {
+		t.Fatalf("/readyz with Redis down: %d", code)
+	}
+	healthz := fmt.Sprintf("http://127.0.0.1:%d/healthz", tp.adminPort)
+	if code, _ := httpGet(t, healthz); code != 200 {
+		t.Fatalf("/healthz must not depend on Redis: %d", code)
+	}
+
+	r.Restart()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := announce(t, tp.announceURL(), hash, "p1", 7001, 0, "")
+		if got.Failure == "" && got.Complete == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tracker did not recover after Redis came back: %+v\n%s", got, tp.proc.Tail(3000))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code, _ := httpGet(t, readyz); code != 200 {
+		t.Fatalf("/readyz after recovery: %d", code)
+	}
+	out := string(tp.proc.Output())
+	if n := strings.Count(out, "store failing"); n != 1 {
+		t.Errorf("outage logged %d times, want once per burst:\n%s", n, out)
+	}
+	if !strings.Contains(out, "swarm store recovered") {
+		t.Errorf("no recovery log:\n%s", out)
+	}
+	if strings.Contains(out, "s3cret-pw") {
+		t.Errorf("the Redis password is in the log")
+	}
+}
+
+// TestTrackerOnRedisCluster spreads many torrents over a three-master
+// Cluster through the tracker binary.
+func TestTrackerOnRedisCluster(t *testing.T) {
+	addrs := testenv.StartRedisCluster(t)
+	tp := startTracker(t, "", nil, "--redis-addrs", strings.Join(addrs, ","), "--redis-cluster")
+	for n := range 60 {
+		hash := bytes.Repeat([]byte{byte(n)}, 20)
+		if got := announce(t, tp.announceURL(), hash, "seed", 7001, 0, ""); got.Failure != "" {
+			t.Fatalf("torrent %d: %s", n, got.Failure)
+		}
+		if got := announce(t, tp.announceURL(), hash, "leech", 7002, 5, ""); got.Complete != 1 || len(got.Peers) != 6 {
+			t.Fatalf("torrent %d: %+v", n, got)
+		}
+	}
+	// One scrape for all of them, spread over the masters.
+	q := ""
+	for n := range 60 {
+		q += "&info_hash=" + url.QueryEscape(string(bytes.Repeat([]byte{byte(n)}, 20)))
+	}
+	code, body := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/scrape?%s", tp.httpPort, q[1:]))
+	if code != 200 {
+		t.Fatalf("scrape: HTTP %d", code)
+	}
+	v, err := bencode.Decode(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("scrape reply %q: %v", body, err)
+	}
+	files, _ := v.(map[string]any)["files"].(map[string]any)
+	if len(files) != 60 {
+		t.Fatalf("scrape listed %d torrents, want 60: %q", len(files), body)
+	}
+	for k, f := range files {
+		st, _ := f.(map[string]any)
+		if st["complete"] != int64(1) || st["incomplete"] != int64(1) {
+			t.Fatalf("torrent %x: %v", k, st)
+		}
+	}
+	// Every master holds some of the swarms.
+	for _, a := range addrs {
+		host, port, _ := strings.Cut(a, ":")
+		out, err := testenv.RedisCLI(t, host, port, "dbsize")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(out) == "0" {
+			t.Errorf("master %s holds no keys: swarms are not spread", a)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+-- One announce in one round trip (loaded once, run by SHA).
+--
+-- KEYS: the swarm's IPv4 seeders, IPv4 leechers, IPv6 seeders, IPv6
+-- leechers (sorted sets: member = compact address .. peer ID, score =
+-- last-seen milliseconds) and its download counter. All five share one hash
+-- tag, so a swarm lives in one Redis Cluster slot.
+--
+-- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
+-- members seen before it have expired), numwant, peer lifetime (ms), swarm
+-- retention (ms), want peer IDs (0/1).
+--
+-- Returns {seeders, leechers, downloaded, compact peers, peer IDs}.
+local member = ARGV[1]
+local v6 = ARGV[2] == '1'
+local seeder = ARGV[3] == '1'
+local event = ARGV[4]
+local now = ARGV[5]
+local cutoff = ARGV[6]
+local numwant = tonumber(ARGV[7])
+local lifetime = ARGV[8]
+local retention = ARGV[9]
+local want_ids = ARGV[10] == '1'
+
+-- Drop this swarm's expired peers: expiry without ever scanning the keyspace.
+for i = 1, 4 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
+end
+
+local size, skey, lkey, si, li = 6, KEYS[1], KEYS[2], 1, 2
+if v6 then
+  size, skey, lkey, si, li = 18, KEYS[3], KEYS[4], 3, 4
+end
+local was_seeder = redis.call('ZSCORE', skey, member) ~= false
+local was_leecher = redis.call('ZSCORE', lkey, member) ~= false
+
+-- One download per peer that finishes: "completed" from a peer not already
+-- seeding, or a known leecher that now has nothing left.
+if (event == 'completed' and not was_seeder) or (was_leecher and seeder) then
+  redis.call('INCR', KEYS[5])
+end
+
+if event == 'stopped' then
+  if was_seeder then redis.call('ZREM', skey, member) end
+  if was_leecher then redis.call('ZREM', lkey, member) end
+else
+  local into, other, in_other = lkey, skey, was_seeder
+  if seeder then
+    into, other, in_other = skey, lkey, was_leecher
+  end
+  if in_other then redis.call('ZREM', other, member) end
+  redis.call('ZADD', into, now, member)
+  -- The set outlives its newest member by nothing: an abandoned swarm's
+  -- keys vanish by themselves.
+  redis.call('PEXPIRE', into, lifetime)
+end
+
+local card = {}
+for i = 1, 4 do card[i] = redis.call('ZCARD', KEYS[i]) end
+local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
+if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
+
+local peers, ids = {}, {}
+local function take(key, n)
+  if n <= 0 then return end
+  -- One more than needed, in case the announcer itself is drawn.
+  local drawn = redis.call('ZRANDMEMBER', key, n + 1)
+  local got = 0
+  for _, m in ipairs(drawn) do
+    if got >= n then break end
+    if m ~= member then
+      peers[#peers + 1] = string.sub(m, 1, size)
+      if want_ids then ids[#ids + 1] = string.sub(m, size + 1) end
+      got = got + 1
+    end
+  end
+end
+
+if event ~= 'stopped' and numwant > 0 then
+  if seeder then
+    take(lkey, numwant)
+  else
+    -- The announcer is one of this family's leechers.
+    local cs, cl = card[si], card[li] - 1
+    if cs + cl <= numwant then
+      take(skey, cs)
+      take(lkey, cl)
+    else
+      local ks = math.min(cs, math.floor(numwant * cs / (cs + cl) + 0.5))
+      local kl = numwant - ks
+      if kl > cl then
+        kl = cl
+        ks = numwant - kl
+      end
+      take(skey, ks)
+      take(lkey, kl)
+    end
+  end
+end
+
+return {card[1] + card[3], card[2] + card[4], downloaded, table.concat(peers), table.concat(ids)}

@@ -1,0 +1,216 @@
+// Package redisstore keeps the tracker's swarms in Redis, so that many
+// tracker replicas share one view of every swarm. One announce is one round
+// trip (a Lua script run by SHA); every key of a swarm shares a hash tag, so
+// the store works the same on Redis Cluster.
+package redisstore
+
+import (
+	"context"
+	_ "embed"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bitorigin/bitorigin/tracker"
+)
+
+//go:embed announce.lua
+var announceSrc string
+
+var announceScript = redis.NewScript(announceSrc)
+
+// Config configures a Store. The zero value of a field means its default.
+type Config struct {
+	// Client is the connection to Redis: one server, Sentinel or Cluster
+	// (see NewClient). The store closes it on Close.
+	Client redis.UniversalClient
+	// Prefix starts every key (default "bt").
+	Prefix string
+	// PeerLifetime is how long a peer stays without announcing
+	// (default 45m).
+	PeerLifetime time.Duration
+	// SwarmRetention is how long a swarm's download count outlives its last
+	// announce (default 24h).
+	SwarmRetention time.Duration
+	// Now is the clock (default time.Now). Replicas should run NTP: a peer's
+	// last-seen time is the clock of the replica it announced to.
+	Now func() time.Time
+}
+
+// Store is the Redis swarm store. It satisfies tracker.Store.
+type Store struct {
+	c         redis.UniversalClient
+	prefix    string
+	lifetime  time.Duration
+	retention time.Duration
+	now       func() time.Time
+}
+
+var _ tracker.Store = (*Store)(nil)
+
+// New returns a store on cfg.Client. It does not contact Redis: readiness
+// probes (Ping) tell whether Redis answers.
+func New(cfg Config) (*Store, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("redisstore: no client")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "bt"
+	}
+	if cfg.PeerLifetime == 0 {
+		cfg.PeerLifetime = 45 * time.Minute
+	}
+	if cfg.SwarmRetention == 0 {
+		cfg.SwarmRetention = 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PeerLifetime < time.Second {
+		return nil, fmt.Errorf("redisstore: peer lifetime %s: must be at least 1s", cfg.PeerLifetime)
+	}
+	if cfg.SwarmRetention < time.Second {
+		return nil, fmt.Errorf("redisstore: swarm retention %s: must be at least 1s", cfg.SwarmRetention)
+	}
+	return &Store{c: cfg.Client, prefix: cfg.Prefix, lifetime: cfg.PeerLifetime, retention: cfg.SwarmRetention, now: cfg.Now}, nil
+}
+
+// keys returns the swarm's five keys: IPv4 seeders, IPv4 leechers, IPv6
+// seeders, IPv6 leechers, downloads. The hex info hash in braces is the
+// Cluster hash tag.
+func (s *Store) keys(h tracker.InfoHash) []string {
+	var buf [40]byte
+	hex.Encode(buf[:], h[:])
+	base := s.prefix + ":{" + string(buf[:]) + "}:"
+	return []string{base + "s4", base + "l4", base + "s6", base + "l6", base + "d"}
+}
+
+// member encodes a peer as its compact address followed by its peer ID.
+func member(id tracker.PeerID, a tracker.PeerAnnounce) (string, bool) {
+	addr := a.Addr.Addr().Unmap()
+	var b []byte
+	v6 := !addr.Is4()
+	if v6 {
+		b16 := addr.As16()
+		b = append(make([]byte, 0, 38), b16[:]...)
+	} else {
+		b4 := addr.As4()
+		b = append(make([]byte, 0, 26), b4[:]...)
+	}
+	b = binary.BigEndian.AppendUint16(b, a.Addr.Port())
+	b = append(b, id[:]...)
+	return string(b), v6
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// Announce applies one announce with one EVALSHA.
+func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *tracker.SwarmAnswer) error {
+	m, v6 := member(a.PeerID, a)
+	now := s.now()
+	res, err := announceScript.Run(ctx, s.c, s.keys(a.InfoHash),
+		m, flag(v6), flag(a.Seeder), a.Event.String(),
+		millis(now), millis(now.Add(-s.lifetime)), a.NumWant,
+		s.lifetime.Milliseconds(), s.retention.Milliseconds(), flag(a.WantPeerIDs),
+	).Slice()
+	if err != nil {
+		return fmt.Errorf("redis announce: %w", err)
+	}
+	if len(res) != 5 {
+		return fmt.Errorf("redis announce: script returned %d values, want 5", len(res))
+	}
+	var ok [5]bool
+	var n [3]int64
+	for i := range 3 {
+		n[i], ok[i] = res[i].(int64)
+	}
+	peers, ok3 := res[3].(string)
+	ids, ok4 := res[4].(string)
+	if !ok[0] || !ok[1] || !ok[2] || !ok3 || !ok4 {
+		return fmt.Errorf("redis announce: unexpected reply types %T %T %T %T %T", res[0], res[1], res[2], res[3], res[4])
+	}
+	out.Seeders, out.Leechers, out.Downloaded = int(n[0]), int(n[1]), int(n[2])
+	out.Peers = append(out.Peers, peers...)
+	if a.WantPeerIDs {
+		out.PeerIDs = append(out.PeerIDs, ids...)
+	}
+	return nil
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// Scrape counts each torrent's live peers with one pipeline: on Cluster,
+// go-redis sends one pipeline per master, in parallel.
+func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tracker.ScrapeStats) error {
+	if len(out) != len(hashes) {
+		return fmt.Errorf("redisstore: scrape of %d hashes into %d results", len(hashes), len(out))
+	}
+	if len(hashes) == 0 {
+		return nil
+	}
+	cutoff := "(" + strconv.FormatInt(millis(s.now().Add(-s.lifetime)), 10)
+	type pending struct {
+		counts [4]*redis.IntCmd
+		d      *redis.StringCmd
+	}
+	cmds := make([]pending, len(hashes))
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, h := range hashes {
+			ks := s.keys(h)
+			for j := range 4 {
+				cmds[i].counts[j] = p.ZCount(ctx, ks[j], cutoff, "+inf")
+			}
+			cmds[i].d = p.Get(ctx, ks[4])
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("redis scrape of %d torrents: %w", len(hashes), err)
+	}
+	for i := range hashes {
+		c := cmds[i].counts
+		out[i] = tracker.ScrapeStats{
+			Seeders:  int(c[0].Val() + c[2].Val()),
+			Leechers: int(c[1].Val() + c[3].Val()),
+		}
+		if d, err := cmds[i].d.Int(); err == nil {
+			out[i].Downloaded = d
+		}
+	}
+	return nil
+}
+
+// ErrNoFullScrape is the answer to a full scrape: listing every swarm would
+// mean walking the whole keyspace, which no replica ever does.
+const ErrNoFullScrape tracker.Failure = "full scrape is not available with the Redis store"
+
+// FullScrape is refused; see ErrNoFullScrape.
+func (s *Store) FullScrape(context.Context, int, func(tracker.InfoHash, tracker.ScrapeStats)) error {
+	return ErrNoFullScrape
+}
+
+// Ping asks Redis for a PONG.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the Redis client.
+func (s *Store) Close() error {
+	if err := s.c.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
+		return fmt.Errorf("redis close: %w", err)
+	}
+	return nil
+}
