@@ -101,8 +101,6 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 	jobs := make(chan pieceJob, nbuf)
 	results := make(chan pieceResult, nbuf)
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	reads := make([]regionRead, len(h.regions))
 	readErr := make(chan error, 1)
 	go func() {

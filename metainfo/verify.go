@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/bitorigin/bitorigin/bitfield"
 )
@@ -91,6 +92,14 @@ type VerifyOptions struct {
 // each file. Problems with the data are reported in the result, not as an
 // error; the error is for a missing root or a cancelled ctx.
 func Verify(ctx context.Context, info *Info, root string, opts VerifyOptions) (*VerifyResult, error) {
+	// An Info built by hand has not been through Parse's checks; a piece
+	// length of zero or a wrong piece count must be an error, not a panic.
+	checked := *info
+	checked.Files = slices.Clone(info.Files)
+	if err := checked.validate(); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	info = &checked
 	if st, err := os.Stat(root); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	} else if !st.IsDir() {

@@ -193,3 +193,17 @@ func truncate(t *testing.T, path string, size int64) {
 		t.Fatal(err)
 	}
 }
+
+func TestVerifyRejectsAnInvalidInfoInsteadOfPanicking(t *testing.T) {
+	root, info := verifyFixture(t)
+	bad := *info
+	bad.PieceLength = 0
+	if _, err := Verify(context.Background(), &bad, root, VerifyOptions{}); err == nil {
+		t.Fatal("Verify accepted piece length 0")
+	}
+	bad = *info
+	bad.Pieces = bad.Pieces[:20]
+	if _, err := Verify(context.Background(), &bad, root, VerifyOptions{}); err == nil {
+		t.Fatal("Verify accepted too few piece hashes")
+	}
+}
