@@ -1,6 +1,7 @@
 // Command seeder is bitorigin's origin seeder and its torrent tools:
-// `seeder create` makes a .torrent of a file or folder, `seeder info` shows
-// one, and `seeder verify` checks data on disk against one.
+// `seeder serve` seeds a content folder, `seeder create` makes a .torrent
+// of a file or folder, `seeder info` shows one, and `seeder verify` checks
+// data on disk against one.
 //
 // Run `seeder --help` for the subcommands and `seeder CMD --help` for a
 // subcommand's flags.
@@ -31,6 +32,7 @@ func subcommands() []*subcommand {
 		createCommand(),
 		infoCommand(),
 		verifyCommand(),
+		serveCommand(),
 	}
 }
 

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/bitorigin/bitorigin/internal/admin"
+	"github.com/bitorigin/bitorigin/internal/cli"
+	"github.com/bitorigin/bitorigin/internal/progress"
+	"github.com/bitorigin/bitorigin/internal/version"
+	origin "github.com/bitorigin/bitorigin/seeder"
+)
+
+// serveOptions are the flags of `seeder serve`.
+type serveOptions struct {
+	data, torrents, resumeDir string
+	trackers                  listFlag
+	listen, adminAddr         string
+	announceIP                string
+	announcePort              int
+	pieceLength               sizeFlag
+	uploadSlots               int
+	uploadRate                string
+	maxConns, maxPerTorrent   int
+	maxDials                  int
+	handshakeTimeout          time.Duration
+	idleTimeout, writeTimeout time.Duration
+	keepAlive, rechoke        time.Duration
+	maxRequest                sizeFlag
+	reqq, maxBad              int
+	maxOpenFiles              int
+	verifyWorkers             int
+	logLevel, logFormat       string
+	pprof                     bool
+}
+
+func serveCommand() *subcommand {
+	c := newSubcommand("serve", "", 0, "seed every file and folder of a content folder", `
+Seeds each top-level file or folder of --data as one torrent, on one
+listening port for all of them. An existing .torrent in --torrents whose
+files match the data is used; otherwise NAME.torrent is created there with
+the --tracker URLs. The data is verified against the piece hashes before
+serving (a resume record in --resume-dir lets a restart skip files that did
+not change); a piece that fails is never served.
+
+Every torrent is announced to its trackers (each --tracker is a tier; URLs
+joined by commas share one), and the leechers they return are dialled, as
+some clients never dial a seeder on a local address themselves.
+
+The admin listener serves /healthz, /readyz (ready once verification is
+done) and /torrents (JSON: name, info hash, size, peers, bytes uploaded,
+magnet link).
+
+Every flag can also be set by an environment variable: SEEDER_ followed by
+the flag's name in upper case with dashes as underscores, for example
+SEEDER_DATA, SEEDER_UPLOAD_SLOTS. The command line wins.
+
+SIGTERM or SIGINT: stop listening, send stopped announces, close the peer
+connections, exit 0.`)
+	o := &serveOptions{}
+	f := c.flags
+	f.StringVar(&o.data, "data", "", "content `DIR`: each top-level file or folder is one torrent (required)")
+	f.StringVar(&o.torrents, "torrents", "", "`DIR` of .torrent files, used when they match the data and created otherwise (required)")
+	f.StringVar(&o.resumeDir, "resume-dir", "", "`DIR` for resume records (default: TORRENTS/.resume)")
+	f.Var(&o.trackers, "tracker", "tracker announce `URL` for created torrents and torrents without trackers; repeat for more tiers, commas within one tier")
+	f.StringVar(&o.listen, "listen", ":6881", "peer `ADDRESS` (host:port) for every torrent")
+	f.StringVar(&o.adminAddr, "admin-addr", ":6882", "`ADDRESS` for /healthz, /readyz and /torrents; never the peer port")
+	f.StringVar(&o.announceIP, "announce-ip", "", "public `IP` trackers should hand out for us (behind NAT or a load balancer); default: the address they see")
+	f.IntVar(&o.announcePort, "announce-port", 0, "public `PORT` trackers should hand out for us (default: the --listen port)")
+	f.Var(&o.pieceLength, "piece-length", "piece length of created torrents, `SIZE` a power of two from 16K to 256M (default: chosen for 1,000 to 2,000 pieces)")
+	f.IntVar(&o.uploadSlots, "upload-slots", origin.DefaultUploadSlots, "interested peers unchoked at once, besides one optimistic slot; more rotate round-robin")
+	f.StringVar(&o.uploadRate, "upload-rate", "0", "upload limit of all torrents together in bytes per second, `SIZE` such as 50M; 0 for none")
+	f.IntVar(&o.maxConns, "max-conns", origin.DefaultMaxConns, "most peer connections in total")
+	f.IntVar(&o.maxPerTorrent, "max-conns-per-torrent", origin.DefaultMaxConnsPerTorrent, "most peer connections per torrent")
+	f.IntVar(&o.maxDials, "max-dials-per-torrent", origin.DefaultMaxDialsPerTorrent, "most connections per torrent that we open to leechers from the trackers")
+	f.DurationVar(&o.handshakeTimeout, "handshake-timeout", origin.DefaultHandshakeTimeout, "time allowed to connect and exchange handshakes")
+	f.DurationVar(&o.idleTimeout, "idle-timeout", origin.DefaultIdleTimeout, "a peer silent this long is disconnected")
+	f.DurationVar(&o.writeTimeout, "write-timeout", origin.DefaultWriteTimeout, "a peer that does not read our data for this long is disconnected")
+	f.DurationVar(&o.keepAlive, "keep-alive", origin.DefaultKeepAlive, "a keep-alive is sent after this long without sending anything")
+	f.DurationVar(&o.rechoke, "rechoke-interval", origin.DefaultRechokeInterval, "how often upload slots rotate when more peers are interested than there are slots")
+	o.maxRequest = origin.DefaultMaxRequest
+	f.Var(&o.maxRequest, "max-request", "largest block `SIZE` a peer may request, up to 128K (larger requests are rejected)")
+	f.IntVar(&o.reqq, "reqq", origin.DefaultReqQ, "requests a peer may have queued, advertised as reqq; more are rejected")
+	f.IntVar(&o.maxBad, "max-bad-requests", origin.DefaultMaxBadRequests, "bad requests (out of range, too long, over reqq) tolerated before a peer is disconnected")
+	f.IntVar(&o.maxOpenFiles, "max-open-files", 64, "open file handles kept per torrent")
+	f.IntVar(&o.verifyWorkers, "verify-workers", 0, "goroutines hashing pieces at start (default: one per core)")
+	f.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	f.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
+	f.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
+	// The subcommand help shows no defaults by itself.
+	f.VisitAll(func(fl *flag.Flag) {
+		if fl.DefValue != "" && fl.DefValue != "false" && fl.DefValue != "0" {
+			fl.Usage += " (default " + fl.DefValue + ")"
+		}
+	})
+	c.run = func(ctx context.Context, _ []string, stdout, stderr io.Writer) error {
+		if err := cli.ApplyEnv(f, "SEEDER", os.LookupEnv); err != nil {
+			return usageError{err}
+		}
+		return serve(ctx, o, stdout, stderr)
+	}
+	return c
+}
+
+// seederConfig checks the options and turns them into the seeder's
+// configuration.
+func (o *serveOptions) seederConfig() (origin.Config, error) {
+	var cfg origin.Config
+	if o.data == "" || o.torrents == "" {
+		return cfg, usageError{errors.New("--data and --torrents are required")}
+	}
+	if o.announceIP != "" {
+		ip, err := netip.ParseAddr(o.announceIP)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("--announce-ip: %w", err)}
+		}
+		cfg.AnnounceIP = ip
+	}
+	if o.announcePort < 0 || o.announcePort > 65535 {
+		return cfg, usageError{fmt.Errorf("--announce-port %d: not a port", o.announcePort)}
+	}
+	rate := int64(0)
+	if o.uploadRate != "0" && o.uploadRate != "" {
+		n, err := parseSize(o.uploadRate)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("--upload-rate: %w", err)}
+		}
+		rate = n
+	}
+	if o.uploadSlots < 1 {
+		return cfg, usageError{fmt.Errorf("--upload-slots %d: need at least 1", o.uploadSlots)}
+	}
+	cfg.Trackers = o.trackers
+	cfg.AnnouncePort = uint16(o.announcePort)
+	cfg.UploadSlots = o.uploadSlots
+	cfg.UploadRate = rate
+	cfg.MaxConns = o.maxConns
+	cfg.MaxConnsPerTorrent = o.maxPerTorrent
+	cfg.MaxDialsPerTorrent = o.maxDials
+	cfg.HandshakeTimeout = o.handshakeTimeout
+	cfg.IdleTimeout = o.idleTimeout
+	cfg.WriteTimeout = o.writeTimeout
+	cfg.KeepAlive = o.keepAlive
+	cfg.RechokeInterval = o.rechoke
+	cfg.MaxRequest = int(o.maxRequest)
+	cfg.ReqQ = o.reqq
+	cfg.MaxBadRequests = o.maxBad
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
+}
+
+func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error {
+	cfg, err := o.seederConfig()
+	if err != nil {
+		return err
+	}
+	log, err := cli.Logger(stderr, o.logLevel, o.logFormat)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.Logger = log
+
+	// Listen first, so a port in use fails at once rather than after
+	// minutes of hashing.
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	defer ln.Close()
+	adminLn, err := net.Listen("tcp", o.adminAddr)
+	if err != nil {
+		return fmt.Errorf("--admin-addr: %w", err)
+	}
+	var (
+		running  atomic.Pointer[origin.Seeder]
+		draining atomic.Bool
+	)
+	adm := admin.New(func(context.Context) error {
+		switch {
+		case draining.Load():
+			return errors.New("shutting down")
+		case running.Load() == nil:
+			return errors.New("verifying data")
+		}
+		return nil
+	}, log)
+	adm.Handle("GET /torrents", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		list := []origin.TorrentStatus{}
+		if s := running.Load(); s != nil {
+			list = s.Status()
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		enc.Encode(list)
+	}))
+	if o.pprof {
+		adm.EnablePprof()
+	}
+	adminDone := make(chan error, 1)
+	go func() { adminDone <- adm.Serve(adminLn) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		adm.Shutdown(sctx)
+		<-adminDone
+	}()
+	log.Info("seeder starting", "version", version.Version, "listen", ln.Addr().String(),
+		"admin", adminLn.Addr().String(), "data", o.data, "torrents", o.torrents)
+
+	torrents, err := origin.Load(ctx, origin.LoadConfig{
+		DataDir:      o.data,
+		TorrentDir:   o.torrents,
+		ResumeDir:    o.resumeDir,
+		Trackers:     o.trackers,
+		PieceLength:  int64(o.pieceLength),
+		Workers:      o.verifyWorkers,
+		MaxOpenFiles: o.maxOpenFiles,
+		Progress: func(label string) origin.Progress {
+			return progress.New(stderr, label)
+		},
+		Logger: log,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			log.Info("seeder stopped during verification")
+			return nil
+		}
+		return err
+	}
+	s, err := origin.New(cfg, torrents)
+	if err != nil {
+		for _, t := range torrents {
+			t.Close()
+		}
+		return err
+	}
+	for _, st := range s.Status() {
+		fmt.Fprintf(stdout, "name:      %s\ninfo hash: %s\ntorrent:   %s\nmagnet:    %s\n\n", st.Name, st.InfoHash, st.Torrent, st.Magnet)
+	}
+	running.Store(s)
+	id := s.PeerID()
+	log.Info("seeder ready", "torrents", len(torrents), "listen", ln.Addr().String(),
+		"peer_id", strconv.Quote(string(id[:])))
+	err = s.Serve(ctx, ln)
+	draining.Store(true)
+	if err != nil {
+		return err
+	}
+	log.Info("seeder stopped")
+	return nil
+}

@@ -1,0 +1,150 @@
+package seeder
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/bitorigin/bitorigin/announcer"
+)
+
+// Config tunes a Seeder. The zero value works: every field has a default.
+type Config struct {
+	// PeerID is ours on the wire; zero means a fresh random one.
+	PeerID [20]byte
+	// Trackers are the tracker tiers announced to for a torrent whose
+	// .torrent names none.
+	Trackers [][]string
+	// AnnounceIP, when valid, is the address trackers are told to hand
+	// out for us (the public address behind NAT or a load balancer).
+	AnnounceIP netip.Addr
+	// AnnouncePort, when not 0, is the port trackers are told instead of
+	// the listening port.
+	AnnouncePort uint16
+	// Clients maps tracker URL schemes to announce clients; nil means
+	// HTTP and HTTPS.
+	Clients map[string]announcer.Client
+	// AnnounceMinBackoff and AnnounceMaxBackoff bound the retry wait after
+	// every tracker failed (announcer defaults when 0).
+	AnnounceMinBackoff, AnnounceMaxBackoff time.Duration
+
+	// UploadSlots is how many interested peers are unchoked at once,
+	// besides one optimistic slot (DefaultUploadSlots when 0).
+	UploadSlots int
+	// RechokeInterval is how often slots rotate (10 s when 0).
+	RechokeInterval time.Duration
+	// UploadRate limits the upload of all torrents together, in bytes per
+	// second; 0 means no limit.
+	UploadRate int64
+
+	// MaxConns bounds peer connections in total, MaxConnsPerTorrent per
+	// torrent, MaxDialsPerTorrent the connections we open per torrent.
+	MaxConns, MaxConnsPerTorrent, MaxDialsPerTorrent int
+
+	// HandshakeTimeout bounds the handshake, IdleTimeout the silence of a
+	// peer, WriteTimeout one write to a peer that does not read.
+	HandshakeTimeout, IdleTimeout, WriteTimeout time.Duration
+	// KeepAlive is how long our side of a connection may stay silent
+	// before a keep-alive is sent.
+	KeepAlive time.Duration
+
+	// MaxRequest is the largest block a peer may request
+	// (DefaultMaxRequest when 0, never above MaxRequestLimit).
+	MaxRequest int
+	// ReqQ is how many requests a peer may have queued; advertised as
+	// reqq (BEP 10).
+	ReqQ int
+	// MaxBadRequests is how many bad requests (out of range, too long,
+	// over reqq, for a piece we lack) a peer may send before it is
+	// disconnected.
+	MaxBadRequests int
+
+	Logger *slog.Logger
+}
+
+// Defaults of Config.
+const (
+	DefaultUploadSlots        = 16
+	DefaultMaxConns           = 500
+	DefaultMaxConnsPerTorrent = 200
+	DefaultMaxDialsPerTorrent = 50
+	DefaultHandshakeTimeout   = 10 * time.Second
+	DefaultIdleTimeout        = 3 * time.Minute
+	DefaultWriteTimeout       = 60 * time.Second
+	DefaultKeepAlive          = 90 * time.Second
+	DefaultMaxRequest         = 16 << 10
+	DefaultReqQ               = 1000
+	DefaultMaxBadRequests     = 100
+	DefaultRechokeInterval    = 10 * time.Second
+	// MaxRequestLimit is the most MaxRequest may be: no client asks more.
+	MaxRequestLimit = 128 << 10
+)
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.UploadSlots, DefaultUploadSlots)
+	def(&c.MaxConns, DefaultMaxConns)
+	def(&c.MaxConnsPerTorrent, DefaultMaxConnsPerTorrent)
+	def(&c.MaxDialsPerTorrent, DefaultMaxDialsPerTorrent)
+	def(&c.MaxRequest, DefaultMaxRequest)
+	def(&c.ReqQ, DefaultReqQ)
+	def(&c.MaxBadRequests, DefaultMaxBadRequests)
+	defDur(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	defDur(&c.IdleTimeout, DefaultIdleTimeout)
+	defDur(&c.WriteTimeout, DefaultWriteTimeout)
+	defDur(&c.KeepAlive, DefaultKeepAlive)
+	defDur(&c.RechokeInterval, DefaultRechokeInterval)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	positive := func(name string, v int) {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("%s %d: must not be negative", name, v))
+		}
+	}
+	positive("upload slots", c.UploadSlots)
+	positive("max conns", c.MaxConns)
+	positive("max conns per torrent", c.MaxConnsPerTorrent)
+	positive("max dials per torrent", c.MaxDialsPerTorrent)
+	positive("reqq", c.ReqQ)
+	positive("max bad requests", c.MaxBadRequests)
+	if c.UploadRate < 0 {
+		errs = append(errs, fmt.Errorf("upload rate %d: must not be negative", c.UploadRate))
+	}
+	if c.MaxRequest < 1<<10 || c.MaxRequest > MaxRequestLimit {
+		errs = append(errs, fmt.Errorf("max request %d: must be between 1 KiB and %d", c.MaxRequest, MaxRequestLimit))
+	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"handshake timeout", c.HandshakeTimeout}, {"idle timeout", c.IdleTimeout},
+		{"write timeout", c.WriteTimeout}, {"keep-alive", c.KeepAlive}, {"rechoke interval", c.RechokeInterval},
+	} {
+		if d.d < 0 {
+			errs = append(errs, fmt.Errorf("%s %s: must not be negative", d.name, d.d))
+		}
+	}
+	if c.KeepAlive >= c.IdleTimeout {
+		errs = append(errs, fmt.Errorf("keep-alive %s: must be shorter than the idle timeout %s", c.KeepAlive, c.IdleTimeout))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,382 @@
+package seeder
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/bitorigin/bitorigin/bitfield"
+	"github.com/bitorigin/bitorigin/peerwire"
+)
+
+// Our extended message ID for ut_metadata: peers send requests with it.
+const metadataID = 1
+
+// conn is one peer connection. The reader goroutine (the one that runs
+// run) reads and judges messages; the writer goroutine sends what they
+// lead to: control messages first, then blocks, one request at a time.
+type conn struct {
+	s        *Seeder
+	sw       *swarm
+	nc       net.Conn
+	br       *bufio.Reader
+	addr     netip.AddrPort
+	outgoing bool
+	id       uint64
+	peerID   [20]byte
+	fast     bool
+	extended bool
+	log      *slogger
+
+	// peerMetadataID is the ID the peer gave ut_metadata; 0 when it does
+	// not want it. Reader goroutine only.
+	peerMetadataID uint8
+	// peerHave tracks the peer's pieces, to drop a peer that becomes a
+	// seed. Reader goroutine only.
+	peerHave *bitfield.Bitfield
+
+	mu     sync.Mutex // guards what follows
+	queue  requestQueue
+	out    []byte // encoded control messages waiting for the writer
+	choked bool   // as the peer sees it, once out is sent
+	bad    int
+	err    error // why the connection closed; set once
+	wake   chan struct{}
+	done   chan struct{}
+
+	// Writer goroutine only.
+	w         *peerwire.Writer
+	spare     []byte
+	block     []byte
+	lastWrite time.Time
+	deadline  time.Time // the write deadline last set
+	timer     *time.Timer
+	uploaded  int64
+}
+
+func (s *Seeder) newConn(nc net.Conn, outgoing bool) *conn {
+	ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	return &conn{
+		s:        s,
+		nc:       nc,
+		br:       bufio.NewReaderSize(nc, 4<<10),
+		addr:     ap,
+		outgoing: outgoing,
+		choked:   true,
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		w:        peerwire.NewWriter(nc),
+	}
+}
+
+// handshake builds our handshake for torrent sw.
+func (s *Seeder) handshake(sw *swarm) peerwire.Handshake {
+	h := peerwire.Handshake{InfoHash: sw.InfoHash(), PeerID: s.peerID}
+	h.Reserved.SetFast()
+	h.Reserved.SetExtended()
+	return h
+}
+
+// handleIncoming runs a connection a peer opened: the info hash in its
+// handshake picks the torrent, and an unknown one ends it at once.
+func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
+	c := s.newConn(nc, false)
+	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	h, err := peerwire.ReadHandshakeStart(c.br)
+	if err != nil {
+		s.log.Debug("handshake failed", "peer", c.addr, "err", err)
+		nc.Close()
+		return
+	}
+	sw := s.torrents[h.InfoHash]
+	if sw == nil {
+		s.log.Debug("unknown info hash", "peer", c.addr, "info_hash", fmt.Sprintf("%x", h.InfoHash))
+		nc.Close()
+		return
+	}
+	c.sw = sw
+	c.fast, c.extended = h.Reserved.Fast(), h.Reserved.Extended()
+	// Ours goes first: some clients send their peer ID only after seeing it.
+	err = c.w.WriteHandshake(s.handshake(sw))
+	if err == nil {
+		err = c.w.Flush()
+	}
+	if err == nil {
+		c.peerID, err = peerwire.ReadPeerID(c.br)
+	}
+	if err != nil {
+		s.log.Debug("handshake failed", "peer", c.addr, "err", err)
+		nc.Close()
+		return
+	}
+	c.run(ctx)
+}
+
+// handleOutgoing runs a connection we opened to a peer of sw.
+func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, nc net.Conn) error {
+	c := s.newConn(nc, true)
+	c.sw = sw
+	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	err := c.w.WriteHandshake(s.handshake(sw))
+	if err == nil {
+		err = c.w.Flush()
+	}
+	var h peerwire.Handshake
+	if err == nil {
+		h, err = peerwire.ReadHandshake(c.br)
+	}
+	if err == nil && h.InfoHash != sw.InfoHash() {
+		err = fmt.Errorf("peer answered with info hash %x", h.InfoHash)
+	}
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("handshake: %w", err)
+	}
+	c.peerID, c.fast, c.extended = h.PeerID, h.Reserved.Fast(), h.Reserved.Extended()
+	c.run(ctx)
+	return nil
+}
+
+// run serves a connection whose handshake is done, until it closes.
+func (c *conn) run(ctx context.Context) {
+	s := c.s
+	if err := s.register(c); err != nil {
+		s.log.Debug("connection refused", "peer", c.addr, "name", c.sw.Name(), "err", err)
+		c.nc.Close()
+		return
+	}
+	c.log = &slogger{s.log, c}
+	c.log.debug("peer connected", "outgoing", c.outgoing, "fast", c.fast, "extended", c.extended,
+		"client", clientName(c.peerID))
+	c.sendIntro()
+	var wg sync.WaitGroup
+	wg.Go(c.writeLoop)
+	stop := context.AfterFunc(ctx, func() { c.close(errShutdown) })
+	err := c.readLoop()
+	stop()
+	c.close(err)
+	wg.Wait()
+	s.unregister(c)
+	c.log.debug("peer disconnected", "err", c.err, "uploaded", c.uploaded)
+}
+
+// sendIntro queues what follows the handshake: our extension handshake and
+// which pieces we have (BEP 3, BEP 6, BEP 10).
+func (c *conn) sendIntro() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.extended {
+		ip := c.addr.Addr()
+		c.out = peerwire.ExtensionHandshake{
+			M:            map[string]uint8{peerwire.MetadataExtension: metadataID},
+			V:            c.s.clientV,
+			P:            c.s.listenPort(),
+			ReqQ:         c.s.cfg.ReqQ,
+			YourIP:       ip,
+			MetadataSize: len(c.sw.metadata),
+			UploadOnly:   true,
+		}.AppendTo(c.out)
+	}
+	have := c.sw.Have
+	switch {
+	case c.fast && c.sw.complete:
+		c.out = peerwire.HaveAll{}.AppendTo(c.out)
+	case c.fast && have.Count() == 0:
+		c.out = peerwire.HaveNone{}.AppendTo(c.out)
+	case have.Count() > 0:
+		c.out = peerwire.Bitfield{Bits: have.Bytes()}.AppendTo(c.out)
+	}
+	c.signal()
+}
+
+func (s *Seeder) listenPort() uint16 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.AnnouncePort != 0 {
+		return s.cfg.AnnouncePort
+	}
+	return s.port
+}
+
+// signal wakes the writer.
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close ends the connection, recording why; later calls do nothing.
+func (c *conn) close(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	if err == nil {
+		err = io.EOF
+	}
+	c.err = err
+	close(c.done)
+	c.mu.Unlock()
+	c.nc.Close()
+}
+
+// errTooManyBad ends a connection that keeps sending bad requests.
+var errTooManyBad = errors.New("too many bad requests")
+
+// errPeerIsSeed ends a connection to a peer that has every piece.
+var errPeerIsSeed = errors.New("peer is a seed")
+
+// readLoop reads and handles messages until the connection fails.
+func (c *conn) readLoop() error {
+	s := c.s
+	r := peerwire.NewReader(c.br, peerwire.ReaderConfig{
+		Pieces:   c.sw.numPieces,
+		MaxBlock: uint32(s.cfg.MaxRequest),
+	})
+	var deadline time.Time
+	for {
+		// Move the idle deadline at most once a second: it costs a timer
+		// update, and requests come thousands a second.
+		if now := time.Now(); now.Sub(deadline) > -s.cfg.IdleTimeout+time.Second {
+			deadline = now.Add(s.cfg.IdleTimeout)
+			if err := c.nc.SetReadDeadline(deadline); err != nil {
+				return err
+			}
+		}
+		m, err := r.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if err := c.handle(m); err != nil {
+			return err
+		}
+	}
+}
+
+// handle acts on one message from the peer.
+func (c *conn) handle(m peerwire.Message) error {
+	switch m := m.(type) {
+	case *peerwire.Request:
+		return c.onRequest(m)
+	case *peerwire.Cancel:
+		c.onCancel(peerwire.Request(*m))
+	case *peerwire.Interested:
+		c.s.setInterested(c, true)
+	case *peerwire.NotInterested:
+		c.s.setInterested(c, false)
+	case *peerwire.HaveAll:
+		return errPeerIsSeed
+	case *peerwire.Bitfield:
+		b, err := bitfield.FromBytes(m.Bits, c.sw.numPieces)
+		if err != nil {
+			return err
+		}
+		c.peerHave = b
+		if b.All() {
+			return errPeerIsSeed
+		}
+	case *peerwire.Have:
+		if m.Index >= c.sw.numPieces {
+			return fmt.Errorf("have for piece %d of %d", m.Index, c.sw.numPieces)
+		}
+		if c.peerHave == nil {
+			c.peerHave = bitfield.New(c.sw.numPieces)
+		}
+		c.peerHave.Set(m.Index)
+		if c.peerHave.All() {
+			return errPeerIsSeed
+		}
+	case *peerwire.Extended:
+		return c.onExtended(m)
+	}
+	// Choke, unchoke, piece (we never request), port, suggest, allowed
+	// fast, reject, keep-alive and unknown messages need nothing from a
+	// seed (BEP 3 says to ignore unknown ones).
+	return nil
+}
+
+// onRequest queues a good request; a bad one is rejected (Fast) or
+// ignored, and counted.
+func (c *conn) onRequest(r *peerwire.Request) error {
+	why := c.sw.checkRequest(r, uint32(c.s.cfg.MaxRequest))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case why != requestOK:
+	case c.choked:
+		// Requests that crossed our choke on the wire are normal.
+		c.reject(*r)
+		return nil
+	case c.queue.len() >= c.s.cfg.ReqQ:
+		why = requestOverflow
+	default:
+		c.queue.push(*r)
+		c.signal()
+		return nil
+	}
+	c.reject(*r)
+	c.bad++
+	if c.bad == 1 || c.bad%50 == 0 {
+		c.log.debug("bad request", "why", string(why), "index", r.Index, "begin", r.Begin, "length", r.Length, "count", c.bad)
+	}
+	if c.bad > c.s.cfg.MaxBadRequests {
+		return fmt.Errorf("%w (%d, last: %s)", errTooManyBad, c.bad, why)
+	}
+	return nil
+}
+
+// reject answers a request we will not serve: a reject message under
+// Fast (BEP 6), nothing otherwise. c.mu is held.
+func (c *conn) reject(r peerwire.Request) {
+	if c.fast {
+		c.out = peerwire.Reject(r).AppendTo(c.out)
+		c.signal()
+	}
+}
+
+// onCancel drops a queued request. Under Fast the request still gets its
+// one answer: a reject (BEP 6). One already being sent gets its block.
+func (c *conn) onCancel(r peerwire.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.queue.remove(r) {
+		c.reject(r)
+	}
+}
+
+// setChoked chokes or unchokes the peer. Choking a Fast peer rejects every
+// queued request, so each gets exactly one answer (BEP 6); without Fast the
+// requests are dropped, as BEP 3 says.
+func (c *conn) setChoked(choke bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.choked == choke || c.err != nil {
+		return
+	}
+	c.choked = choke
+	if !choke {
+		c.out = peerwire.Unchoke{}.AppendTo(c.out)
+		c.signal()
+		return
+	}
+	c.out = peerwire.Choke{}.AppendTo(c.out)
+	c.queue.drain(c.reject)
+	c.signal()
+}
+
+// clientName is the client part of an Azureus-style peer ID, for logs.
+func clientName(id [20]byte) string {
+	if id[0] == '-' && id[7] == '-' {
+		return string(id[1:7])
+	}
+	return fmt.Sprintf("%x", id[:8])
+}

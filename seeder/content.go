@@ -1,0 +1,323 @@
+package seeder
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bitorigin/bitorigin/internal/version"
+	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder/resume"
+	"github.com/bitorigin/bitorigin/seeder/storage"
+)
+
+// Progress reports the progress of one long job (hashing a torrent's data):
+// Update with bytes done and total, then Finish.
+type Progress interface {
+	Update(done, total int64)
+	Finish()
+}
+
+// LoadConfig says where a content folder and its torrents are.
+type LoadConfig struct {
+	// DataDir holds the content: each top-level file or folder is one
+	// torrent. Names starting with a dot are skipped.
+	DataDir string
+	// TorrentDir holds the .torrent files: an existing one whose files
+	// match the data is used, otherwise NAME.torrent is created.
+	TorrentDir string
+	// ResumeDir holds the resume records (TorrentDir/.resume when empty).
+	ResumeDir string
+	// Trackers are written into created torrents, and replace the
+	// trackers of existing ones when they differ (the info hash stays).
+	Trackers [][]string
+	// PieceLength of created torrents; 0 picks metainfo.AutoPieceLength.
+	PieceLength int64
+	// Workers hash in parallel; 0 means one per core.
+	Workers int
+	// MaxOpenFiles bounds each torrent's open file handles.
+	MaxOpenFiles int
+	// Progress, when set, returns a progress display for a job.
+	Progress func(label string) Progress
+	Logger   *slog.Logger
+}
+
+// Load prepares every torrent of the content folder: it finds or creates
+// the .torrent, verifies the data (or trusts the resume record for files
+// that did not change) and logs one line per torrent. An entry that cannot
+// be prepared is logged and skipped; Load fails only when none is left or
+// the folders are unusable.
+func Load(ctx context.Context, cfg LoadConfig) ([]*Torrent, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if cfg.TorrentDir, err = filepath.Abs(cfg.TorrentDir); err != nil {
+		return nil, err
+	}
+	if cfg.ResumeDir == "" {
+		cfg.ResumeDir = filepath.Join(cfg.TorrentDir, ".resume")
+	}
+	entries, err := os.ReadDir(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	if err := os.MkdirAll(cfg.TorrentDir, 0o755); err != nil {
+		return nil, fmt.Errorf("torrent folder: %w", err)
+	}
+	existing, err := loadTorrentDir(cfg.TorrentDir, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Torrent
+	seen := map[metainfo.InfoHash]string{}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		t, err := loadOne(ctx, cfg, e.Name(), existing)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			cfg.Logger.Error("torrent skipped", "name", e.Name(), "err", err)
+			continue
+		}
+		if other, dup := seen[t.InfoHash()]; dup {
+			cfg.Logger.Error("torrent skipped: same info hash as another entry", "name", e.Name(), "other", other)
+			continue
+		}
+		seen[t.InfoHash()] = e.Name()
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no torrent to serve in %s", cfg.DataDir)
+	}
+	return out, nil
+}
+
+// torrentFile is a .torrent found in the torrent folder.
+type torrentFile struct {
+	path string
+	meta *metainfo.Torrent
+}
+
+// loadTorrentDir reads every .torrent in dir, indexed by the name in its
+// info dictionary. Unreadable files are logged and ignored.
+func loadTorrentDir(dir string, log *slog.Logger) (map[string][]torrentFile, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.torrent"))
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string][]torrentFile{}
+	for _, p := range paths {
+		m, err := metainfo.Load(p)
+		if err != nil {
+			log.Warn("ignoring unreadable torrent", "path", p, "err", err)
+			continue
+		}
+		byName[m.Info.Name] = append(byName[m.Info.Name], torrentFile{path: p, meta: m})
+	}
+	return byName, nil
+}
+
+func loadOne(ctx context.Context, cfg LoadConfig, name string, existing map[string][]torrentFile) (*Torrent, error) {
+	path := filepath.Join(cfg.DataDir, name)
+	files, err := listFiles(path)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	var tf *torrentFile
+	for i, c := range existing[name] {
+		if sameFiles(&c.meta.Info, files) {
+			tf = &existing[name][i]
+			break
+		}
+	}
+	store := resume.Store{Dir: cfg.ResumeDir}
+	if tf == nil {
+		t, err := create(ctx, cfg, path, name, files, store)
+		if err == nil {
+			cfg.Logger.Info("torrent created", "name", name, "info_hash", t.InfoHash().String(), "torrent", t.Path,
+				"size", t.Meta.Info.TotalLength(), "pieces", t.numPieces, "took", time.Since(start).Round(time.Millisecond))
+		}
+		return t, err
+	}
+	if err := updateTrackers(tf, cfg.Trackers, cfg.Logger); err != nil {
+		return nil, err
+	}
+	return verify(ctx, cfg, tf, store)
+}
+
+// fileSet maps a torrent's file paths (slash-separated, below the name)
+// to their sizes; a single-file torrent has the one path "".
+type fileSet map[string]int64
+
+// listFiles lists the file or folder at path as fileSet.
+func listFiles(path string) (fileSet, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode().IsRegular() {
+		return fileSet{"": st.Size()}, nil
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a regular file or a folder", path)
+	}
+	files := fileSet{}
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(path, p)
+		if err != nil {
+			return err
+		}
+		files[filepath.ToSlash(rel)] = fi.Size()
+		return nil
+	})
+	return files, err
+}
+
+// sameFiles reports whether info describes exactly these files and sizes.
+func sameFiles(info *metainfo.Info, files fileSet) bool {
+	n := 0
+	for _, f := range info.FileList() {
+		if f.IsPadding() {
+			continue
+		}
+		size, ok := files[strings.Join(f.Path, "/")]
+		if !ok || size != f.Length {
+			return false
+		}
+		n++
+	}
+	return n == len(files)
+}
+
+// create makes NAME.torrent in the torrent folder from the data. The
+// hashing doubles as verification: when no file changed meanwhile, every
+// piece is known good and recorded so.
+func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSet, store resume.Store) (*Torrent, error) {
+	before := map[string]storage.FileStat{}
+	for rel := range files {
+		p := filepath.Join(path, filepath.FromSlash(rel))
+		if st, err := os.Stat(p); err == nil {
+			before[p] = storage.FileStat{Path: p, Size: st.Size(), ModTime: st.ModTime().UnixNano()}
+		}
+	}
+	opts := metainfo.CreateOptions{
+		Trackers:    cfg.Trackers,
+		PieceLength: cfg.PieceLength,
+		CreatedBy:   version.Name + "/" + version.Version,
+		Workers:     cfg.Workers,
+	}
+	var bar Progress
+	if cfg.Progress != nil {
+		bar = cfg.Progress("hashing " + name)
+		opts.Progress = bar.Update
+	}
+	meta, err := metainfo.Create(ctx, path, opts)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return nil, err
+	}
+	data, err := meta.Encode()
+	if err != nil {
+		return nil, err
+	}
+	out := filepath.Join(cfg.TorrentDir, name+".torrent")
+	if err := writeAtomic(out, data); err != nil {
+		return nil, err
+	}
+	after := storage.Stat(&meta.Info, cfg.DataDir)
+	tf := &torrentFile{path: out, meta: meta}
+	// A file that changed while hashing may not match its hashes:
+	// verify then, rather than trust the hashing.
+	for _, st := range after {
+		if st != before[st.Path] {
+			cfg.Logger.Warn("data changed while creating the torrent; verifying", "name", name, "file", st.Path)
+			return verify(ctx, cfg, tf, store)
+		}
+	}
+	have := newFullBitfield(meta)
+	if err := store.Save(record(meta, after, have)); err != nil {
+		cfg.Logger.Warn("resume record not saved", "name", name, "err", err)
+	}
+	return NewTorrent(meta, out, cfg.DataDir, have, cfg.MaxOpenFiles), nil
+}
+
+// updateTrackers rewrites an existing torrent whose trackers differ from
+// the configured ones; the info dictionary, and so the info hash, stays.
+func updateTrackers(tf *torrentFile, tiers [][]string, log *slog.Logger) error {
+	if len(tiers) == 0 || slices.EqualFunc(tf.meta.Trackers(), tiers, slices.Equal) {
+		return nil
+	}
+	tf.meta.Announce = tiers[0][0]
+	tf.meta.AnnounceList = tiers
+	if len(tiers) == 1 && len(tiers[0]) == 1 {
+		tf.meta.AnnounceList = nil
+	}
+	data, err := tf.meta.Encode()
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(tf.path, data); err != nil {
+		return err
+	}
+	log.Info("torrent trackers updated", "torrent", tf.path, "trackers", tiers)
+	return nil
+}
+
+// writeAtomic writes data to path through a temporary file and a rename.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// record builds the resume record of a verification.
+func record(meta *metainfo.Torrent, stats []storage.FileStat, have interface{ Bytes() []byte }) *resume.Record {
+	r := &resume.Record{
+		InfoHash: meta.InfoHash().String(),
+		Pieces:   uint32(meta.Info.NumPieces()),
+		Have:     slices.Clone(have.Bytes()),
+	}
+	for _, st := range stats {
+		r.Files = append(r.Files, resume.File{Path: st.Path, Size: st.Size, ModTime: st.ModTime})
+	}
+	return r
+}

@@ -1,0 +1,406 @@
+// Package seeder is the origin seeder: it serves the pieces of many
+// torrents to BitTorrent peers on one listening port, dials the leechers
+// its trackers name, and announces every torrent.
+//
+// Load prepares the torrents of a content folder (finding or creating each
+// .torrent and verifying the data); New and Serve serve them.
+package seeder
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/bitorigin/bitorigin/announcer"
+	"github.com/bitorigin/bitorigin/internal/version"
+	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder/choker"
+)
+
+// peerIDPrefix is our client's Azureus-style peer ID prefix.
+const peerIDPrefix = "-BO0001-"
+
+// Seeder serves a fixed set of torrents.
+type Seeder struct {
+	cfg      Config
+	log      *slog.Logger
+	peerID   [20]byte
+	torrents map[metainfo.InfoHash]*swarm
+	list     []*swarm
+	limiter  *rateLimiter
+	clientV  string
+
+	mu     sync.Mutex // guards what follows
+	conns  map[uint64]*conn
+	nextID uint64
+	choker *choker.Choker
+	closed bool
+	port   uint16 // our listening port, once Serve runs
+	// dialing counts dials not yet connected; dialCtx is Serve's context,
+	// which the dials run under (nil before Serve).
+	dialing int
+	dialCtx context.Context
+
+	wg sync.WaitGroup // every goroutine of Serve
+}
+
+// swarm is a torrent and the seeder's connections for it.
+type swarm struct {
+	*Torrent
+	metadata []byte // the info dictionary, for ut_metadata
+
+	// Guarded by Seeder.mu.
+	conns     int
+	dials     int                        // outgoing connections open or being opened
+	byPeerID  map[[20]byte]uint64        // connection IDs
+	addrs     map[netip.AddrPort]uint64  // peers' listening addresses
+	candidate map[netip.AddrPort]*target // peers from trackers to dial
+}
+
+// target is a peer address a tracker gave, to dial.
+type target struct {
+	attempts int
+	next     time.Time
+}
+
+// New returns a Seeder of torrents. It takes over the torrents: Serve
+// closes them.
+func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	ch, err := choker.New(choker.Config{Slots: cfg.UploadSlots, Term: 3 * cfg.RechokeInterval,
+		OptimisticTerm: 3 * cfg.RechokeInterval}, mrand.IntN)
+	if err != nil {
+		return nil, err
+	}
+	s := &Seeder{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		peerID:   cfg.PeerID,
+		torrents: make(map[metainfo.InfoHash]*swarm),
+		conns:    make(map[uint64]*conn),
+		choker:   ch,
+		clientV:  version.Name + "/" + version.Version,
+	}
+	if s.peerID == ([20]byte{}) {
+		s.peerID = newPeerID()
+	}
+	if cfg.UploadRate > 0 {
+		s.limiter = newRateLimiter(cfg.UploadRate, cfg.MaxRequest, time.Now)
+	}
+	for _, t := range torrents {
+		if _, dup := s.torrents[t.InfoHash()]; dup {
+			return nil, fmt.Errorf("torrent %s (%s) given twice", t.Name(), t.InfoHash())
+		}
+		sw := &swarm{
+			Torrent:   t,
+			metadata:  t.Meta.InfoBytes(),
+			byPeerID:  make(map[[20]byte]uint64),
+			addrs:     make(map[netip.AddrPort]uint64),
+			candidate: make(map[netip.AddrPort]*target),
+		}
+		s.torrents[t.InfoHash()] = sw
+		s.list = append(s.list, sw)
+	}
+	return s, nil
+}
+
+// newPeerID returns our prefix followed by 12 random alphanumerics.
+func newPeerID() [20]byte {
+	const chars = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	var id [20]byte
+	copy(id[:], peerIDPrefix)
+	rand.Read(id[len(peerIDPrefix):])
+	for i := len(peerIDPrefix); i < len(id); i++ {
+		id[i] = chars[int(id[i])%len(chars)]
+	}
+	return id
+}
+
+// PeerID is our peer ID.
+func (s *Seeder) PeerID() [20]byte { return s.peerID }
+
+// Serve accepts peers on ln, announces every torrent and dials the
+// leechers trackers name, until ctx is done. Then it stops listening,
+// sends the stopped announces, closes every connection and returns nil.
+// It closes ln and the torrents.
+func (s *Seeder) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.mu.Lock()
+	if ap, err := netip.ParseAddrPort(ln.Addr().String()); err == nil {
+		s.port = ap.Port()
+	}
+	s.dialCtx = ctx
+	s.mu.Unlock()
+
+	acceptErr := make(chan error, 1)
+	s.wg.Go(func() { acceptErr <- s.accept(ctx, ln) })
+	s.wg.Go(func() { s.chokeLoop(ctx) })
+	s.wg.Go(func() { s.dialLoop(ctx) })
+	var announcers sync.WaitGroup
+	for _, sw := range s.list {
+		a, err := s.newAnnouncer(sw)
+		if err != nil {
+			s.log.Warn("not announcing", "name", sw.Name(), "err", err)
+			continue
+		}
+		announcers.Go(func() { a.Run(ctx) })
+	}
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-acceptErr:
+		err = fmt.Errorf("accepting peers: %w", err)
+	}
+	cancel()
+	ln.Close()
+	// Stopped announces go out while the connections close.
+	s.closeAll()
+	announcers.Wait()
+	s.wg.Wait()
+	var errs []error
+	for _, sw := range s.list {
+		if cerr := sw.Close(); cerr != nil {
+			errs = append(errs, cerr)
+		}
+	}
+	return errors.Join(append(errs, err)...)
+}
+
+// accept runs until ctx is done (nil) or the listener fails.
+func (s *Seeder) accept(ctx context.Context, ln net.Listener) error {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			// Out of file descriptors and the like: wait, retry.
+			s.log.Warn("accept failed", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		s.mu.Lock()
+		full := s.closed || len(s.conns) >= s.cfg.MaxConns
+		s.mu.Unlock()
+		if full {
+			nc.Close()
+			continue
+		}
+		s.wg.Go(func() { s.handleIncoming(ctx, nc) })
+	}
+}
+
+// closeAll marks the seeder closed and closes every connection.
+func (s *Seeder) closeAll() {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.close(errShutdown)
+	}
+}
+
+var errShutdown = errors.New("seeder shutting down")
+
+// register adds a connection that finished its handshake, or refuses it
+// when a limit is reached or the peer is connected already.
+func (s *Seeder) register(c *conn) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sw := c.sw
+	switch {
+	case s.closed:
+		return errShutdown
+	case len(s.conns) >= s.cfg.MaxConns:
+		return errors.New("too many connections")
+	case sw.conns >= s.cfg.MaxConnsPerTorrent:
+		return errors.New("too many connections for the torrent")
+	case c.peerID == s.peerID:
+		return errors.New("connected to ourselves")
+	}
+	if _, dup := sw.byPeerID[c.peerID]; dup {
+		return errors.New("peer already connected")
+	}
+	s.nextID++
+	c.id = s.nextID
+	s.conns[c.id] = c
+	sw.conns++
+	sw.byPeerID[c.peerID] = c.id
+	if c.outgoing {
+		sw.addrs[c.addr] = c.id
+		delete(sw.candidate, c.addr)
+	}
+	s.choker.Add(c.id)
+	return nil
+}
+
+// unregister forgets a closed connection and gives its slot away.
+func (s *Seeder) unregister(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns[c.id] != c {
+		return
+	}
+	delete(s.conns, c.id)
+	sw := c.sw
+	sw.conns--
+	delete(sw.byPeerID, c.peerID)
+	for a, id := range sw.addrs {
+		if id == c.id {
+			delete(sw.addrs, a)
+		}
+	}
+	s.apply(s.choker.Remove(c.id, time.Now()))
+}
+
+// setInterested records a peer's interest and applies the choker's answer.
+func (s *Seeder) setInterested(c *conn, interested bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns[c.id] != c {
+		return
+	}
+	s.apply(s.choker.SetInterested(c.id, interested, time.Now()))
+}
+
+// listenAddr records the listening port a peer gave in its extension
+// handshake, so the peer is not dialled again at that address.
+func (s *Seeder) listenAddr(c *conn, port uint16) {
+	if port == 0 {
+		return
+	}
+	a := netip.AddrPortFrom(c.addr.Addr(), port)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns[c.id] == c {
+		c.sw.addrs[a] = c.id
+		delete(c.sw.candidate, a)
+	}
+}
+
+// apply sends the choker's decisions; s.mu is held.
+func (s *Seeder) apply(ds []choker.Decision) {
+	for _, d := range ds {
+		if c := s.conns[d.ID]; c != nil {
+			c.setChoked(!d.Unchoke)
+		}
+	}
+}
+
+// chokeLoop rotates the upload slots every RechokeInterval.
+func (s *Seeder) chokeLoop(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.RechokeInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			s.mu.Lock()
+			s.apply(s.choker.Rechoke(now))
+			s.mu.Unlock()
+		}
+	}
+}
+
+// newAnnouncer sets up the announce loop of one torrent: its own trackers,
+// or the configured ones when the .torrent names none.
+func (s *Seeder) newAnnouncer(sw *swarm) (*announcer.Announcer, error) {
+	tiers := sw.Meta.Trackers()
+	if len(tiers) == 0 {
+		tiers = s.cfg.Trackers
+	}
+	if len(tiers) == 0 {
+		return nil, errors.New("no tracker")
+	}
+	clients := s.cfg.Clients
+	if clients == nil {
+		hc := announcer.NewHTTPClient(30 * time.Second)
+		clients = map[string]announcer.Client{"http": hc, "https": hc}
+	}
+	s.mu.Lock()
+	port := s.port
+	s.mu.Unlock()
+	if s.cfg.AnnouncePort != 0 {
+		port = s.cfg.AnnouncePort
+	}
+	return announcer.New(announcer.Config{
+		Tiers:      tiers,
+		Clients:    clients,
+		InfoHash:   sw.InfoHash(),
+		PeerID:     s.peerID,
+		Port:       port,
+		IP:         s.cfg.AnnounceIP,
+		Key:        mrand.Uint32(),
+		MinBackoff: s.cfg.AnnounceMinBackoff,
+		MaxBackoff: s.cfg.AnnounceMaxBackoff,
+		Stats: func() (int64, int64, int64) {
+			return sw.Uploaded(), 0, sw.Left()
+		},
+		Peers:  func(peers []netip.AddrPort) { s.addCandidates(sw, peers) },
+		Logger: s.log.With("name", sw.Name()),
+	})
+}
+
+// TorrentStatus is one torrent as the admin listener shows it.
+type TorrentStatus struct {
+	Name     string `json:"name"`
+	InfoHash string `json:"info_hash"`
+	Size     int64  `json:"size"`
+	Pieces   uint32 `json:"pieces"`
+	// Verified counts the pieces that passed verification and are served.
+	Verified uint32 `json:"verified_pieces"`
+	Peers    int    `json:"peers"`
+	Uploaded int64  `json:"uploaded"`
+	Torrent  string `json:"torrent"`
+	Magnet   string `json:"magnet"`
+}
+
+// Status reports every torrent, in load order.
+func (s *Seeder) Status() []TorrentStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]TorrentStatus, 0, len(s.list))
+	for _, sw := range s.list {
+		out = append(out, TorrentStatus{
+			Name:     sw.Name(),
+			InfoHash: sw.InfoHash().String(),
+			Size:     sw.Meta.Info.TotalLength(),
+			Pieces:   sw.numPieces,
+			Verified: sw.Have.Count(),
+			Peers:    sw.conns,
+			Uploaded: sw.Uploaded(),
+			Torrent:  sw.Path,
+			Magnet:   sw.Meta.Magnet().String(),
+		})
+	}
+	return out
+}

@@ -1,0 +1,172 @@
+package seeder
+
+import (
+	"context"
+	"crypto/sha1"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/bitorigin/bitorigin/bitfield"
+	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder/resume"
+	"github.com/bitorigin/bitorigin/seeder/storage"
+)
+
+// maxHashMemory bounds the piece buffers of a verification.
+const maxHashMemory = 256 << 20
+
+// verify decides which pieces of an existing torrent's data are good: it
+// trusts the resume record for files whose size and modification time did
+// not change and hashes the pieces that touch any other file.
+func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.Store) (*Torrent, error) {
+	start := time.Now()
+	meta := tf.meta
+	info := &meta.Info
+	n := uint32(info.NumPieces())
+	stats := storage.Stat(info, cfg.DataDir)
+	have := bitfield.New(n)
+	todo := make([]bool, n)
+	resumed := false
+
+	rec, err := store.Load(meta.InfoHash().String())
+	if err != nil {
+		cfg.Logger.Warn("resume record ignored", "name", info.Name, "err", err)
+	}
+	var recHave *bitfield.Bitfield
+	if rec != nil && rec.Pieces == n {
+		recHave, _ = bitfield.FromBytes(rec.Have, n)
+	}
+	if recHave == nil {
+		for i := range todo {
+			todo[i] = true
+		}
+	} else {
+		resumed = true
+		have = recHave
+		now := make([]resume.File, len(stats))
+		for i, st := range stats {
+			now[i] = resume.File{Path: st.Path, Size: st.Size, ModTime: st.ModTime}
+		}
+		same := rec.Unchanged(now)
+		i := 0
+		for _, f := range info.FileList() {
+			if f.IsPadding() {
+				continue
+			}
+			if !same[i] && f.Length > 0 {
+				first, last := f.Offset/info.PieceLength, (f.Offset+f.Length-1)/info.PieceLength
+				for p := first; p <= last; p++ {
+					todo[p] = true
+				}
+			}
+			i++
+		}
+	}
+
+	var bytes int64
+	var pieces []uint32
+	for i, t := range todo {
+		if t {
+			pieces = append(pieces, uint32(i))
+			bytes += info.PieceSize(i)
+		}
+	}
+	t := NewTorrent(meta, tf.path, cfg.DataDir, have, cfg.MaxOpenFiles)
+	if len(pieces) > 0 {
+		var bar Progress
+		if cfg.Progress != nil {
+			bar = cfg.Progress("verifying " + info.Name)
+		}
+		err := hashPieces(ctx, t.storage, info, pieces, cfg.Workers, have, bytes, bar)
+		if bar != nil {
+			bar.Finish()
+		}
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		t.complete = have.All()
+	}
+	if err := store.Save(record(meta, stats, have)); err != nil {
+		cfg.Logger.Warn("resume record not saved", "name", info.Name, "err", err)
+	}
+	good := have.Count()
+	cfg.Logger.Info("torrent verified", "name", info.Name, "info_hash", meta.InfoHash().String(),
+		"torrent", tf.path, "pieces", n, "good", good, "hashed_pieces", len(pieces), "resumed", resumed,
+		"took", time.Since(start).Round(time.Millisecond))
+	if good < n {
+		var bad []uint32
+		for i := range n {
+			if !have.Has(i) && len(bad) < 10 {
+				bad = append(bad, i)
+			}
+		}
+		cfg.Logger.Warn("pieces failed verification and will not be served", "name", info.Name,
+			"bad", n-good, "first_bad", bad)
+	}
+	return t, nil
+}
+
+// hashPieces hashes the given pieces on several goroutines and sets or
+// clears each one's bit in have. A piece that cannot be read is bad.
+func hashPieces(ctx context.Context, st *storage.Storage, info *metainfo.Info, pieces []uint32, workers int,
+	have *bitfield.Bitfield, total int64, bar Progress) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, int(maxHashMemory/info.PieceLength)))
+	jobs := make(chan uint32)
+	type result struct {
+		index uint32
+		size  int64
+		good  bool
+	}
+	results := make(chan result)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			buf := make([]byte, info.PieceLength)
+			for i := range jobs {
+				size := info.PieceSize(int(i))
+				p := buf[:size]
+				_, err := st.ReadAt(p, int64(i)*info.PieceLength)
+				good := err == nil && sha1.Sum(p) == info.PieceHash(int(i))
+				select {
+				case results <- result{i, size, good}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		defer close(jobs)
+		for _, i := range pieces {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	var done int64
+	for r := range results {
+		if r.good {
+			have.Set(r.index)
+		} else {
+			have.Clear(r.index)
+		}
+		done += r.size
+		if bar != nil {
+			bar.Update(done, total)
+		}
+	}
+	return ctx.Err()
+}
