@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make bench-tracker`: the same announce load from wrk against our tracker
-# (memory store) and Debian's opentracker, both on loopback, with
-# keep-alive and with a new connection per request. Prints requests/s of
-# each and their ratio. DURATION (default 10s), CONNS (default 64) and
+# (memory store and Redis store) and Debian's opentracker, all on loopback,
+# with keep-alive and with a new connection per request. Prints requests/s
+# of each, the ratios, p99 latency and Redis round trips per announce. DURATION (default 10s), CONNS (default 64) and
 # THREADS (default 1) tune wrk; the server gets the remaining cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ conns=${CONNS:-64}
 threads=${THREADS:-1}
 torrents=1000
 
-for cmd in wrk opentracker; do
+for cmd in wrk opentracker redis-server redis-cli; do
 	if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/bin/$cmd" ]; then
 		echo "bench-tracker: $cmd is missing: run scripts/install-test-deps.sh" >&2
 		exit 1
@@ -19,6 +19,8 @@ for cmd in wrk opentracker; do
 done
 
 work=$(mktemp -d)
+# opentracker drops to user nobody inside this folder: it must be readable.
+chmod 755 "$work"
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -92,11 +94,24 @@ ours_port=$(free_port)
 ours_admin=$(free_port)
 bin/tracker --http-addr "127.0.0.1:$ours_port" --admin-addr "127.0.0.1:$ours_admin" --log-level warn &
 pids+=($!)
+redis_port=$(free_port)
+redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
+pids+=($!)
+wait_port "$redis_port"
+redis_tracker_port=$(free_port)
+redis_tracker_admin=$(free_port)
+bin/tracker --http-addr "127.0.0.1:$redis_tracker_port" --admin-addr "127.0.0.1:$redis_tracker_admin" --log-level warn \
+	--redis-url "redis://127.0.0.1:$redis_port/0" --redis-timeout 1s &
+pids+=($!)
 ot_port=$(free_port)
 opentracker -i 127.0.0.1 -p "$ot_port" -P "$ot_port" -d "$work" -w whitelist.txt -u nobody >"$work/opentracker.log" 2>&1 &
 pids+=($!)
 wait_port "$ours_port"
+wait_port "$redis_tracker_port"
 wait_port "$ot_port"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 
 # run NAME PORT MODE: prints "rps failures errors p99us".
 run() {
@@ -116,16 +131,22 @@ run() {
 status=0
 printf 'bench-tracker: wrk -t%s -c%s -d%s, %d torrents, on %s (%s cores)\n' "$threads" "$conns" "$duration" "$torrents" \
 	"$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')" "$(nproc)"
-printf '%-24s %12s %12s %7s %12s %12s\n' "mode" "ours req/s" "opentracker" "ratio" "p99 us ours" "p99 us ot"
+printf '%-24s %10s %10s %12s %8s %9s %14s\n' "mode (req/s)" "memory" "redis" "opentracker" "mem/ot" "redis/mem" "p99 ms m/r/ot"
 for mode in keepalive close; do
-	read -r ours_rps ours_fail ours_err ours_p99 < <(run ours "$ours_port" "$mode")
+	read -r mem_rps mem_fail mem_err mem_p99 < <(run memory "$ours_port" "$mode")
+	redis-cli -p "$redis_port" config resetstat >/dev/null
+	read -r red_rps red_fail red_err red_p99 < <(run redis "$redis_tracker_port" "$mode")
+	evalsha=$(redis-cli -p "$redis_port" info commandstats | awk -F'[=,:]' '/^cmdstat_evalsha:/ {print $3}')
 	read -r ot_rps ot_fail ot_err ot_p99 < <(run opentracker "$ot_port" "$mode")
-	ratio=$(awk -v a="$ours_rps" -v b="$ot_rps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 	label=$mode
 	[ "$mode" = close ] && label="connection-per-request"
-	printf '%-24s %12s %12s %7s %12s %12s\n' "$label" "$ours_rps" "$ot_rps" "${ratio}x" "$ours_p99" "$ot_p99"
-	if [ "$((ours_fail + ours_err + ot_fail + ot_err))" -ne 0 ]; then
-		echo "  failed answers or socket errors: ours $((ours_fail + ours_err)), opentracker $((ot_fail + ot_err))"
+	printf '%-24s %10s %10s %12s %7sx %8sx %14s\n' "$label" "$mem_rps" "$red_rps" "$ot_rps" \
+		"$(ratio "$mem_rps" "$ot_rps")" "$(ratio "$red_rps" "$mem_rps")" \
+		"$(ms "$mem_p99")/$(ms "$red_p99")/$(ms "$ot_p99")"
+	# The warm-up run and the measured run both went to Redis.
+	echo "  redis: ${evalsha:-0} EVALSHA round trips for the redis runs of this mode"
+	if [ "$((mem_fail + mem_err + red_fail + red_err + ot_fail + ot_err))" -ne 0 ]; then
+		echo "  failed answers or socket errors: memory $((mem_fail + mem_err)), redis $((red_fail + red_err)), opentracker $((ot_fail + ot_err))"
 		status=1
 	fi
 done

@@ -21,15 +21,16 @@ local lifetime = ARGV[8]
 local retention = ARGV[9]
 local want_ids = ARGV[10] == '1'
 
--- Drop this swarm's expired peers: expiry without ever scanning the keyspace.
-for i = 1, 4 do
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
-end
-
 local size, skey, lkey, si, li = 6, KEYS[1], KEYS[2], 1, 2
 if v6 then
   size, skey, lkey, si, li = 18, KEYS[3], KEYS[4], 3, 4
 end
+
+-- Drop the expired peers of the lists this announce samples from: expiry
+-- without ever scanning the keyspace. The other family's lists are counted
+-- below without their expired members, and swept by their own announces.
+redis.call('ZREMRANGEBYSCORE', skey, '-inf', '(' .. cutoff)
+redis.call('ZREMRANGEBYSCORE', lkey, '-inf', '(' .. cutoff)
 local was_seeder = redis.call('ZSCORE', skey, member) ~= false
 local was_leecher = redis.call('ZSCORE', lkey, member) ~= false
 
@@ -55,7 +56,13 @@ else
 end
 
 local card = {}
-for i = 1, 4 do card[i] = redis.call('ZCARD', KEYS[i]) end
+for i = 1, 4 do
+  if i == si or i == li then
+    card[i] = redis.call('ZCARD', KEYS[i])
+  else
+    card[i] = redis.call('ZCOUNT', KEYS[i], cutoff, '+inf')
+  end
+end
 local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
 
