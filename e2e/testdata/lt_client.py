@@ -3,10 +3,14 @@
     lt_client.py seed  TORRENT SAVE_DIR PORT
     lt_client.py fetch TORRENT SAVE_DIR PORT [TIMEOUT_SECONDS]
     lt_client.py create FILE_OR_DIR TRACKER_URL OUT.torrent [PIECE_LENGTH]
+    lt_client.py fetchmany SAVE_DIR PORT TIMEOUT_SECONDS PEER SOURCE...
 
 seed prints "SEEDING" once the data is checked and keeps seeding until
 SIGTERM or SIGINT. fetch exits 0 once every piece has arrived, 1 on an
 error or time-out. create makes a torrent and prints its info hash.
+fetchmany downloads every SOURCE (a .torrent path or a magnet link) in one
+session and exits 0 once all are complete; PEER is HOST:PORT to connect
+every torrent to directly (a magnet link without trackers needs it), or -.
 Everything stays on loopback: DHT, LSD, UPnP and NAT-PMP are off.
 """
 import os
@@ -88,6 +92,43 @@ def fetch(torrent, save_dir, port, timeout):
     return 1
 
 
+def fetchmany(save_dir, port, timeout, peer, sources):
+    s = session(port)
+    handles = []
+    for src in sources:
+        if src.startswith("magnet:"):
+            atp = lt.parse_magnet_uri(src)
+            atp.save_path = save_dir
+        else:
+            atp = {"ti": lt.torrent_info(src), "save_path": save_dir}
+        handles.append((src, s.add_torrent(atp)))
+    target = None
+    if peer != "-":
+        host, _, p = peer.rpartition(":")
+        target = (host, int(p))
+    deadline = time.time() + timeout
+    next_connect = 0
+    while time.time() < deadline:
+        log_alerts(s)
+        if target and time.time() >= next_connect:
+            for _, h in handles:
+                if not h.status().is_seeding:
+                    h.connect_peer(target)
+            next_connect = time.time() + 2
+        if all(h.status().is_seeding for _, h in handles):
+            print("DONE", flush=True)
+            return 0
+        for src, h in handles:
+            st = h.status()
+            if st.errc.value() != 0:
+                print("error:", src, st.errc.message(), flush=True)
+                return 1
+        time.sleep(0.1)
+    for src, h in handles:
+        print("timed out: %s at %.1f%%" % (src, h.status().progress * 100), flush=True)
+    return 1
+
+
 def create(path, tracker, out, piece_length):
     fs = lt.file_storage()
     lt.add_files(fs, path)
@@ -108,6 +149,8 @@ def main(argv):
         return seed(argv[2], argv[3], int(argv[4]))
     if cmd == "fetch":
         return fetch(argv[2], argv[3], int(argv[4]), float(argv[5]) if len(argv) > 5 else 120)
+    if cmd == "fetchmany":
+        return fetchmany(argv[2], int(argv[3]), float(argv[4]), argv[5], argv[6:])
     if cmd == "create":
         return create(argv[2], argv[3], argv[4], int(argv[5]) if len(argv) > 5 else 262144)
     print("unknown command", cmd, file=sys.stderr)
