@@ -315,3 +315,37 @@ func TestCreateStopsWhenCancelled(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestHashingIsRightWhateverTheWorkersAndBuffers covers both ways workers
+// pair pieces: waiting for a second one when buffers allow, and taking one
+// only if queued when memory limits the buffers.
+func TestHashingIsRightWhateverTheWorkersAndBuffers(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "set")
+	writeTree(t, root, map[string]int64{"a": 200000, "b": 1, "c": 123457})
+	tor, err := Create(context.Background(), root, CreateOptions{PieceLength: 16384})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := tor.Info.FileList()
+	regions := make([]region, len(files))
+	var paths []string
+	for i, f := range files {
+		regions[i] = region{path: tor.Info.FilePath(filepath.Dir(root), f), length: f.Length}
+		paths = append(paths, regions[i].path)
+	}
+	want := concatHashes(t, paths, 16384)
+	for _, workers := range []int{1, 2, 3, 8} {
+		for _, buffers := range []int64{2, 5, 100} {
+			h := &hashRun{regions: regions, pieceLength: 16384, total: tor.Info.TotalLength(), workers: workers,
+				strict: true, bufferMemory: buffers * 16384}
+			got := make([]byte, len(want))
+			h.onPiece = func(r pieceResult) { copy(got[r.index*HashSize:], r.sum[:]) }
+			if _, err := h.run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%d workers, %d buffers: wrong piece hashes", workers, buffers)
+			}
+		}
+	}
+}

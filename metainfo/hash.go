@@ -64,6 +64,8 @@ type hashRun struct {
 	progress func(done, total int64)
 	// onPiece receives each result on the goroutine that called run.
 	onPiece func(pieceResult)
+	// bufferMemory overrides maxBufferMemory, for tests.
+	bufferMemory int64
 }
 
 func (h *hashRun) numPieces() int {
@@ -90,10 +92,18 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	memory := h.bufferMemory
+	if memory <= 0 {
+		memory = maxBufferMemory
+	}
 	bufSize := min(h.pieceLength, h.total)
 	// Two buffers per worker let each hash two pieces at once, and two more
 	// keep the reader busy meanwhile.
-	nbuf := max(2, min(2*int64(workers)+2, maxBufferMemory/max(bufSize, 1)))
+	nbuf := max(2, min(2*int64(workers)+2, memory/max(bufSize, 1)))
+	// A worker holding one piece may wait for a second only if the reader
+	// still has a buffer to fill while every worker waits; with fewer
+	// buffers (huge pieces, many cores) it takes a second only if queued.
+	wait := nbuf >= 2*int64(workers)+1
 	free := make(chan []byte, nbuf)
 	for range nbuf {
 		free <- make([]byte, bufSize)
@@ -109,7 +119,7 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 	}()
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Go(func() { hashPieces(jobs, free, results) })
+		wg.Go(func() { hashPieces(jobs, free, results, wait) })
 	}
 	go func() {
 		wg.Wait()
@@ -132,15 +142,20 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 	return reads, nil
 }
 
-// hashPieces is one hashing worker. It hashes two pieces at once when a
-// second is already queued (sha1x2 runs both through one core's SHA
-// instructions nearly as fast as one); it never waits for a second piece,
-// which could deadlock when every buffer sits with a waiting worker.
-func hashPieces(jobs <-chan pieceJob, free chan<- []byte, results chan<- pieceResult) {
+// hashPieces is one hashing worker. It hashes pieces two at a time: sha1x2
+// runs both through one core's SHA instructions nearly as fast as one. With
+// wait it blocks for a second piece (the last one of a run goes alone when
+// jobs closes); without, it takes a second only if one is already queued,
+// since waiting could deadlock when every buffer sits with a waiting worker.
+func hashPieces(jobs <-chan pieceJob, free chan<- []byte, results chan<- pieceResult, wait bool) {
 	for job := range jobs {
 		var next pieceJob
 		paired := false
-		if job.complete {
+		switch {
+		case !job.complete:
+		case wait:
+			next, paired = <-jobs
+		default:
 			select {
 			case next, paired = <-jobs:
 			default:
