@@ -2,7 +2,9 @@ package metainfo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 
@@ -97,13 +99,13 @@ func Verify(ctx context.Context, info *Info, root string, opts VerifyOptions) (*
 	checked := *info
 	checked.Files = slices.Clone(info.Files)
 	if err := checked.validate(); err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+		return nil, err
 	}
 	info = &checked
 	if st, err := os.Stat(root); err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+		return nil, err
 	} else if !st.IsDir() {
-		return nil, fmt.Errorf("verify: %s is not a folder", root)
+		return nil, fmt.Errorf("%s is not a folder", root)
 	}
 	files := info.FileList()
 	regions := make([]region, len(files))
@@ -137,7 +139,7 @@ func Verify(ctx context.Context, info *Info, root string, opts VerifyOptions) (*
 	}
 	reads, err := h.run(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+		return nil, fmt.Errorf("hashing %s: %w", root, err)
 	}
 	for i := range info.NumPieces() {
 		if mismatched.Has(uint32(i)) {
@@ -159,7 +161,7 @@ func Verify(ctx context.Context, info *Info, root string, opts VerifyOptions) (*
 			}
 		}
 		switch {
-		case fr.Size < 0 && os.IsNotExist(fr.Err):
+		case fr.Size < 0 && errors.Is(fr.Err, fs.ErrNotExist):
 			fr.Status = FileMissing
 		case fr.Size < 0:
 			fr.Status = FileUnreadable
