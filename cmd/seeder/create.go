@@ -19,7 +19,8 @@ func createCommand() *subcommand {
 	c := newSubcommand("create", "PATH", 1, "make a .torrent of a file or folder", `
 Hashes the file or folder at PATH on every core and writes a .torrent, then
 prints its info hash and magnet link. A folder's files are taken in path
-order, so the same data always gives the same info hash.
+order, as mktorrent takes them: the same data and piece length always give
+the same info hash, and the one mktorrent gives.
 
 Trackers are grouped in tiers (BEP 12): each -t starts a new tier, tried
 only when the ones before it fail; URLs joined by commas in one -t form one
