@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -268,5 +267,3 @@ func TestStandardClientsDownloadFromOurSeeder(t *testing.T) {
 		t.Fatalf("no stopped announces or shutdown log:\n%s", sp.proc.Tail(3000))
 	}
 }
-
-var badPieces = regexp.MustCompile(`pieces failed verification.* bad=(\d+) first_bad="?\[(\d+)\]`)
