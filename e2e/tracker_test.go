@@ -37,6 +37,11 @@ type trackerProc struct {
 	adminPort int
 }
 
+// udpURL is the tracker's udp:// URL.
+func (tp *trackerProc) udpURL() string {
+	return fmt.Sprintf("udp://127.0.0.1:%d/announce", tp.httpPort)
+}
+
 // announceURL is the URL clients use. libtorrent refuses any other path on
 // a loopback tracker (SSRF mitigation), so it must be /announce.
 func (tp *trackerProc) announceURL() string {
@@ -48,12 +53,14 @@ func (tp *trackerProc) announceURL() string {
 func startTracker(t *testing.T, httpAddr string, env []string, args ...string) *trackerProc {
 	t.Helper()
 	bin := testenv.Build(t, "github.com/bitorigin/bitorigin/cmd/tracker")
-	tp := &trackerProc{httpPort: testenv.FreeTCPPort(t), adminPort: testenv.FreeTCPPort(t)}
+	// One port number for HTTP and UDP, as a tracker is usually run.
+	tp := &trackerProc{httpPort: testenv.FreePort(t), adminPort: testenv.FreeTCPPort(t)}
 	if httpAddr == "" {
 		httpAddr = "127.0.0.1:%d"
 	}
 	all := append([]string{
 		"--http-addr", fmt.Sprintf(httpAddr, tp.httpPort),
+		"--udp-addr", fmt.Sprintf(httpAddr, tp.httpPort),
 		"--admin-addr", fmt.Sprintf("127.0.0.1:%d", tp.adminPort),
 		"--log-level", "debug",
 	}, args...)
@@ -180,7 +187,7 @@ func TestTrackerBinaryRejectsBadConfiguration(t *testing.T) {
 		{[]string{"--log-level", "loud"}, nil, "log level"},
 	}
 	for _, c := range cases {
-		args := append([]string{"--http-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}, c.args...)
+		args := append([]string{"--http-addr", "127.0.0.1:0", "--udp-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}, c.args...)
 		p := testenv.Start(t, bin, args, testenv.Env(c.env...))
 		err := p.Wait(10 * time.Second)
 		if err == nil {
@@ -205,25 +212,33 @@ func TestTrackerBinaryRejectsBadConfiguration(t *testing.T) {
 
 // TestRealClientsDownloadThroughOurTracker has libtorrent seed a generated
 // file, and aria2c and libtorrent download it, each finding the seeder only
-// through our tracker.
+// through our tracker's HTTP announce URL.
 func TestRealClientsDownloadThroughOurTracker(t *testing.T) {
+	// libtorrent re-announces no sooner than every 5 minutes whatever the
+	// interval says, so peers must outlive that.
+	tp := startTracker(t, "", nil, "--interval", "5m", "--min-interval", "1m")
+	downloadThroughTracker(t, tp, tp.announceURL(), nil)
+}
+
+// downloadThroughTracker seeds a generated file with libtorrent from a
+// torrent whose only tracker is trackerURL, downloads it with aria2c and
+// libtorrent, compares SHA-256, and waits for our tracker to count both
+// downloads. ariaArgs are extra aria2c flags.
+func downloadThroughTracker(t *testing.T, tp *trackerProc, trackerURL string, ariaArgs []string) {
+	t.Helper()
 	py := testenv.LookPath(t, testenv.DebianPython)
 	aria := testenv.LookPath(t, "aria2c")
 	script, err := filepath.Abs("testdata/lt_client.py")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// libtorrent re-announces no sooner than every 5 minutes whatever the
-	// interval says, so peers must outlive that.
-	tp := startTracker(t, "", nil, "--interval", "5m", "--min-interval", "1m")
-
 	work := t.TempDir()
 	seedDir := filepath.Join(work, "seed")
 	const name = "release.iso"
 	src := filepath.Join(seedDir, name)
 	testenv.WriteRandomFile(t, src, 6<<20+12345, 42) // not a multiple of the piece size
 	torrent := filepath.Join(work, "release.torrent")
-	mk := testenv.Start(t, py, []string{script, "create", src, tp.announceURL(), torrent, "262144"})
+	mk := testenv.Start(t, py, []string{script, "create", src, trackerURL, torrent, "262144"})
 	if err := mk.Wait(60 * time.Second); err != nil {
 		t.Fatalf("create torrent: %v\n%s", err, mk.Tail(2000))
 	}
@@ -239,13 +254,14 @@ func TestRealClientsDownloadThroughOurTracker(t *testing.T) {
 
 	ariaDir := filepath.Join(work, "aria2")
 	ariaPort := testenv.FreePort(t)
-	ariaProc := testenv.Start(t, aria, []string{
+	args := append([]string{
 		"--no-conf=true", "--dir=" + ariaDir, "--seed-time=0",
 		"--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
 		"--listen-port=" + strconv.Itoa(ariaPort), "--dht-listen-port=" + strconv.Itoa(ariaPort),
 		"--disable-ipv6=true", "--file-allocation=none", "--follow-torrent=mem", "--summary-interval=0",
-		"--bt-stop-timeout=120", torrent,
-	})
+		"--bt-stop-timeout=120",
+	}, ariaArgs...)
+	ariaProc := testenv.Start(t, aria, append(args, torrent))
 	ltDir := filepath.Join(work, "libtorrent")
 	ltProc := testenv.Start(t, py, []string{script, "fetch", torrent, ltDir, strconv.Itoa(testenv.FreePort(t)), "150"})
 

@@ -92,7 +92,7 @@ LUA
 
 ours_port=$(free_port)
 ours_admin=$(free_port)
-bin/tracker --http-addr "127.0.0.1:$ours_port" --admin-addr "127.0.0.1:$ours_admin" --log-level warn &
+bin/tracker --http-addr "127.0.0.1:$ours_port" --udp-addr "127.0.0.1:$ours_port" --admin-addr "127.0.0.1:$ours_admin" --log-level warn &
 pids+=($!)
 redis_port=$(free_port)
 redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
@@ -100,7 +100,7 @@ pids+=($!)
 wait_port "$redis_port"
 redis_tracker_port=$(free_port)
 redis_tracker_admin=$(free_port)
-bin/tracker --http-addr "127.0.0.1:$redis_tracker_port" --admin-addr "127.0.0.1:$redis_tracker_admin" --log-level warn \
+bin/tracker --http-addr "127.0.0.1:$redis_tracker_port" --udp-addr "127.0.0.1:$redis_tracker_port" --admin-addr "127.0.0.1:$redis_tracker_admin" --log-level warn \
 	--redis-url "redis://127.0.0.1:$redis_port/0" --redis-timeout 1s &
 pids+=($!)
 ot_port=$(free_port)

@@ -26,14 +26,16 @@ import (
 	"github.com/bitorigin/bitorigin/tracker/httpfront"
 	"github.com/bitorigin/bitorigin/tracker/memstore"
 	"github.com/bitorigin/bitorigin/tracker/redisstore"
+	"github.com/bitorigin/bitorigin/tracker/udpfront"
 )
 
 const synopsis = `
 Usage: tracker [flags]
 
 A BitTorrent tracker for publishers: HTTP announce (BEP 3, compact peers per
-BEP 23, IPv6 peers per BEP 7) and scrape (BEP 48) on --http-addr, with
-/healthz and /readyz on --admin-addr. Swarms live in memory, or in Redis when
+BEP 23, IPv6 peers per BEP 7) and scrape (BEP 48) on --http-addr, the UDP
+tracker protocol (BEP 15) on --udp-addr, with /healthz and /readyz on
+--admin-addr. Swarms live in memory, or in Redis when
 --redis-url or --redis-addrs is given, so that several replicas share them.`
 
 const after = `
@@ -41,12 +43,18 @@ Redis: the password comes from the URL (redis://:PASSWORD@host:6379/0) or from
 TRACKER_REDIS_PASSWORD, which wins; it is never logged. --redis-addrs with
 --redis-cluster talks to Redis Cluster; with --redis-master-name, to Sentinels.
 
+UDP: connection IDs are an HMAC under a secret, so replicas behind one
+address must share it: set TRACKER_UDP_SECRET (16 bytes or more) or
+--udp-secret-file. Without either, each process picks a random secret.
+
 Signals: SIGHUP reloads the allow list; SIGTERM or SIGINT stops accepting
 connections, lets requests in flight finish (up to --shutdown-timeout) and
 exits 0.`
 
 type options struct {
 	httpAddr, adminAddr        string
+	udpAddr, udpSecretFile     string
+	udpNumWantMax, udpReaders  int
 	interval, minInterval      time.Duration
 	peerLifetime               time.Duration
 	numWantDefault, numWantMax int
@@ -73,6 +81,10 @@ func main() {
 	fs := flag.NewFlagSet("tracker", flag.ContinueOnError)
 	var o options
 	fs.StringVar(&o.httpAddr, "http-addr", ":6969", "`address` for announce and scrape; \":6969\" serves IPv4 and IPv6")
+	fs.StringVar(&o.udpAddr, "udp-addr", ":6969", "`address` for the UDP tracker protocol; \"\" turns UDP off")
+	fs.StringVar(&o.udpSecretFile, "udp-secret-file", "", "`file` holding the secret for UDP connection IDs (instead of TRACKER_UDP_SECRET)")
+	fs.IntVar(&o.udpNumWantMax, "udp-numwant-max", 50, "most peers in one UDP answer, so that it fits one packet (at most 70)")
+	fs.IntVar(&o.udpReaders, "udp-readers", 0, "goroutines reading the UDP socket (0: one per CPU)")
 	fs.StringVar(&o.adminAddr, "admin-addr", ":6970", "`address` for /healthz and /readyz; never the public port")
 	fs.DurationVar(&o.interval, "interval", 30*time.Minute, "announce interval sent to clients (a ±5% jitter is added)")
 	fs.DurationVar(&o.minInterval, "min-interval", 10*time.Minute, "shortest announce interval clients may use")
@@ -209,12 +221,44 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		return fmt.Errorf("--admin-addr: %w", err)
 	}
 
+	var udpConn *net.UDPConn
+	var udpDone chan error
+	if o.udpAddr != "" {
+		secret, err := udpSecret(o.udpSecretFile)
+		if err != nil {
+			httpLn.Close()
+			adminLn.Close()
+			return err
+		}
+		if secret == nil {
+			log.Warn("UDP connection IDs use a random secret: replicas behind one address need TRACKER_UDP_SECRET or --udp-secret-file")
+		}
+		udp, err := udpfront.New(tr, udpfront.Config{Secret: secret, NumWantMax: o.udpNumWantMax, Readers: o.udpReaders, Logger: log})
+		if err != nil {
+			httpLn.Close()
+			adminLn.Close()
+			return fmt.Errorf("--udp-*: %w", err)
+		}
+		ua, err := net.ResolveUDPAddr("udp", o.udpAddr)
+		if err == nil {
+			udpConn, err = net.ListenUDP("udp", ua)
+		}
+		if err != nil {
+			httpLn.Close()
+			adminLn.Close()
+			return fmt.Errorf("--udp-addr: %w", err)
+		}
+		udpDone = make(chan error, 1)
+		go func() { udpDone <- udp.Serve(udpConn) }()
+	}
+
 	errc := make(chan error, 2)
 	go func() { errc <- front.Serve(httpLn) }()
 	go func() { errc <- adm.Serve(adminLn) }()
 	log.Info("tracker started",
 		"version", version.Version,
 		"http", httpLn.Addr().String(),
+		"udp", udpAddrString(udpConn),
 		"admin", adminLn.Addr().String(),
 		"store", storeName,
 		"interval", o.interval,
@@ -232,6 +276,12 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
 	var errs []error
+	if udpConn != nil {
+		// A UDP request is one packet: closing the socket ends the readers
+		// after the packet each is answering.
+		udpConn.Close()
+		<-udpDone
+	}
 	if err := front.Shutdown(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
@@ -300,4 +350,37 @@ func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	if r.l.Enabled(ctx, slog.LevelDebug) {
 		r.l.Debug("redis: " + fmt.Sprintf(format, v...))
 	}
+}
+
+// udpSecret reads the UDP connection-ID secret from --udp-secret-file or
+// TRACKER_UDP_SECRET; nil means neither is set.
+func udpSecret(file string) ([]byte, error) {
+	env := os.Getenv("TRACKER_UDP_SECRET")
+	switch {
+	case file != "" && env != "":
+		return nil, errors.New("both --udp-secret-file and TRACKER_UDP_SECRET are set: keep one")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--udp-secret-file: %w", err)
+		}
+		secret := []byte(strings.TrimSpace(string(b)))
+		if len(secret) < udpfront.MinSecretLen {
+			return nil, fmt.Errorf("--udp-secret-file %s: secret of %d bytes, need at least %d", file, len(secret), udpfront.MinSecretLen)
+		}
+		return secret, nil
+	case env != "":
+		if len(env) < udpfront.MinSecretLen {
+			return nil, fmt.Errorf("TRACKER_UDP_SECRET: secret of %d bytes, need at least %d", len(env), udpfront.MinSecretLen)
+		}
+		return []byte(env), nil
+	}
+	return nil, nil
+}
+
+func udpAddrString(c *net.UDPConn) string {
+	if c == nil {
+		return "off"
+	}
+	return c.LocalAddr().String()
 }

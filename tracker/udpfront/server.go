@@ -1,0 +1,261 @@
+// Package udpfront is the tracker's UDP frontend (BEP 15): connect, announce
+// and scrape on one socket read by several goroutines, with stateless
+// connection IDs so that replicas sharing a secret accept each other's.
+package udpfront
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/bitorigin/bitorigin/tracker"
+	"github.com/bitorigin/bitorigin/udpwire"
+)
+
+// Config configures the UDP frontend. The zero value of a field means its
+// default.
+type Config struct {
+	// Secret keys the connection-ID HMAC. Replicas behind one address need
+	// the same secret. Default: random, good for a single process.
+	Secret []byte
+	// NumWantMax caps peers per answer so that it fits one datagram
+	// (default 50: 320 bytes for IPv4, 920 for IPv6).
+	NumWantMax int
+	// Readers is the number of goroutines reading the socket (default
+	// GOMAXPROCS).
+	Readers int
+	// Logger receives unexpected socket errors.
+	Logger *slog.Logger
+	// Now is the clock for connection IDs (default time.Now).
+	Now func() time.Time
+}
+
+// MinSecretLen is the shortest secret accepted.
+const MinSecretLen = 16
+
+// Server answers UDP tracker requests.
+type Server struct {
+	t   *tracker.Tracker
+	cfg Config
+	wg  sync.WaitGroup
+}
+
+// New returns a UDP frontend for t.
+func New(t *tracker.Tracker, cfg Config) (*Server, error) {
+	if t == nil {
+		return nil, errors.New("udpfront: no tracker")
+	}
+	if len(cfg.Secret) == 0 {
+		cfg.Secret = make([]byte, 32)
+		if _, err := rand.Read(cfg.Secret); err != nil {
+			return nil, fmt.Errorf("udpfront: random secret: %w", err)
+		}
+	}
+	if len(cfg.Secret) < MinSecretLen {
+		return nil, fmt.Errorf("udpfront: secret of %d bytes: need at least %d", len(cfg.Secret), MinSecretLen)
+	}
+	if cfg.NumWantMax == 0 {
+		cfg.NumWantMax = 50
+	}
+	if cfg.NumWantMax < 0 || cfg.NumWantMax > 70 {
+		return nil, fmt.Errorf("udpfront: numwant max %d: must be 0-70 so an IPv6 answer fits a 1280-byte packet", cfg.NumWantMax)
+	}
+	if cfg.Readers == 0 {
+		cfg.Readers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Server{t: t, cfg: cfg}, nil
+}
+
+// Serve reads requests from conn with several goroutines until conn is
+// closed; then it waits for them and returns nil. Open conn yourself
+// (net.ListenPacket("udp", ":6969") serves IPv4 and IPv6).
+func (s *Server) Serve(conn *net.UDPConn) error {
+	for range s.cfg.Readers {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.readLoop(conn)
+		}()
+	}
+	s.wg.Wait()
+	return nil
+}
+
+// worker is one reader's reusable state, so that serving a packet does not
+// allocate.
+type worker struct {
+	s      *Server
+	ids    *connIDs
+	in     []byte
+	out    []byte
+	areq   udpwire.AnnounceRequest
+	treq   tracker.AnnounceRequest
+	tresp  tracker.AnnounceResponse
+	hashes [][20]byte
+	thash  []tracker.InfoHash
+	stats  []tracker.ScrapeStats
+	ustats []udpwire.ScrapeStats
+}
+
+func (s *Server) readLoop(conn *net.UDPConn) {
+	w := &worker{s: s, ids: newConnIDs(s.cfg.Secret, s.cfg.Now), in: make([]byte, 2048), out: make([]byte, 0, 2048)}
+	for {
+		n, addr, err := conn.ReadFromUDPAddrPort(w.in)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.cfg.Logger.Warn("udp read", "err", err)
+			continue
+		}
+		addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+		if reply := w.handle(w.in[:n], addr); len(reply) > 0 {
+			// A failed write (the client went away) is nothing to act on.
+			_, _ = conn.WriteToUDPAddrPort(reply, addr)
+		}
+	}
+}
+
+// Errors sent to clients. They are short so that an error answer to a
+// forged source address is never larger than the request that caused it.
+const (
+	msgBadConnID = "bad connection id"
+	msgMalformed = "malformed request"
+)
+
+// handle answers one packet, returning nil to drop it.
+func (w *worker) handle(pkt []byte, from netip.AddrPort) []byte {
+	h, err := udpwire.ParseHeader(pkt)
+	if err != nil {
+		return nil // too short to answer
+	}
+	out := w.out[:0]
+	switch h.Action {
+	case udpwire.ActionConnect:
+		if udpwire.CheckConnectRequest(pkt, h) != nil {
+			return nil
+		}
+		return udpwire.AppendConnectResponse(out, h.TransactionID, w.ids.issue(from))
+	case udpwire.ActionAnnounce, udpwire.ActionScrape:
+		if !w.ids.valid(from, h.ConnectionID) {
+			return udpwire.AppendError(out, h.TransactionID, msgBadConnID)
+		}
+	default:
+		return nil
+	}
+	if h.Action == udpwire.ActionAnnounce {
+		return w.announce(pkt, from, out)
+	}
+	return w.scrape(pkt, out)
+}
+
+func (w *worker) announce(pkt []byte, from netip.AddrPort, out []byte) []byte {
+	r := &w.areq
+	if err := udpwire.ParseAnnounceRequest(pkt, r); err != nil {
+		return udpwire.AppendError(out, r.TransactionID, msgMalformed)
+	}
+	var ev tracker.Event
+	switch r.Event {
+	case udpwire.EventNone:
+	case udpwire.EventCompleted:
+		ev = tracker.EventCompleted
+	case udpwire.EventStarted:
+		ev = tracker.EventStarted
+	case udpwire.EventStopped:
+		ev = tracker.EventStopped
+	default:
+		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadEvent))
+	}
+	if r.Port == 0 {
+		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadPort))
+	}
+	if r.Left < 0 || r.Uploaded < 0 || r.Downloaded < 0 {
+		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadLeft))
+	}
+	numWant := int(r.NumWant)
+	if numWant < 0 {
+		numWant = -1
+	}
+	if numWant > w.s.cfg.NumWantMax || numWant < 0 && w.s.t.Config().NumWantDefault > w.s.cfg.NumWantMax {
+		numWant = w.s.cfg.NumWantMax
+	}
+	// The IP field is ignored: over UDP the source address is the only
+	// one the tracker can trust.
+	w.treq = tracker.AnnounceRequest{
+		InfoHash:   r.InfoHash,
+		PeerID:     r.PeerID,
+		Addr:       netip.AddrPortFrom(from.Addr(), r.Port),
+		Event:      ev,
+		Uploaded:   r.Uploaded,
+		Downloaded: r.Downloaded,
+		Left:       r.Left,
+		NumWant:    numWant,
+	}
+	w.tresp.Reset()
+	if err := w.s.t.Announce(context.Background(), &w.treq, &w.tresp); err != nil {
+		return udpwire.AppendError(out, r.TransactionID, failureText(err))
+	}
+	sw := &w.tresp.Swarm
+	return udpwire.AppendAnnounceResponse(out, &udpwire.AnnounceResponse{
+		TransactionID: r.TransactionID,
+		Interval:      uint32(w.tresp.IntervalSeconds),
+		Leechers:      clampU32(sw.Leechers),
+		Seeders:       clampU32(sw.Seeders),
+		Peers:         sw.Peers,
+	})
+}
+
+func (w *worker) scrape(pkt []byte, out []byte) []byte {
+	h, hashes, err := udpwire.ParseScrapeRequest(pkt, w.hashes[:0])
+	w.hashes = hashes
+	if err != nil {
+		return udpwire.AppendError(out, h.TransactionID, msgMalformed)
+	}
+	w.thash = w.thash[:0]
+	for _, x := range hashes {
+		w.thash = append(w.thash, tracker.InfoHash(x))
+	}
+	w.stats = slices.Grow(w.stats[:0], len(hashes))[:len(hashes)]
+	if err := w.s.t.Scrape(context.Background(), w.thash, w.stats); err != nil {
+		return udpwire.AppendError(out, h.TransactionID, failureText(err))
+	}
+	w.ustats = w.ustats[:0]
+	for _, st := range w.stats {
+		w.ustats = append(w.ustats, udpwire.ScrapeStats{Seeders: clampU32(st.Seeders), Completed: clampU32(st.Downloaded), Leechers: clampU32(st.Leechers)})
+	}
+	return udpwire.AppendScrapeResponse(out, h.TransactionID, w.ustats)
+}
+
+// failureText is what the client sees of an error: a tracker.Failure as it
+// is, anything else as "temporarily unavailable".
+func failureText(err error) string {
+	var f tracker.Failure
+	if errors.As(err, &f) {
+		return string(f)
+	}
+	return string(tracker.ErrUnavailable)
+}
+
+func clampU32(n int) uint32 {
+	if n < 0 {
+		return 0
+	}
+	if n > 1<<32-1 {
+		return 1<<32 - 1
+	}
+	return uint32(n)
+}
