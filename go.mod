@@ -3,6 +3,7 @@ module github.com/bitorigin/bitorigin
 go 1.26.0
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/jackpal/bencode-go v1.2.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/valyala/fasthttp v1.74.0
