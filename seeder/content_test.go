@@ -1,0 +1,157 @@
+package seeder
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bitorigin/bitorigin/metainfo"
+)
+
+func loadTest(t *testing.T, cfg LoadConfig) (map[string]*Torrent, string) {
+	t.Helper()
+	var logs logBuffer
+	cfg.Logger = logs.logger()
+	ts, err := Load(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Load: %v\n%s", err, logs.String())
+	}
+	m := map[string]*Torrent{}
+	for _, tor := range ts {
+		m[tor.Name()] = tor
+		t.Cleanup(func() { tor.Close() })
+	}
+	return m, logs.String()
+}
+
+// verified returns the "torrent verified" log line of a torrent.
+func verified(t *testing.T, logs, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^.*msg="torrent verified" name=` + regexp.QuoteMeta(name) + ` .*$`).FindString(logs)
+	if m == "" {
+		t.Fatalf("no verification logged for %s:\n%s", name, logs)
+	}
+	return m
+}
+
+func TestLoadCreatesTorrentsThenResumesAndRehashesOnlyChangedFiles(t *testing.T) {
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	writeData(t, filepath.Join(data, "single.iso"), 100000, 1)
+	writeData(t, filepath.Join(data, "album", "a.bin"), 70000, 2)
+	writeData(t, filepath.Join(data, "album", "b.bin"), 50001, 3)
+	writeData(t, filepath.Join(data, ".hidden"), 10, 4)
+	cfg := LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10,
+		Trackers: [][]string{{"http://127.0.0.1:1/announce"}}}
+
+	first, logs := loadTest(t, cfg)
+	if len(first) != 2 || first["single.iso"] == nil || first["album"] == nil {
+		t.Fatalf("loaded %v", first)
+	}
+	if n := strings.Count(logs, `msg="torrent created"`); n != 2 {
+		t.Fatalf("%d torrents created, want 2:\n%s", n, logs)
+	}
+	for _, tor := range first {
+		if !tor.Have.All() {
+			t.Fatalf("%s: created torrent not complete", tor.Name())
+		}
+		if _, err := metainfo.Load(tor.Path); err != nil {
+			t.Fatalf("created torrent: %v", err)
+		}
+	}
+
+	// Nothing changed: nothing is hashed.
+	second, logs := loadTest(t, cfg)
+	for _, name := range []string{"single.iso", "album"} {
+		line := verified(t, logs, name)
+		if !strings.Contains(line, "hashed_pieces=0") || !strings.Contains(line, "resumed=true") {
+			t.Fatalf("unchanged data re-hashed: %s", line)
+		}
+		if second[name].InfoHash() != first[name].InfoHash() {
+			t.Fatalf("%s: info hash changed between starts", name)
+		}
+	}
+
+	// b.bin changes (one byte, same size, new time): only its pieces are
+	// hashed again, and the one with the changed byte is bad.
+	b := filepath.Join(data, "album", "b.bin")
+	f, err := os.OpenFile(b, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte{0x55 ^ 0xff}, 49999)
+	f.Close()
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(b, later, later)
+	third, logs := loadTest(t, cfg)
+	// b.bin spans bytes 70000..120000: pieces 4 to 7 of 16 KiB.
+	line := verified(t, logs, "album")
+	if !strings.Contains(line, "hashed_pieces=4") || !strings.Contains(line, "resumed=true") {
+		t.Fatalf("want pieces 4-7 re-hashed: %s", line)
+	}
+	if !strings.Contains(verified(t, logs, "single.iso"), "hashed_pieces=0") {
+		t.Fatal("the unchanged torrent was re-hashed")
+	}
+	have := third["album"].Have
+	var bad []uint32
+	for i := range have.Len() {
+		if !have.Has(i) {
+			bad = append(bad, i)
+		}
+	}
+	// Byte 70000+49999 = 119999 is in piece 7; unless the random byte
+	// happened to be 0xaa already, that piece is now bad.
+	if len(bad) > 1 || (len(bad) == 1 && bad[0] != 7) {
+		t.Fatalf("bad pieces %v, want [7]", bad)
+	}
+
+	// The bad piece stays bad on the next start without re-hashing.
+	fourth, logs := loadTest(t, cfg)
+	if !strings.Contains(verified(t, logs, "album"), "hashed_pieces=0") || fourth["album"].Have.Count() != have.Count() {
+		t.Fatalf("resume lost the verification result:\n%s", logs)
+	}
+}
+
+func TestLoadKeepsAMatchingTorrentAndUpdatesItsTrackers(t *testing.T) {
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	writeData(t, filepath.Join(data, "x.bin"), 40000, 1)
+	cfg := LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10,
+		Trackers: [][]string{{"http://a.example/announce"}}}
+	first, _ := loadTest(t, cfg)
+	cfg.Trackers = [][]string{{"http://b.example/announce"}, {"http://c.example/announce"}}
+	cfg.PieceLength = 32 << 10 // ignored: the torrent exists
+	second, _ := loadTest(t, cfg)
+	if second["x.bin"].InfoHash() != first["x.bin"].InfoHash() {
+		t.Fatal("a new torrent was made although the existing one matches")
+	}
+	m, err := metainfo.Load(second["x.bin"].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(m.Trackers(), cfg.Trackers, slices.Equal) || m.InfoHash() != first["x.bin"].InfoHash() {
+		t.Fatalf("trackers %v, info hash %s", m.Trackers(), m.InfoHash())
+	}
+
+	// The data grows: the torrent no longer matches and is made anew.
+	writeData(t, filepath.Join(data, "x.bin"), 40001, 1)
+	third, _ := loadTest(t, cfg)
+	if third["x.bin"].InfoHash() == first["x.bin"].InfoHash() || third["x.bin"].Meta.Info.Length != 40001 {
+		t.Fatal("stale torrent used for changed data")
+	}
+}
+
+func TestLoadFailsWithNothingToServe(t *testing.T) {
+	root := t.TempDir()
+	if _, err := Load(context.Background(), LoadConfig{DataDir: root, TorrentDir: filepath.Join(root, ".t")}); err == nil {
+		t.Fatal("empty data folder accepted")
+	}
+	if _, err := Load(context.Background(), LoadConfig{DataDir: filepath.Join(root, "nope"), TorrentDir: root}); err == nil {
+		t.Fatal("missing data folder accepted")
+	}
+}

@@ -1,0 +1,238 @@
+package seeder
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/bitorigin/bitorigin/peerwire"
+)
+
+func fastReserved() peerwire.Reserved {
+	var r peerwire.Reserved
+	r.SetFast()
+	r.SetExtended()
+	return r
+}
+
+func TestFastPeerGetsHaveAllAndItsBlocks(t *testing.T) {
+	tor, data := testTorrent(t, 100000, 32<<10)
+	_, addr := serveTest(t, Config{}, tor)
+	p := connectPeer(t, addr, tor, fastReserved())
+	hs := waitFor[*peerwire.Extended](p)
+	h, err := peerwire.ParseExtensionHandshake(hs)
+	if err != nil || h.ReqQ != DefaultReqQ || h.MetadataSize != len(tor.Meta.InfoBytes()) || h.M[peerwire.MetadataExtension] == 0 || !h.UploadOnly {
+		t.Fatalf("extension handshake %+v, %v", h, err)
+	}
+	waitFor[*peerwire.HaveAll](p)
+	p.send(&peerwire.Interested{})
+	waitFor[*peerwire.Unchoke](p)
+	p.send(&peerwire.Request{Index: 3, Begin: 0, Length: 100000 - 3*32<<10})
+	pc := waitFor[*peerwire.Piece](p)
+	if pc.Index != 3 || !bytes.Equal(pc.Block, data[3*32<<10:]) {
+		t.Fatalf("piece %d with %d bytes: wrong block", pc.Index, len(pc.Block))
+	}
+}
+
+func TestPlainPeerGetsABitfield(t *testing.T) {
+	tor, _ := testTorrent(t, 100000, 32<<10)
+	_, addr := serveTest(t, Config{}, tor)
+	p := connectPeer(t, addr, tor, peerwire.Reserved{})
+	bf := waitFor[*peerwire.Bitfield](p)
+	if !bytes.Equal(bf.Bits, []byte{0xf0}) {
+		t.Fatalf("bitfield %08b", bf.Bits)
+	}
+}
+
+// answers reads until every request of reqs has had one piece or one
+// reject, and fails on a second answer to any.
+func answers(t *testing.T, p *testPeer, reqs []peerwire.Request) (pieces, rejects int, choked bool) {
+	t.Helper()
+	pending := map[peerwire.Request]bool{}
+	for _, r := range reqs {
+		pending[r] = true
+	}
+	for len(pending) > 0 {
+		m, err := p.r.ReadMessage()
+		if err != nil {
+			t.Fatalf("%d requests unanswered: %v", len(pending), err)
+		}
+		var r peerwire.Request
+		switch m := m.(type) {
+		case *peerwire.Piece:
+			r = peerwire.Request{Index: m.Index, Begin: m.Begin, Length: uint32(len(m.Block))}
+			pieces++
+		case *peerwire.Reject:
+			r = peerwire.Request(*m)
+			rejects++
+		case *peerwire.Choke:
+			choked = true
+			continue
+		default:
+			continue
+		}
+		if !pending[r] {
+			t.Fatalf("second or unasked answer to %+v", r)
+		}
+		delete(pending, r)
+	}
+	return pieces, rejects, choked
+}
+
+func TestEveryFastRequestGetsOneAnswerThroughCancelAndChoke(t *testing.T) {
+	tor, _ := testTorrent(t, 40*16<<10, 64<<10)
+	// A slow upload keeps requests queued while we cancel and choke.
+	s, addr := serveTest(t, Config{UploadRate: 64 << 10}, tor)
+	p := connectPeer(t, addr, tor, fastReserved())
+	p.send(&peerwire.Interested{})
+	waitFor[*peerwire.Unchoke](p)
+	var reqs []peerwire.Request
+	var msgs []peerwire.Message
+	for i := range uint32(40) {
+		r := peerwire.Request{Index: i / 4, Begin: i % 4 * 16 << 10, Length: 16 << 10}
+		reqs = append(reqs, r)
+		msgs = append(msgs, &r)
+	}
+	p.send(msgs...)
+	c5 := peerwire.Cancel(reqs[5*4-1])
+	p.send(&c5) // queued still: rejected
+	time.Sleep(100 * time.Millisecond)
+	s.mu.Lock()
+	for _, c := range s.conns {
+		c.setChoked(true)
+	}
+	s.mu.Unlock()
+	pieces, rejects, choked := answers(t, p, reqs)
+	if rejects == 0 || pieces == 0 || !choked {
+		t.Fatalf("%d pieces, %d rejects, choked %v: want both answers (slow upload, then choke)", pieces, rejects, choked)
+	}
+}
+
+func TestRequestsWhileChokedAreRejectedForFastPeers(t *testing.T) {
+	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	_, addr := serveTest(t, Config{}, tor)
+	p := connectPeer(t, addr, tor, fastReserved())
+	r := peerwire.Request{Index: 0, Begin: 0, Length: 16 << 10}
+	p.send(&r) // not interested, so never unchoked
+	if got := waitFor[*peerwire.Reject](p); peerwire.Request(*got) != r {
+		t.Fatalf("reject %+v for %+v", got, r)
+	}
+}
+
+func TestMetadataIsServedForMagnetLinks(t *testing.T) {
+	// Enough pieces that the info dictionary spans two metadata pieces.
+	tor, _ := testTorrent(t, 1200*16<<10, 16<<10)
+	md := tor.Meta.InfoBytes()
+	if len(md) <= peerwire.MetadataPieceSize {
+		t.Fatalf("info dictionary of %d bytes: want more than one metadata piece", len(md))
+	}
+	_, addr := serveTest(t, Config{}, tor)
+	p := connectPeer(t, addr, tor, fastReserved())
+	waitFor[*peerwire.Extended](p)
+	p.send(&peerwire.ExtensionHandshake{M: map[string]uint8{peerwire.MetadataExtension: 7}})
+	var got []byte
+	for piece := range uint32(2) {
+		p.send(&peerwire.MetadataRequest{ExtID: metadataID, Piece: piece})
+		for {
+			m := waitFor[*peerwire.Extended](p)
+			if m.ExtID != 7 {
+				continue
+			}
+			msg, err := peerwire.ParseMetadata(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := msg.(*peerwire.MetadataData)
+			if d.Piece != piece || d.TotalSize != len(md) {
+				t.Fatalf("metadata piece %d of %d", d.Piece, d.TotalSize)
+			}
+			got = append(got, d.Data...)
+			break
+		}
+	}
+	if !bytes.Equal(got, md) {
+		t.Fatal("metadata differs from the info dictionary")
+	}
+	p.send(&peerwire.MetadataRequest{ExtID: metadataID, Piece: 9})
+	for {
+		m := waitFor[*peerwire.Extended](p)
+		if msg, _ := peerwire.ParseMetadata(m); msg != nil {
+			if rj, ok := msg.(*peerwire.MetadataReject); ok && rj.Piece == 9 {
+				break
+			}
+			t.Fatalf("piece 9 answered with %T", msg)
+		}
+	}
+}
+
+func TestUnknownInfoHashIsDroppedAtOnce(t *testing.T) {
+	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	_, addr := serveTest(t, Config{}, tor)
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	nc.Write(peerwire.Handshake{InfoHash: [20]byte{9}}.AppendTo(nil))
+	if b, err := io.ReadAll(nc); len(b) != 0 || err != nil {
+		t.Fatalf("read %d bytes, %v; want a silent close", len(b), err)
+	}
+}
+
+func TestConnectionLimitsAreEnforced(t *testing.T) {
+	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	s, addr := serveTest(t, Config{MaxConnsPerTorrent: 2}, tor)
+	for range 2 {
+		connectPeer(t, addr, tor, fastReserved())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections registered", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p := connectPeer(t, addr, tor, fastReserved())
+	if _, err := io.ReadAll(p.nc); err != nil {
+		t.Fatalf("third connection: %v, want closed", err)
+	}
+}
+
+// BenchmarkServeBlock measures the block-serving hot path: take a queued
+// request, read the block from disk, write it with its header.
+func BenchmarkServeBlock(b *testing.B) {
+	tor, _ := testTorrent(b, 4<<20, 256<<10)
+	s, err := New(Config{}, []*Torrent{tor})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &conn{s: s, sw: s.list[0], nc: discardConn{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c.w = peerwire.NewWriter(io.Discard)
+	r := peerwire.Request{Length: 16 << 10}
+	b.SetBytes(16 << 10)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r.Index = uint32(i % 16)
+		c.mu.Lock()
+		c.queue.push(r)
+		c.mu.Unlock()
+		if _, err := c.writeStep(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// discardConn is a net.Conn for benchmarks: deadlines are accepted and
+// nothing is read or written through it.
+type discardConn struct{ net.Conn }
+
+func (discardConn) SetWriteDeadline(time.Time) error { return nil }
