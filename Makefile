@@ -19,7 +19,7 @@ build: ## build every binary into ./bin
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
-run: build ## start the tracker (in-memory store) on :6969, admin on 127.0.0.1:6970
+run: build ## start the tracker and a seeder of a generated sample; prints an aria2c command
 	@scripts/run.sh
 
 test-deps: ## install what the tests need (Debian packages), only when missing
