@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 14m
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: help build run test test-deps bench bench-tracker bench-create lint fuzz clean
+.PHONY: help build run test test-deps bench bench-tracker bench-create bench-seeder lint fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ bench-tracker: build test-deps ## our tracker against opentracker under wrk, kee
 
 bench-create: build test-deps ## seeder create against mktorrent on a 1 GiB file, same piece length, all cores
 	@scripts/bench-create.sh
+
+bench-seeder: build test-deps ## 4 libtorrent leechers fetch 1 GiB from our seeder, then from libtorrent; times, ratio, peak RSS
+	@scripts/bench-seeder.sh
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)

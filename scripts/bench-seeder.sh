@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# `make bench-seeder`: 4 libtorrent leechers download one 1 GiB file on
+# loopback, first from our seeder, then from a libtorrent seeder (Debian's
+# python3-libtorrent), each time through our tracker. Prints both times,
+# their ratio and our seeder's peak RSS.
+#
+# SIZE_MIB (default 1024) sets the file size, LEECHERS (default 4) the
+# leecher count. Leechers write to BENCH_DIR (default /dev/shm when present),
+# so that the disk does not decide the result.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${BIN:-bin}
+size_mib=${SIZE_MIB:-1024}
+leechers=${LEECHERS:-4}
+py=/usr/bin/python3
+client=e2e/testdata/lt_client.py
+
+if ! "$py" -c 'import libtorrent' 2>/dev/null; then
+	echo "bench-seeder: python3-libtorrent is missing: run scripts/install-test-deps.sh" >&2
+	exit 1
+fi
+
+work=$(mktemp -d)
+out_base=${BENCH_DIR:-}
+if [ -z "$out_base" ] && [ -d /dev/shm ]; then out_base=/dev/shm; fi
+out=$(mktemp -d "${out_base:-/tmp}/bench-seeder-out.XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work" "$out"
+}
+trap cleanup EXIT
+
+free_port() {
+	"$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_ready() { # PORT NAME LOG
+	for _ in $(seq 1200); do
+		if "$py" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$1/readyz', timeout=1)" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "bench-seeder: $2 did not become ready:" >&2
+	tail -20 "$3" >&2
+	return 1
+}
+
+now() { date +%s.%N; }
+calc() { "$py" -c "print($1)"; }
+
+# leech PHASE: runs the leechers at once and prints the seconds until the
+# last one has every piece.
+leech() {
+	local start lp=() i
+	rm -rf "${out:?}"/*
+	start=$(now)
+	for ((i = 0; i < leechers; i++)); do
+		"$py" "$client" fetchmany "$out/$1-$i" "$(free_port)" 600 - "$torrent" >"$work/$1-leecher-$i.log" 2>&1 &
+		lp+=($!)
+	done
+	for p in "${lp[@]}"; do
+		if ! wait "$p"; then
+			echo "bench-seeder: a leecher failed ($1):" >&2
+			tail -5 "$work"/"$1"-leecher-*.log >&2
+			exit 1
+		fi
+	done
+	calc "$(now) - $start"
+}
+
+mkdir -p "$work/data" "$work/torrents"
+echo "Generating ${size_mib} MiB of random data ..."
+head -c $((size_mib * 1024 * 1024)) /dev/urandom >"$work/data/bench.bin"
+
+tracker_port=$(free_port)
+tracker_admin=$(free_port)
+"$bin/tracker" --http-addr "127.0.0.1:$tracker_port" --admin-addr "127.0.0.1:$tracker_admin" \
+	--interval 5s --min-interval 1s --log-level warn >"$work/tracker.log" 2>&1 &
+pids+=($!)
+wait_ready "$tracker_admin" tracker "$work/tracker.log"
+announce="http://127.0.0.1:$tracker_port/announce"
+
+seeder_port=$(free_port)
+seeder_admin=$(free_port)
+"$bin/seeder" serve --data "$work/data" --torrents "$work/torrents" --tracker "$announce" \
+	--listen "127.0.0.1:$seeder_port" --admin-addr "127.0.0.1:$seeder_admin" --log-level warn \
+	>"$work/seeder.out" 2>"$work/seeder.log" &
+seeder_pid=$!
+pids+=($seeder_pid)
+echo "Our seeder is hashing the data ..."
+wait_ready "$seeder_admin" seeder "$work/seeder.log"
+torrent="$work/torrents/bench.bin.torrent"
+sleep 1 # its started announce
+
+echo "$leechers leechers downloading from our seeder ..."
+ours=$(leech ours)
+rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$seeder_pid/status")
+kill -TERM "$seeder_pid"
+wait "$seeder_pid" || true
+
+lt_port=$(free_port)
+"$py" "$client" seed "$torrent" "$work/data" "$lt_port" >"$work/lt-seeder.log" 2>&1 &
+pids+=($!)
+echo "libtorrent seeder checking the data ..."
+for _ in $(seq 1200); do
+	grep -q SEEDING "$work/lt-seeder.log" && break
+	sleep 0.1
+done
+grep -q SEEDING "$work/lt-seeder.log" || { echo "bench-seeder: libtorrent seeder never started" >&2; exit 1; }
+sleep 2 # its announce
+echo "$leechers leechers downloading from the libtorrent seeder ..."
+theirs=$(leech libtorrent)
+
+printf '\n%-22s %8.1f s  (%6.1f MiB/s per leecher)\n' "bitorigin seeder" "$ours" "$(calc "$size_mib / $ours")"
+printf '%-22s %8.1f s  (%6.1f MiB/s per leecher)\n' "libtorrent seeder" "$theirs" "$(calc "$size_mib / $theirs")"
+printf '%-22s %8.2f   (libtorrent time / ours; above 1 means ours is faster)\n' "ratio" "$(calc "$theirs / $ours")"
+printf '%-22s %8.1f MiB\n' "our peak RSS" "$(calc "$rss_kib / 1024")"
