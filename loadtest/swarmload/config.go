@@ -1,0 +1,90 @@
+package swarmload
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/bitorigin/bitorigin/metainfo"
+)
+
+// Config is one swarm run. The zero value of a field means its default.
+type Config struct {
+	// Torrent is the torrent to download. When nil, Magnet names it and
+	// the info dictionary is fetched from the seeder.
+	Torrent *metainfo.Torrent
+	Magnet  *metainfo.Magnet
+	// Seeder is the seeder's HOST:PORT; empty means ask the torrent's HTTP
+	// trackers and use the first peer that has every piece.
+	Seeder string
+	// Leechers is how many leechers download at once (default 10).
+	Leechers int
+	// BlockSize is the size of each request (default 16 KiB, at most
+	// 128 KiB); Pipeline how many requests each leecher keeps in flight
+	// (default 64, lowered to the seeder's reqq).
+	BlockSize int
+	Pipeline  int
+	// Timeout bounds the whole run (default 5m); IdleTimeout a seeder's
+	// silence towards one leecher (default 30s), DialTimeout connecting
+	// and the handshake (default 10s).
+	Timeout, IdleTimeout, DialTimeout time.Duration
+	// Progress, when not nil, gets a status line redrawn every second:
+	// pass a terminal, or nil.
+	Progress io.Writer
+}
+
+// Limits of Config.
+const (
+	maxLeechers = 10000
+	maxBlock    = 128 << 10
+	maxPipeline = 10000
+)
+
+func (c Config) withDefaults() Config {
+	if c.Leechers == 0 {
+		c.Leechers = 10
+	}
+	if c.BlockSize == 0 {
+		c.BlockSize = 16 << 10
+	}
+	if c.Pipeline == 0 {
+		c.Pipeline = 64
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 5 * time.Minute
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 30 * time.Second
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = 10 * time.Second
+	}
+	return c
+}
+
+// Validate reports every setting that cannot work, joined.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Torrent == nil && c.Magnet == nil {
+		bad("no torrent: give a .torrent file or a magnet link")
+	}
+	if c.Torrent == nil && c.Magnet != nil && c.Seeder == "" && len(c.Magnet.Trackers) == 0 {
+		bad("magnet link %s has no tracker: give the seeder's address", c.Magnet.InfoHash)
+	}
+	if c.Leechers < 1 || c.Leechers > maxLeechers {
+		bad("leechers %d: want 1 to %d", c.Leechers, maxLeechers)
+	}
+	if c.BlockSize < 1<<10 || c.BlockSize > maxBlock {
+		bad("block size %d: want 1 KiB to 128 KiB", c.BlockSize)
+	}
+	if c.Pipeline < 1 || c.Pipeline > maxPipeline {
+		bad("pipeline %d: want 1 to %d", c.Pipeline, maxPipeline)
+	}
+	if c.Timeout < 0 || c.IdleTimeout < 0 || c.DialTimeout < 0 {
+		bad("time-outs must not be negative")
+	}
+	return errors.Join(errs...)
+}
