@@ -211,7 +211,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	// Listen before serving so that a port in use is an error at start,
 	// and so that ":port" is one dual-stack socket (fasthttp's own
 	// ListenAndServe would listen on IPv4 only).
-	httpLn, err := net.Listen("tcp", o.httpAddr)
+	httpLn, err := httpfront.Listen(ctx, o.httpAddr)
 	if err != nil {
 		return fmt.Errorf("--http-addr: %w", err)
 	}
