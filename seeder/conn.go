@@ -53,7 +53,11 @@ type conn struct {
 	// Writer goroutine only.
 	w         *peerwire.Writer
 	spare     []byte
-	block     []byte
+	batch     []peerwire.Request
+	buf       []byte      // blocks of a batch
+	hdrs      []byte      // piece headers of a batch
+	iov       [][]byte    // headers and blocks, for one writev
+	bufs      net.Buffers // consumed by WriteTo; kept to avoid an allocation
 	lastWrite time.Time
 	deadline  time.Time // the write deadline last set
 	timer     *time.Timer

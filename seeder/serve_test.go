@@ -236,3 +236,5 @@ func BenchmarkServeBlock(b *testing.B) {
 type discardConn struct{ net.Conn }
 
 func (discardConn) SetWriteDeadline(time.Time) error { return nil }
+
+func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
