@@ -146,4 +146,3 @@ func classify(err error) string {
 	}
 	return errOther
 }
-

@@ -75,13 +75,19 @@ loop:
 	return intended, backlogged
 }
 
-// nextAnnounce is how long a realistic peer waits before its next request:
-// the interval the tracker gave, scaled, or the retry time after an error.
-func (r *runner) nextAnnounce(a *answer, err error) time.Duration {
-	if err != nil || a.failure || a.interval <= 0 {
+// nextAnnounce is how long realistic peer p, locked, waits before its
+// next request: the interval the tracker gave, scaled; after a scrape the
+// interval of its last announce; after an error the retry time.
+func (r *runner) nextAnnounce(p *peer, a *answer, err error) time.Duration {
+	switch {
+	case err != nil || a.failure:
+		return r.retryAfter()
+	case a.interval > 0:
+		p.interval = max(time.Duration(float64(a.interval)*float64(time.Second)*r.cfg.IntervalScale), time.Millisecond)
+	case p.interval == 0:
 		return r.retryAfter()
 	}
-	return max(time.Duration(float64(a.interval)*float64(time.Second)*r.cfg.IntervalScale), time.Millisecond)
+	return p.interval
 }
 
 func (r *runner) retryAfter() time.Duration {

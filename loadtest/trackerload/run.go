@@ -217,7 +217,7 @@ func (r *runner) exec(w *worker, j job) {
 		p, a = r.wl.pick(w.rng)
 	} else {
 		p.mu.Lock()
-		a = r.wl.choose(p, w.rng)
+		a = r.wl.due(p, w.rng)
 	}
 	r.wl.apply(p, a, w.rng, &w.q)
 	w.a.reset()
@@ -227,7 +227,7 @@ func (r *runner) exec(w *worker, j job) {
 	took := time.Since(j.due)
 	r.inFlight.Add(-1)
 	if j.p != nil {
-		r.due.push(p, time.Now().Add(r.nextAnnounce(&w.a, err)))
+		r.due.push(p, time.Now().Add(r.nextAnnounce(p, &w.a, err)))
 	}
 	p.mu.Unlock()
 	if err != nil {

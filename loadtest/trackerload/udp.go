@@ -1,12 +1,13 @@
 package trackerload
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/url"
 	"time"
+
+	"github.com/bitorigin/bitorigin/udpwire"
 )
 
 // connIDLifetime is how long a connection ID is used: BEP 15 lets a client
@@ -58,6 +59,7 @@ type udpSession struct {
 	connAt time.Time
 	out    []byte
 	in     []byte
+	stats  []udpwire.ScrapeStats
 }
 
 func (s *udpSession) do(q *query, a *answer) error {
@@ -72,10 +74,10 @@ func (s *udpSession) do(q *query, a *answer) error {
 		a.connected = true
 	}
 	tid := s.r.Uint32()
-	want := uint32(udpAnnounce)
+	want := udpwire.ActionAnnounce
 	if q.action == ActionScrape {
-		want = udpScrape
-		s.out = appendUDPScrape(s.out[:0], s.connID, tid, &q.t.hash)
+		want = udpwire.ActionScrape
+		s.out = udpwire.AppendScrapeRequest(s.out[:0], s.connID, tid, [][20]byte{q.t.hash})
 	} else {
 		s.out = appendUDPAnnounce(s.out[:0], s.connID, tid, q, s.c.numWant)
 	}
@@ -83,7 +85,7 @@ func (s *udpSession) do(q *query, a *answer) error {
 	if err != nil {
 		return fmt.Errorf("UDP %s: %w", q.action, err)
 	}
-	if err := parseUDPAnswer(b, want, s.c.peerSize, a); err != nil {
+	if s.stats, err = parseUDPAnswer(b, want, s.c.peerSize, s.stats, a); err != nil {
 		return err
 	}
 	if a.failure {
@@ -97,16 +99,16 @@ func (s *udpSession) do(q *query, a *answer) error {
 // connect gets a connection ID.
 func (s *udpSession) connect() error {
 	tid := s.r.Uint32()
-	s.out = appendUDPConnect(s.out[:0], tid)
+	s.out = udpwire.AppendConnectRequest(s.out[:0], tid)
 	b, err := s.exchange(tid)
 	if err != nil {
 		return fmt.Errorf("UDP connect: %w", err)
 	}
-	if action, _, _ := udpHeader(b); action != udpConnect || len(b) < udpConnectLen {
-		return fmt.Errorf("UDP connect: %w: action %d, %d bytes", errMalformed, action, len(b))
+	_, id, err := udpwire.ParseConnectResponse(b)
+	if err != nil {
+		return fmt.Errorf("UDP connect: %w: %w", errMalformed, err)
 	}
-	s.connID = binary.BigEndian.Uint64(b[8:])
-	s.connAt = time.Now()
+	s.connID, s.connAt = id, time.Now()
 	return nil
 }
 
@@ -122,7 +124,7 @@ func (s *udpSession) exchange(tid uint32) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, got, ok := udpHeader(s.in[:n]); ok && got == tid {
+		if _, got, err := udpwire.ResponseAction(s.in[:n]); err == nil && got == tid {
 			return s.in[:n], nil
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"time"
 )
 
 // torrentSize is the size every simulated torrent claims: what a
@@ -54,6 +55,9 @@ type peer struct {
 	left    int64
 	up      int64
 	down    int64
+	// interval is the scaled announce interval the tracker last gave,
+	// in realistic mode.
+	interval time.Duration
 }
 
 // workload is the simulated population: torrents, peers and the mix of
@@ -147,9 +151,19 @@ func (w *workload) pick(r *rand.Rand) (*peer, Action) {
 }
 
 // choose draws what peer p, locked, does next by the mix, among what its
-// state allows. Realistic mode asks it of each peer that is due.
+// state allows.
 func (w *workload) choose(p *peer, r *rand.Rand) Action {
 	return w.mix.draw(r, &allowedIn[p.state], fallbackIn[p.state])
+}
+
+// due returns what realistic peer p, locked, does when it is due: a peer
+// out of the swarm comes back with started, as a client restarting does;
+// one in the swarm acts by the mix.
+func (w *workload) due(p *peer, r *rand.Rand) Action {
+	if p.state == inactive {
+		return ActionStarted
+	}
+	return w.choose(p, r)
 }
 
 // apply moves locked peer p through action a and fills q for the request

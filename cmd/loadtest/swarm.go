@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/bitorigin/bitorigin/internal/progress"
+	"github.com/bitorigin/bitorigin/loadtest/swarmload"
+	"github.com/bitorigin/bitorigin/metainfo"
+)
+
+// swarmOptions are the flags of `loadtest swarm`.
+type swarmOptions struct {
+	cfg     swarmload.Config
+	torrent string
+	block   string
+	json    bool
+	quiet   bool
+}
+
+func swarmCommand() *subcommand {
+	c := newSubcommand("swarm", "", 0, "download a torrent from a seeder with many simulated leechers", `
+Starts --leechers simulated leechers at once. Each connects to the seeder
+over the peer wire protocol, downloads every piece of the torrent into
+memory, checks each against its SHA-1 and disconnects. The report gives the
+aggregate rate in MB/s (10^6 bytes), each leecher's time to complete as
+percentiles, requests, rejected requests (BEP 6), chokes, hash failures,
+and failed leechers by error class.
+
+--torrent is a .torrent file or a magnet link; for a magnet link the info
+dictionary is fetched from the seeder (BEP 9). Without --seeder the
+torrent's HTTP trackers are asked for peers and the first one with every
+piece is used.
+
+A progress line is drawn on stderr when it is a terminal. The report goes
+to stdout, as text or with --json as one JSON object. Exit status 1 when
+a leecher failed.`)
+	o := &swarmOptions{}
+	f := c.flags
+	f.StringVar(&o.torrent, "torrent", "", "the torrent: a .torrent `FILE` or a magnet link (required)")
+	f.StringVar(&o.cfg.Seeder, "seeder", "", "the seeder's `HOST:PORT` (default: asked of the torrent's HTTP trackers)")
+	f.IntVar(&o.cfg.Leechers, "leechers", 10, "leechers `N` downloading at once")
+	f.StringVar(&o.block, "block", "16K", "request `SIZE`: 1K to 128K")
+	f.IntVar(&o.cfg.Pipeline, "pipeline", 64, "requests `N` each leecher keeps in flight (lowered to the seeder's reqq)")
+	f.DurationVar(&o.cfg.Timeout, "timeout", 5*time.Minute, "`time` allowed for the whole run")
+	f.DurationVar(&o.cfg.IdleTimeout, "idle-timeout", 30*time.Second, "a leecher fails after the seeder is silent this `time`")
+	f.DurationVar(&o.cfg.DialTimeout, "dial-timeout", 10*time.Second, "`time` allowed to connect and exchange handshakes")
+	f.BoolVar(&o.json, "json", false, "print the report as JSON")
+	f.BoolVar(&o.quiet, "quiet", false, "no progress line")
+	c.run = func(ctx context.Context, _ []string, stdout, stderr io.Writer) error {
+		return runSwarm(ctx, o, stdout, stderr)
+	}
+	return c
+}
+
+func runSwarm(ctx context.Context, o *swarmOptions, stdout, stderr io.Writer) error {
+	cfg := o.cfg
+	switch {
+	case o.torrent == "":
+		return usageError{errors.New("--torrent is required: a .torrent file or a magnet link")}
+	case strings.HasPrefix(o.torrent, "magnet:"):
+		m, err := metainfo.ParseMagnet(o.torrent)
+		if err != nil {
+			return usageError{fmt.Errorf("--torrent: %w", err)}
+		}
+		cfg.Magnet = &m
+	default:
+		t, err := metainfo.Load(o.torrent)
+		if errors.Is(err, os.ErrNotExist) {
+			return usageError{fmt.Errorf("--torrent %s: no such file", o.torrent)}
+		}
+		if err != nil {
+			return usageError{fmt.Errorf("--torrent: %w", err)}
+		}
+		cfg.Torrent = t
+	}
+	block, err := parseSize(o.block)
+	if err != nil {
+		return usageError{fmt.Errorf("--block: %w", err)}
+	}
+	cfg.BlockSize = int(block)
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	if !o.quiet && progress.IsTerminal(stderr) {
+		cfg.Progress = stderr
+	}
+	rep, err := swarmload.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if rep.Failed > 0 {
+		return fmt.Errorf("%d of %d leechers failed", rep.Failed, rep.Leechers)
+	}
+	return nil
+}
