@@ -81,9 +81,15 @@ func (c *conn) writeStep() (bool, error) {
 		size += int(r.Length)
 	}
 	c.batch = batch
+	choked := c.choked
 	c.mu.Unlock()
 	if len(ctrl) == 0 && len(batch) == 0 {
 		c.spare = ctrl
+		if choked {
+			// Only unchoked peers hold a block buffer, so memory follows
+			// the upload slots, not the connection count.
+			c.buf = nil
+		}
 		return false, nil
 	}
 	now := time.Now()
