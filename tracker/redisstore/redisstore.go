@@ -40,11 +40,16 @@ type Config struct {
 	// Now is the clock (default time.Now). Replicas should run NTP: a peer's
 	// last-seen time is the clock of the replica it announced to.
 	Now func() time.Time
+	// Pipelines is how many batches of announces may be on the wire at
+	// once (default 4); BatchSize caps one batch (default 64).
+	Pipelines int
+	BatchSize int
 }
 
 // Store is the Redis swarm store. It satisfies tracker.Store.
 type Store struct {
 	c         redis.UniversalClient
+	batch     *batcher
 	prefix    string
 	lifetime  time.Duration
 	retention time.Duration
@@ -77,7 +82,23 @@ func New(cfg Config) (*Store, error) {
 	if cfg.SwarmRetention < time.Second {
 		return nil, fmt.Errorf("redisstore: swarm retention %s: must be at least 1s", cfg.SwarmRetention)
 	}
-	return &Store{c: cfg.Client, prefix: cfg.Prefix, lifetime: cfg.PeerLifetime, retention: cfg.SwarmRetention, now: cfg.Now}, nil
+	if cfg.Pipelines == 0 {
+		cfg.Pipelines = 4
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 64
+	}
+	if cfg.Pipelines < 1 || cfg.BatchSize < 1 {
+		return nil, fmt.Errorf("redisstore: pipelines %d and batch size %d: both must be at least 1", cfg.Pipelines, cfg.BatchSize)
+	}
+	return &Store{
+		c:         cfg.Client,
+		batch:     newBatcher(cfg.Client, cfg.Pipelines, cfg.BatchSize),
+		prefix:    cfg.Prefix,
+		lifetime:  cfg.PeerLifetime,
+		retention: cfg.SwarmRetention,
+		now:       cfg.Now,
+	}, nil
 }
 
 // keys returns the swarm's five keys: IPv4 seeders, IPv4 leechers, IPv6
@@ -109,15 +130,16 @@ func member(id tracker.PeerID, a tracker.PeerAnnounce) (string, bool) {
 
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
-// Announce applies one announce with one EVALSHA.
+// Announce applies one announce with one EVALSHA, pipelined with the
+// announces that arrive meanwhile.
 func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *tracker.SwarmAnswer) error {
 	m, v6 := member(a.PeerID, a)
 	now := s.now()
-	res, err := announceScript.Run(ctx, s.c, s.keys(a.InfoHash),
+	res, err := s.batch.do(s.keys(a.InfoHash), []any{
 		m, flag(v6), flag(a.Seeder), a.Event.String(),
 		millis(now), millis(now.Add(-s.lifetime)), a.NumWant,
 		s.lifetime.Milliseconds(), s.retention.Milliseconds(), flag(a.WantPeerIDs),
-	).Slice()
+	})
 	if err != nil {
 		return fmt.Errorf("redis announce: %w", err)
 	}
@@ -207,8 +229,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the Redis client.
+// Close answers queued announces with an error and closes the Redis
+// client.
 func (s *Store) Close() error {
+	s.batch.close()
 	if err := s.c.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
 		return fmt.Errorf("redis close: %w", err)
 	}
