@@ -66,6 +66,9 @@ func newClient(cfg *Config) (client, error) {
 // starts with "announce", from which the scrape URL is derived (BEP 48
 // convention).
 func parseTarget(s string, needScrape bool) (*url.URL, error) {
+	if !strings.Contains(s, "://") {
+		return nil, fmt.Errorf("target %q: no scheme: want http://HOST:PORT/announce or udp://HOST:PORT", s)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("target %q: %w", s, err)
