@@ -30,6 +30,8 @@ const (
 	EventCompleted
 )
 
+// String is the event as the announce's event parameter writes it; empty
+// for EventNone.
 func (e Event) String() string {
 	switch e {
 	case EventStarted:
@@ -79,6 +81,7 @@ type FailureError struct {
 	Reason string
 }
 
+// Error names the tracker and its reason.
 func (e *FailureError) Error() string {
 	return fmt.Sprintf("tracker %s: failure: %s", e.URL, e.Reason)
 }
