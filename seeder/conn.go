@@ -91,6 +91,16 @@ func (s *Seeder) handshake(sw *swarm) peerwire.Handshake {
 // handleIncoming runs a connection a peer opened: the info hash in its
 // handshake picks the torrent, and an unknown one ends it at once.
 func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
+	handshaking := true
+	done := func() {
+		if handshaking {
+			handshaking = false
+			s.mu.Lock()
+			s.handshaking--
+			s.mu.Unlock()
+		}
+	}
+	defer done()
 	c := s.newConn(nc, false)
 	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	h, err := peerwire.ReadHandshakeStart(c.br)
@@ -120,6 +130,7 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
 		nc.Close()
 		return
 	}
+	done()
 	c.run(ctx)
 }
 

@@ -47,6 +47,8 @@ type Seeder struct {
 	// which the dials run under (nil before Serve).
 	dialing int
 	dialCtx context.Context
+	// handshaking counts accepted connections still in their handshake.
+	handshaking int
 
 	wg sync.WaitGroup // every goroutine of Serve
 }
@@ -203,8 +205,13 @@ func (s *Seeder) accept(ctx context.Context, ln net.Listener) error {
 			}
 			continue
 		}
+		// Connections still in their handshake count too, so a flood of
+		// half-open connections cannot exceed the limit.
 		s.mu.Lock()
-		full := s.closed || len(s.conns) >= s.cfg.MaxConns
+		full := s.closed || len(s.conns)+s.handshaking+s.dialing >= s.cfg.MaxConns
+		if !full {
+			s.handshaking++
+		}
 		s.mu.Unlock()
 		if full {
 			nc.Close()

@@ -238,3 +238,34 @@ type discardConn struct{ net.Conn }
 func (discardConn) SetWriteDeadline(time.Time) error { return nil }
 
 func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestHalfOpenConnectionsCountAgainstTheLimitAndTimeOut(t *testing.T) {
+	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	_, addr := serveTest(t, Config{MaxConns: 2, HandshakeTimeout: time.Second}, tor)
+	var idle []net.Conn
+	for range 2 {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		idle = append(idle, nc)
+	}
+	time.Sleep(100 * time.Millisecond) // let the seeder accept them
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	if _, err := nc.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("third connection over the limit: %v, want closed at once", err)
+	}
+	// The silent ones are dropped after the handshake timeout.
+	for _, c := range idle {
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+			t.Fatalf("silent connection: %v, want closed after the handshake timeout", err)
+		}
+	}
+}
