@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/udpwire"
 )
 
@@ -66,4 +69,42 @@ func TestUDPConnectionIDsWorkAcrossReplicas(t *testing.T) {
 	} else if msg != "bad connection id" {
 		t.Fatalf("error %q", msg)
 	}
+}
+
+// TestOurSeederAnnouncesOverUDP runs our seeder with only a udp:// tracker:
+// its announcer speaks BEP 15, and libtorrent and aria2c find it through
+// our UDP tracker.
+func TestOurSeederAnnouncesOverUDP(t *testing.T) {
+	py := testenv.LookPath(t, testenv.DebianPython)
+	aria := testenv.LookPath(t, "aria2c")
+	script, err := filepath.Abs("testdata/lt_client.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := startTracker(t, "", nil, "--interval", "2s", "--min-interval", "1s")
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	sums := content(t, data, 3<<20+777)
+	sp := startSeeder(t, data, filepath.Join(work, "torrents"), []string{tp.udpURL()}, "--piece-length", "256K")
+	single := sp.status(t)["single.bin"]
+	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 1 })
+
+	ariaDir := filepath.Join(work, "aria2")
+	ariaProc := testenv.Start(t, aria, append(aria2Args(ariaDir, testenv.FreePort(t), single.Torrent),
+		"--enable-dht=true", "--dht-file-path="+filepath.Join(work, "dht.dat")))
+	ltDir := filepath.Join(work, "libtorrent")
+	ltProc := testenv.Start(t, py, []string{script, "fetchmany", ltDir, strconv.Itoa(testenv.FreePort(t)), "150", "-", single.Torrent})
+	for _, p := range []*testenv.Proc{ariaProc, ltProc} {
+		if err := p.Wait(180 * time.Second); err != nil {
+			t.Fatalf("%s: %v\n%s\nseeder:\n%s", p.Name, err, p.Tail(3000), sp.proc.Tail(3000))
+		}
+	}
+	want := map[string]string{"single.bin": sums["single.bin"]}
+	checkFiles(t, "aria2c", ariaDir, want)
+	checkFiles(t, "libtorrent", ltDir, want)
+	if err := sp.proc.Stop(syscall.SIGTERM, 15*time.Second); err != nil {
+		t.Fatalf("seeder exit: %v", err)
+	}
+	// The stopped announce went out over UDP: the seeder left the swarm.
+	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 0 })
 }

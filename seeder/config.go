@@ -24,7 +24,7 @@ type Config struct {
 	// the listening port.
 	AnnouncePort uint16
 	// Clients maps tracker URL schemes to announce clients; nil means
-	// HTTP and HTTPS.
+	// HTTP, HTTPS and UDP (BEP 15).
 	Clients map[string]announcer.Client
 	// AnnounceMinBackoff and AnnounceMaxBackoff bound the retry wait after
 	// every tracker failed (announcer defaults when 0).

@@ -36,6 +36,10 @@ type Seeder struct {
 	list     []*swarm
 	limiter  *rateLimiter
 	clientV  string
+	// clients are the tracker clients shared by every torrent's announce
+	// loop, so that a UDP tracker's connection ID serves all of them.
+	clients     map[string]announcer.Client
+	clientsOnce sync.Once
 
 	mu     sync.Mutex // guards what follows
 	conns  map[uint64]*conn
@@ -350,8 +354,11 @@ func (s *Seeder) newAnnouncer(sw *swarm) (*announcer.Announcer, error) {
 	}
 	clients := s.cfg.Clients
 	if clients == nil {
-		hc := announcer.NewHTTPClient(30 * time.Second)
-		clients = map[string]announcer.Client{"http": hc, "https": hc}
+		s.clientsOnce.Do(func() {
+			hc := announcer.NewHTTPClient(30 * time.Second)
+			s.clients = map[string]announcer.Client{"http": hc, "https": hc, "udp": announcer.NewUDPClient()}
+		})
+		clients = s.clients
 	}
 	s.mu.Lock()
 	port := s.port
