@@ -38,9 +38,13 @@ func newHTTPClient(u *url.URL, cfg *Config) (*httpClient, error) {
 			IsTLS:    u.Scheme == "https",
 			Name:     version.Name + "-loadtest/" + version.Version,
 			MaxConns: cfg.slots(),
-			// One retry, for a kept-alive connection the tracker closed
-			// while it was idle; more would hide a failing tracker.
-			MaxIdemponentCallAttempts: 2,
+			// A kept-alive connection the tracker closed without saying
+			// so (opentracker closes after every answer) is retried on a
+			// new one; nothing else is, so a failing tracker shows.
+			MaxIdemponentCallAttempts: 4,
+			RetryIfErr: func(_ *fasthttp.Request, _ int, err error) (bool, bool) {
+				return false, classify(err) == errClosed
+			},
 			ReadTimeout:               cfg.Timeout,
 			WriteTimeout:              cfg.Timeout,
 			MaxIdleConnDuration:       10 * time.Second,
