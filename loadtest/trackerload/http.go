@@ -45,11 +45,11 @@ func newHTTPClient(u *url.URL, cfg *Config) (*httpClient, error) {
 			RetryIfErr: func(_ *fasthttp.Request, _ int, err error) (bool, bool) {
 				return false, classify(err) == errClosed
 			},
-			ReadTimeout:               cfg.Timeout,
-			WriteTimeout:              cfg.Timeout,
-			MaxIdleConnDuration:       10 * time.Second,
-			MaxResponseBodySize:       1 << 20,
-			DisablePathNormalizing:    true,
+			ReadTimeout:            cfg.Timeout,
+			WriteTimeout:           cfg.Timeout,
+			MaxIdleConnDuration:    10 * time.Second,
+			MaxResponseBodySize:    1 << 20,
+			DisablePathNormalizing: true,
 		},
 		connClose: cfg.ConnClose,
 		numWant:   cfg.NumWant,
