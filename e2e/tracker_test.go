@@ -279,6 +279,47 @@ func downloadThroughTracker(t *testing.T, tp *trackerProc, trackerURL string, ar
 	}
 	// Both leechers told our tracker they completed.
 	waitScrape(t, tp, infoHash, func(_, _, downloaded int) bool { return downloaded >= 2 })
+	// And the tracker's metrics saw it all.
+	m := scrapeMetrics(t, tp.adminPort)
+	proto := "http"
+	if strings.HasPrefix(trackerURL, "udp:") {
+		proto = "udp"
+	}
+	for _, series := range []string{
+		"bitorigin_tracker_downloads_completed_total",
+		`bitorigin_tracker_requests_total{action="announce",protocol="` + proto + `",result="ok"}`,
+	} {
+		if m[series] < 2 {
+			t.Errorf("metric %s = %v after two downloads", series, m[series])
+		}
+	}
+}
+
+// scrapeMetrics reads a binary's /metrics into series -> value (series
+// written as in the exposition format, labels sorted as Prometheus writes
+// them).
+func scrapeMetrics(t *testing.T, adminPort int) map[string]float64 {
+	t.Helper()
+	code, body := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", adminPort))
+	if code != 200 {
+		t.Fatalf("/metrics: HTTP %d", code)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		out[line[:i]] = v
+	}
+	return out
 }
 
 // waitScrape polls our tracker's scrape for a torrent until ok holds.

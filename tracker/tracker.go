@@ -33,6 +33,9 @@ type Config struct {
 	FullScrapeMax int
 	// Logger receives store failures, once per burst (default: discard).
 	Logger *slog.Logger
+	// Metrics records store latency, store errors and downloads; nil
+	// records nothing.
+	Metrics *Metrics
 }
 
 // Allower decides which torrents the tracker serves. A nil Allower allows
@@ -143,11 +146,17 @@ func (t *Tracker) Announce(ctx context.Context, req *AnnounceRequest, resp *Anno
 		NumWant:     numWant,
 		WantPeerIDs: req.WantPeerIDs,
 	}
-	if err := t.store.Announce(ctx, pa, &resp.Swarm); err != nil {
+	start := time.Now()
+	err := t.store.Announce(ctx, pa, &resp.Swarm)
+	t.cfg.Metrics.store(opAnnounce, time.Since(start), err)
+	if err != nil {
 		t.faults.fail("announce", err)
 		return fmt.Errorf("store announce %s: %w", req.InfoHash, err)
 	}
 	t.faults.ok()
+	if resp.Swarm.Finished {
+		t.cfg.Metrics.download()
+	}
 	resp.IntervalSeconds = t.interval()
 	resp.MinIntervalSeconds = int(t.cfg.MinInterval / time.Second)
 	return nil
@@ -177,7 +186,10 @@ func (t *Tracker) Scrape(ctx context.Context, hashes []InfoHash, out []ScrapeSta
 			}
 		}
 	}
-	if err := t.store.Scrape(ctx, hashes, out); err != nil {
+	start := time.Now()
+	err := t.store.Scrape(ctx, hashes, out)
+	t.cfg.Metrics.store(opScrape, time.Since(start), err)
+	if err != nil {
 		t.faults.fail("scrape", err)
 		return fmt.Errorf("store scrape of %d torrents: %w", len(hashes), err)
 	}

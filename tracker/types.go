@@ -99,6 +99,8 @@ type SwarmAnswer struct {
 	Seeders    int
 	Leechers   int
 	Downloaded int
+	// Finished says this announce counted one more download.
+	Finished bool
 	// Peers holds compact peer entries (BEP 23, BEP 7): 6 bytes each
 	// (IPv4 address and port) for an IPv4 announcer, 18 bytes each (IPv6
 	// address and port) for an IPv6 announcer.
@@ -110,7 +112,7 @@ type SwarmAnswer struct {
 
 // Reset empties the answer for reuse, keeping its buffers.
 func (a *SwarmAnswer) Reset() {
-	a.Seeders, a.Leechers, a.Downloaded = 0, 0, 0
+	a.Seeders, a.Leechers, a.Downloaded, a.Finished = 0, 0, 0, false
 	a.Peers = a.Peers[:0]
 	a.PeerIDs = a.PeerIDs[:0]
 }

@@ -16,11 +16,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bitorigin/bitorigin/internal/admin"
 	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/version"
+	"github.com/bitorigin/bitorigin/metrics"
 	"github.com/bitorigin/bitorigin/tracker"
 	"github.com/bitorigin/bitorigin/tracker/allowlist"
 	"github.com/bitorigin/bitorigin/tracker/httpfront"
@@ -34,8 +36,8 @@ Usage: tracker [flags]
 
 A BitTorrent tracker for publishers: HTTP announce (BEP 3, compact peers per
 BEP 23, IPv6 peers per BEP 7) and scrape (BEP 48) on --http-addr, the UDP
-tracker protocol (BEP 15) on --udp-addr, with /healthz and /readyz on
---admin-addr. Swarms live in memory, or in Redis when
+tracker protocol (BEP 15) on --udp-addr, with /healthz, /readyz and
+Prometheus /metrics on --admin-addr. Swarms live in memory, or in Redis when
 --redis-url or --redis-addrs is given, so that several replicas share them.`
 
 const after = `
@@ -74,6 +76,7 @@ type options struct {
 	redisPoolSize              int
 	redisTimeout               time.Duration
 	pprof                      bool
+	perTorrentMetrics          bool
 	showVersion                bool
 }
 
@@ -85,7 +88,7 @@ func main() {
 	fs.StringVar(&o.udpSecretFile, "udp-secret-file", "", "`file` holding the secret for UDP connection IDs (instead of TRACKER_UDP_SECRET)")
 	fs.IntVar(&o.udpNumWantMax, "udp-numwant-max", 50, "most peers in one UDP answer, so that it fits one packet (at most 70)")
 	fs.IntVar(&o.udpReaders, "udp-readers", 0, "goroutines reading the UDP socket (0: one per CPU)")
-	fs.StringVar(&o.adminAddr, "admin-addr", ":6970", "`address` for /healthz and /readyz; never the public port")
+	fs.StringVar(&o.adminAddr, "admin-addr", ":6970", "`address` for /healthz, /readyz and /metrics; never the public port")
 	fs.DurationVar(&o.interval, "interval", 30*time.Minute, "announce interval sent to clients (a ±5% jitter is added)")
 	fs.DurationVar(&o.minInterval, "min-interval", 10*time.Minute, "shortest announce interval clients may use")
 	fs.DurationVar(&o.peerLifetime, "peer-lifetime", 0, "how long a peer that stops announcing is kept (0: 1.5 × --interval)")
@@ -109,6 +112,7 @@ func main() {
 	fs.StringVar(&o.redisPrefix, "redis-prefix", "bt", "`prefix` of every Redis key, to share one Redis between deployments")
 	fs.IntVar(&o.redisPoolSize, "redis-pool-size", 32, "most connections to each Redis node")
 	fs.DurationVar(&o.redisTimeout, "redis-timeout", 250*time.Millisecond, "bound on each Redis dial, read, write and wait for a pooled connection;\na request that hits it is told the tracker is temporarily unavailable")
+	fs.BoolVar(&o.perTorrentMetrics, "per-torrent-metrics", false, "export seeders, leechers and downloads per torrent (labelled by info hash);\nneeds --allow-list, which bounds the number of series")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.Usage = cli.Usage(fs, "TRACKER", synopsis, after)
@@ -153,15 +157,29 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	if o.perTorrentMetrics && o.allowList == "" {
+		return errors.New("--per-torrent-metrics needs --allow-list: without one, any client could create series")
+	}
 	store, storeName, err := openStore(o, lifetime)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	reg := metrics.NewRegistry("tracker")
+	m, err := tracker.NewMetrics(reg)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if c, ok := store.(interface{ Collector() prometheus.Collector }); ok {
+		if err := reg.Register(c.Collector()); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
 
 	var allow tracker.Allower
+	var list *allowlist.List
 	if o.allowList != "" {
-		list, err := allowlist.Load(o.allowList, log)
+		list, err = allowlist.Load(o.allowList, log)
 		if err != nil {
 			return fmt.Errorf("--allow-list: %w", err)
 		}
@@ -181,9 +199,15 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		ScrapeMax:      o.scrapeMax,
 		FullScrape:     o.fullScrape,
 		Logger:         log,
+		Metrics:        m,
 	}, store, allow)
 	if err != nil {
 		return err
+	}
+	if o.perTorrentMetrics {
+		if err := reg.Register(tr.TorrentCollector(list.Hashes)); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
 	}
 	front, err := httpfront.New(tr, httpfront.Config{
 		TrustedProxies: proxies,
@@ -192,6 +216,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		IdleTimeout:    o.idleTimeout,
 		MaxConns:       o.maxConns,
 		Logger:         log,
+		Metrics:        m,
 	})
 	if err != nil {
 		return err
@@ -204,6 +229,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		}
 		return store.Ping(ctx)
 	}, log)
+	adm.Handle("GET /metrics", metrics.Handler(reg))
 	if o.pprof {
 		adm.EnablePprof()
 	}
@@ -233,7 +259,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		if secret == nil {
 			log.Warn("UDP connection IDs use a random secret: replicas behind one address need TRACKER_UDP_SECRET or --udp-secret-file")
 		}
-		udp, err := udpfront.New(tr, udpfront.Config{Secret: secret, NumWantMax: o.udpNumWantMax, Readers: o.udpReaders, Logger: log})
+		udp, err := udpfront.New(tr, udpfront.Config{Secret: secret, NumWantMax: o.udpNumWantMax, Readers: o.udpReaders, Logger: log, Metrics: m})
 		if err != nil {
 			httpLn.Close()
 			adminLn.Close()

@@ -55,6 +55,16 @@ func (l *List) Allowed(h tracker.InfoHash) bool {
 	return ok
 }
 
+// Hashes returns the torrents on the list, in no particular order.
+func (l *List) Hashes() []tracker.InfoHash {
+	set := *l.set.Load()
+	out := make([]tracker.InfoHash, 0, len(set))
+	for h := range set {
+		out = append(out, h)
+	}
+	return out
+}
+
 // Len returns the number of torrents on the list.
 func (l *List) Len() int { return len(*l.set.Load()) }
 

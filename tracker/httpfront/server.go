@@ -39,6 +39,8 @@ type Config struct {
 	MaxRequestSize int
 	// Logger receives errors; nothing is logged per request below debug.
 	Logger *slog.Logger
+	// Metrics records every request; nil records nothing.
+	Metrics *tracker.Metrics
 }
 
 func (c Config) withDefaults() Config {
@@ -155,10 +157,14 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	}
 	st := s.states.Get().(*state)
 	st.out = st.out[:0]
+	start := time.Now()
+	var err error
 	if announce {
-		st.out = s.announce(ctx, st)
+		st.out, err = s.announce(ctx, st)
+		s.cfg.Metrics.Request(tracker.ProtoHTTP, tracker.ActionAnnounce, tracker.ResultOf(err), time.Since(start))
 	} else {
-		st.out = s.scrape(ctx, st)
+		st.out, err = s.scrape(ctx, st)
+		s.cfg.Metrics.Request(tracker.ProtoHTTP, tracker.ActionScrape, tracker.ResultOf(err), time.Since(start))
 	}
 	ctx.Response.Header.SetContentTypeBytes(contentType)
 	ctx.Response.Header.Set("Cache-Control", "no-store")
@@ -166,33 +172,38 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	s.states.Put(st)
 }
 
-func (s *Server) announce(ctx *fasthttp.RequestCtx, st *state) []byte {
+// announce answers an announce; the error, if any, is what the answer's
+// failure reason reports.
+func (s *Server) announce(ctx *fasthttp.RequestCtx, st *state) ([]byte, error) {
 	ip, trusted := s.proxies.clientIP(ctx)
 	q := &st.aq
 	if err := q.parse(ctx.URI().QueryString(), trusted); err != nil {
-		return s.failure(st.out, err)
+		return s.failure(st.out, err), err
 	}
 	if q.ip.IsValid() {
 		ip = q.ip
 	}
 	if !ip.IsValid() {
-		return s.failure(st.out, tracker.ErrBadIP)
+		return s.failure(st.out, tracker.ErrBadIP), tracker.ErrBadIP
 	}
 	q.req.Addr = netip.AddrPortFrom(ip, q.port)
 	st.aresp.Reset()
 	err := s.t.Announce(ctx, &q.req, &st.aresp)
+	peers := len(st.aresp.Swarm.Peers) / tracker.CompactSize(ip)
 	if s.debug {
 		s.cfg.Logger.Debug("announce", "info_hash", q.req.InfoHash.String(), "addr", q.req.Addr.String(),
 			"event", q.req.Event.String(), "left", q.req.Left, "numwant", q.req.NumWant,
-			"peers", len(st.aresp.Swarm.Peers)/tracker.CompactSize(ip), "err", err)
+			"peers", peers, "err", err)
 	}
 	if err != nil {
-		return s.failure(st.out, err)
+		return s.failure(st.out, err), err
 	}
-	return appendAnnounce(st.out, &st.aresp, q.compact, !ip.Is4(), q.req.WantPeerIDs)
+	s.cfg.Metrics.Peers(tracker.ProtoHTTP, peers)
+	return appendAnnounce(st.out, &st.aresp, q.compact, !ip.Is4(), q.req.WantPeerIDs), nil
 }
 
-func (s *Server) scrape(ctx *fasthttp.RequestCtx, st *state) []byte {
+// scrape answers a scrape, or a full scrape when no info_hash is given.
+func (s *Server) scrape(ctx *fasthttp.RequestCtx, st *state) ([]byte, error) {
 	st.hashes = st.hashes[:0]
 	raw := ctx.URI().QueryString()
 	limit := s.t.Config().ScrapeMax
@@ -205,13 +216,13 @@ func (s *Server) scrape(ctx *fasthttp.RequestCtx, st *state) []byte {
 		}
 		val, err := unescape(scratch[:0], v)
 		if err != nil {
-			return s.failure(st.out, err)
+			return s.failure(st.out, err), err
 		}
 		if len(val) != 20 {
-			return s.failure(st.out, tracker.ErrBadInfoHash)
+			return s.failure(st.out, tracker.ErrBadInfoHash), tracker.ErrBadInfoHash
 		}
 		if len(st.hashes) >= limit {
-			return s.failure(st.out, tracker.ErrTooManyInfoHash)
+			return s.failure(st.out, tracker.ErrTooManyInfoHash), tracker.ErrTooManyInfoHash
 		}
 		st.hashes = append(st.hashes, tracker.InfoHash(val))
 	}
@@ -223,19 +234,19 @@ func (s *Server) scrape(ctx *fasthttp.RequestCtx, st *state) []byte {
 	st.hashes = slices.Compact(st.hashes)
 	st.stats = slices.Grow(st.stats[:0], len(st.hashes))[:len(st.hashes)]
 	if err := s.t.Scrape(ctx, st.hashes, st.stats); err != nil {
-		return s.failure(st.out, err)
+		return s.failure(st.out, err), err
 	}
-	return appendScrape(st.out, st.hashes, st.stats)
+	return appendScrape(st.out, st.hashes, st.stats), nil
 }
 
-func (s *Server) fullScrape(ctx *fasthttp.RequestCtx, st *state) []byte {
+func (s *Server) fullScrape(ctx *fasthttp.RequestCtx, st *state) ([]byte, error) {
 	st.hashes, st.stats = st.hashes[:0], st.stats[:0]
 	err := s.t.FullScrape(ctx, func(h tracker.InfoHash, stats tracker.ScrapeStats) {
 		st.hashes = append(st.hashes, h)
 		st.stats = append(st.stats, stats)
 	})
 	if err != nil {
-		return s.failure(st.out, err)
+		return s.failure(st.out, err), err
 	}
 	idx := make([]int, len(st.hashes))
 	for i := range idx {
@@ -247,7 +258,7 @@ func (s *Server) fullScrape(ctx *fasthttp.RequestCtx, st *state) []byte {
 		out = appendBytes(out, st.hashes[i][:])
 		out = appendStats(out, st.stats[i])
 	}
-	return append(out, "ee"...)
+	return append(out, "ee"...), nil
 }
 
 // failure writes err as a bencoded failure reason. Errors that are not

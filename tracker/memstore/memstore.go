@@ -149,6 +149,7 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 	wasSeeder := known && isSeederList(l.list())
 	if a.Event == tracker.EventCompleted && !wasSeeder || known && !wasSeeder && a.Seeder {
 		sw.downloaded++
+		out.Finished = true
 	}
 	if a.Event == tracker.EventStopped {
 		if known {
@@ -265,22 +266,38 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Counts returns the number of torrents, seeders and leechers, walking the
-// shards one at a time.
-func (s *Store) Counts() (torrents, seeders, leechers int) {
+// Counts are the store's totals.
+type Counts struct {
+	Torrents int
+	// Peers is indexed by list: IPv4 seeders, IPv4 leechers, IPv6 seeders,
+	// IPv6 leechers.
+	Peers [numLists]int
+}
+
+// Seeders returns the seeders of both families.
+func (c Counts) Seeders() int { return c.Peers[seeders4] + c.Peers[seeders6] }
+
+// Leechers returns the leechers of both families.
+func (c Counts) Leechers() int { return c.Peers[leechers4] + c.Peers[leechers6] }
+
+// Counts walks the shards one at a time and adds up torrents (with peers)
+// and peers. It costs one step per torrent, not per peer.
+func (s *Store) Counts() Counts {
+	var c Counts
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		for _, sw := range sh.swarms {
 			if !sw.empty() {
-				torrents++
+				c.Torrents++
 			}
-			seeders += sw.seeders()
-			leechers += sw.leechers()
+			for l := range sw.lists {
+				c.Peers[l] += len(sw.lists[l])
+			}
 		}
 		sh.mu.Unlock()
 	}
-	return torrents, seeders, leechers
+	return c
 }
 
 // janitor expires peers of swarms nobody announces to, one shard at a time

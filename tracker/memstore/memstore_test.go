@@ -35,13 +35,13 @@ func TestJanitorForgetsAbandonedSwarms(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if torrents, _, leechers := s.Counts(); torrents != 10 || leechers != 10 {
-		t.Fatalf("before expiry: %d torrents, %d leechers", torrents, leechers)
+	if c := s.Counts(); c.Torrents != 10 || c.Leechers() != 10 || c.Peers[leechers4] != 10 {
+		t.Fatalf("before expiry: %+v", c)
 	}
 	clock.Advance(2 * storetest.Lifetime)
 	s.SweepAll()
-	if torrents, seeders, leechers := s.Counts(); torrents+seeders+leechers != 0 {
-		t.Fatalf("after expiry: %d torrents, %d seeders, %d leechers", torrents, seeders, leechers)
+	if c := s.Counts(); c != (Counts{}) {
+		t.Fatalf("after expiry: %+v", c)
 	}
 	var total int
 	for i := range s.shards {

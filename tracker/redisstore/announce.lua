@@ -9,7 +9,8 @@
 -- members seen before it have expired), numwant, peer lifetime (ms), swarm
 -- retention (ms), want peer IDs (0/1).
 --
--- Returns {seeders, leechers, downloaded, compact peers, peer IDs}.
+-- Returns {seeders, leechers, downloaded, compact peers, peer IDs, finished
+-- (1 when this announce counted a download)}.
 local member = ARGV[1]
 local v6 = ARGV[2] == '1'
 local seeder = ARGV[3] == '1'
@@ -36,8 +37,10 @@ local was_leecher = redis.call('ZSCORE', lkey, member) ~= false
 
 -- One download per peer that finishes: "completed" from a peer not already
 -- seeding, or a known leecher that now has nothing left.
+local finished = 0
 if (event == 'completed' and not was_seeder) or (was_leecher and seeder) then
   redis.call('INCR', KEYS[5])
+  finished = 1
 end
 
 if event == 'stopped' then
@@ -104,4 +107,4 @@ if event ~= 'stopped' and numwant > 0 then
   end
 end
 
-return {card[1] + card[3], card[2] + card[4], downloaded, table.concat(peers), table.concat(ids)}
+return {card[1] + card[3], card[2] + card[4], downloaded, table.concat(peers), table.concat(ids), finished}

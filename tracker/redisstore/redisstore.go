@@ -143,8 +143,8 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 	if err != nil {
 		return fmt.Errorf("redis announce: %w", err)
 	}
-	if len(res) != 5 {
-		return fmt.Errorf("redis announce: script returned %d values, want 5", len(res))
+	if len(res) != 6 {
+		return fmt.Errorf("redis announce: script returned %d values, want 6", len(res))
 	}
 	var ok [5]bool
 	var n [3]int64
@@ -153,10 +153,12 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 	}
 	peers, ok3 := res[3].(string)
 	ids, ok4 := res[4].(string)
-	if !ok[0] || !ok[1] || !ok[2] || !ok3 || !ok4 {
-		return fmt.Errorf("redis announce: unexpected reply types %T %T %T %T %T", res[0], res[1], res[2], res[3], res[4])
+	finished, ok5 := res[5].(int64)
+	if !ok[0] || !ok[1] || !ok[2] || !ok3 || !ok4 || !ok5 {
+		return fmt.Errorf("redis announce: unexpected reply types %T %T %T %T %T %T", res[0], res[1], res[2], res[3], res[4], res[5])
 	}
 	out.Seeders, out.Leechers, out.Downloaded = int(n[0]), int(n[1]), int(n[2])
+	out.Finished = finished == 1
 	out.Peers = append(out.Peers, peers...)
 	if a.WantPeerIDs {
 		out.PeerIDs = append(out.PeerIDs, ids...)

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/tracker"
 	"github.com/bitorigin/bitorigin/tracker/storetest"
@@ -251,5 +254,25 @@ func TestRedactHidesPasswords(t *testing.T) {
 	_, err := NewClient(ClientConfig{URL: "redis://:s3cret@host:notaport/x/y"})
 	if err != nil && strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("error leaks the password: %v", err)
+	}
+}
+
+func TestPoolCollectorLintsClean(t *testing.T) {
+	r := redisFor(t)
+	s := newStore(t, r.Addr, Config{})
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s.Collector())
+	if n := testutil.CollectAndCount(s.Collector()); n != 6 {
+		t.Fatalf("%d series, want 6", n)
+	}
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
 }

@@ -316,30 +316,35 @@ func testStoppedUnknown(t *testing.T, s tracker.Store, _ *Clock) {
 func testCompleted(t *testing.T, s tracker.Store, _ *Clock) {
 	a := announcer{t, s}
 	h := Hash(1)
-	leech4(a, h, 1)
-	leech4(a, h, 2)
-	got := a.do(h, 1, Addr4(1), tracker.EventCompleted, true, 50)
-	checkCounts(t, "after completed", got, 1, 1, 1)
+	// step announces and checks the counts, and that Finished is set
+	// exactly when the download count moved.
+	last := 0
+	step := func(what string, n int, ev tracker.Event, seeder bool, seeders, leechers, downloaded int) {
+		t.Helper()
+		got := a.do(h, n, Addr4(n), ev, seeder, 50)
+		checkCounts(t, what, got, seeders, leechers, downloaded)
+		if got.Finished != (downloaded > last) {
+			t.Fatalf("%s: Finished = %v with downloads going %d -> %d", what, got.Finished, last, downloaded)
+		}
+		last = downloaded
+	}
+	step("leecher 1", 1, tracker.EventStarted, false, 0, 1, 0)
+	step("leecher 2", 2, tracker.EventStarted, false, 0, 2, 0)
+	step("completed", 1, tracker.EventCompleted, true, 1, 1, 1)
 	// A repeated completed from a peer already seeding is not a new download.
-	got = a.do(h, 1, Addr4(1), tracker.EventCompleted, true, 50)
-	checkCounts(t, "after repeated completed", got, 1, 1, 1)
-	got = a.do(h, 2, Addr4(2), tracker.EventCompleted, true, 50)
-	checkCounts(t, "second download", got, 2, 0, 2)
+	step("repeated completed", 1, tracker.EventCompleted, true, 1, 1, 1)
+	step("second download", 2, tracker.EventCompleted, true, 2, 0, 2)
 	// A peer that was never seen and arrives completed counts too.
-	got = a.do(h, 3, Addr4(3), tracker.EventCompleted, true, 50)
-	checkCounts(t, "completed from new peer", got, 3, 0, 3)
+	step("completed from new peer", 3, tracker.EventCompleted, true, 3, 0, 3)
 	// A leecher that stops with nothing left finished without saying so.
-	leech4(a, h, 4)
-	got = a.do(h, 4, Addr4(4), tracker.EventStopped, true, 50)
-	checkCounts(t, "leecher stopped with left=0", got, 3, 0, 4)
+	step("leecher 4", 4, tracker.EventStarted, false, 3, 1, 3)
+	step("leecher stopped with left=0", 4, tracker.EventStopped, true, 3, 0, 4)
 	// So did a leecher whose next regular announce has nothing left.
-	leech4(a, h, 5)
-	got = a.do(h, 5, Addr4(5), tracker.EventNone, true, 50)
-	checkCounts(t, "leecher re-announced with left=0", got, 4, 0, 5)
+	step("leecher 5", 5, tracker.EventStarted, false, 3, 1, 4)
+	step("leecher re-announced with left=0", 5, tracker.EventNone, true, 4, 0, 5)
 	// A seeder that stops, or starts as a seeder, is no download.
-	a.do(h, 5, Addr4(5), tracker.EventStopped, true, 50)
-	got = seed4(a, h, 6)
-	checkCounts(t, "seeder stop and seeder start", got, 4, 0, 5)
+	step("seeder stops", 5, tracker.EventStopped, true, 3, 0, 5)
+	step("seeder starts", 6, tracker.EventStarted, true, 4, 0, 5)
 }
 
 func testRoleChange(t *testing.T, s tracker.Store, _ *Clock) {

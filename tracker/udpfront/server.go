@@ -36,6 +36,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for connection IDs (default time.Now).
 	Now func() time.Time
+	// Metrics records every answered request; nil records nothing.
+	Metrics *tracker.Metrics
 }
 
 // MinSecretLen is the shortest secret accepted.
@@ -144,29 +146,45 @@ func (w *worker) handle(pkt []byte, from netip.AddrPort) []byte {
 		return nil // too short to answer
 	}
 	out := w.out[:0]
+	start := time.Now()
+	m := w.s.cfg.Metrics
 	switch h.Action {
 	case udpwire.ActionConnect:
 		if udpwire.CheckConnectRequest(pkt, h) != nil {
 			return nil
 		}
+		m.Request(tracker.ProtoUDP, tracker.ActionConnect, tracker.ResultOK, time.Since(start))
 		return udpwire.AppendConnectResponse(out, h.TransactionID, w.ids.issue(from))
 	case udpwire.ActionAnnounce, udpwire.ActionScrape:
-		if !w.ids.valid(from, h.ConnectionID) {
-			return udpwire.AppendError(out, h.TransactionID, msgBadConnID)
-		}
 	default:
 		return nil
 	}
-	if h.Action == udpwire.ActionAnnounce {
-		return w.announce(pkt, from, out)
+	action := tracker.ActionAnnounce
+	if h.Action == udpwire.ActionScrape {
+		action = tracker.ActionScrape
 	}
-	return w.scrape(pkt, out)
+	if !w.ids.valid(from, h.ConnectionID) {
+		m.Request(tracker.ProtoUDP, action, tracker.ResultClientError, time.Since(start))
+		return udpwire.AppendError(out, h.TransactionID, msgBadConnID)
+	}
+	var reply []byte
+	var failed error
+	if action == tracker.ActionAnnounce {
+		reply, failed = w.announce(pkt, from, out)
+	} else {
+		reply, failed = w.scrape(pkt, out)
+	}
+	m.Request(tracker.ProtoUDP, action, tracker.ResultOf(failed), time.Since(start))
+	return reply
 }
 
-func (w *worker) announce(pkt []byte, from netip.AddrPort, out []byte) []byte {
+// errMalformed classifies a packet that did not parse as the client's error.
+const errMalformed = tracker.Failure(msgMalformed)
+
+func (w *worker) announce(pkt []byte, from netip.AddrPort, out []byte) ([]byte, error) {
 	r := &w.areq
 	if err := udpwire.ParseAnnounceRequest(pkt, r); err != nil {
-		return udpwire.AppendError(out, r.TransactionID, msgMalformed)
+		return udpwire.AppendError(out, r.TransactionID, msgMalformed), errMalformed
 	}
 	var ev tracker.Event
 	switch r.Event {
@@ -178,13 +196,13 @@ func (w *worker) announce(pkt []byte, from netip.AddrPort, out []byte) []byte {
 	case udpwire.EventStopped:
 		ev = tracker.EventStopped
 	default:
-		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadEvent))
+		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadEvent)), tracker.ErrBadEvent
 	}
 	if r.Port == 0 {
-		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadPort))
+		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadPort)), tracker.ErrBadPort
 	}
 	if r.Left < 0 || r.Uploaded < 0 || r.Downloaded < 0 {
-		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadLeft))
+		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadLeft)), tracker.ErrBadLeft
 	}
 	numWant := int(r.NumWant)
 	if numWant < 0 {
@@ -207,23 +225,24 @@ func (w *worker) announce(pkt []byte, from netip.AddrPort, out []byte) []byte {
 	}
 	w.tresp.Reset()
 	if err := w.s.t.Announce(context.Background(), &w.treq, &w.tresp); err != nil {
-		return udpwire.AppendError(out, r.TransactionID, failureText(err))
+		return udpwire.AppendError(out, r.TransactionID, failureText(err)), err
 	}
 	sw := &w.tresp.Swarm
+	w.s.cfg.Metrics.Peers(tracker.ProtoUDP, len(sw.Peers)/tracker.CompactSize(from.Addr()))
 	return udpwire.AppendAnnounceResponse(out, &udpwire.AnnounceResponse{
 		TransactionID: r.TransactionID,
 		Interval:      uint32(w.tresp.IntervalSeconds),
 		Leechers:      clampU32(sw.Leechers),
 		Seeders:       clampU32(sw.Seeders),
 		Peers:         sw.Peers,
-	})
+	}), nil
 }
 
-func (w *worker) scrape(pkt []byte, out []byte) []byte {
+func (w *worker) scrape(pkt []byte, out []byte) ([]byte, error) {
 	h, hashes, err := udpwire.ParseScrapeRequest(pkt, w.hashes[:0])
 	w.hashes = hashes
 	if err != nil {
-		return udpwire.AppendError(out, h.TransactionID, msgMalformed)
+		return udpwire.AppendError(out, h.TransactionID, msgMalformed), errMalformed
 	}
 	w.thash = w.thash[:0]
 	for _, x := range hashes {
@@ -231,13 +250,13 @@ func (w *worker) scrape(pkt []byte, out []byte) []byte {
 	}
 	w.stats = slices.Grow(w.stats[:0], len(hashes))[:len(hashes)]
 	if err := w.s.t.Scrape(context.Background(), w.thash, w.stats); err != nil {
-		return udpwire.AppendError(out, h.TransactionID, failureText(err))
+		return udpwire.AppendError(out, h.TransactionID, failureText(err)), err
 	}
 	w.ustats = w.ustats[:0]
 	for _, st := range w.stats {
 		w.ustats = append(w.ustats, udpwire.ScrapeStats{Seeders: clampU32(st.Seeders), Completed: clampU32(st.Downloaded), Leechers: clampU32(st.Leechers)})
 	}
-	return udpwire.AppendScrapeResponse(out, h.TransactionID, w.ustats)
+	return udpwire.AppendScrapeResponse(out, h.TransactionID, w.ustats), nil
 }
 
 // failureText is what the client sees of an error: a tracker.Failure as it
