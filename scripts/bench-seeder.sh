@@ -5,7 +5,8 @@
 # their ratio and our seeder's peak RSS.
 #
 # SIZE_MIB (default 1024) sets the file size, LEECHERS (default 4) the
-# leecher count. Leechers write to BENCH_DIR (default /dev/shm when present),
+# leecher count, LT_LEECHERS (default 50) the simulated leechers of the
+# `loadtest swarm` row run against our seeder. Leechers write to BENCH_DIR (default /dev/shm when present),
 # so that the disk does not decide the result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,7 +78,7 @@ head -c $((size_mib * 1024 * 1024)) /dev/urandom >"$work/data/bench.bin"
 
 tracker_port=$(free_port)
 tracker_admin=$(free_port)
-"$bin/tracker" --http-addr "127.0.0.1:$tracker_port" --admin-addr "127.0.0.1:$tracker_admin" \
+"$bin/tracker" --http-addr "127.0.0.1:$tracker_port" --udp-addr "127.0.0.1:$tracker_port" --admin-addr "127.0.0.1:$tracker_admin" \
 	--interval 5s --min-interval 1s --log-level warn >"$work/tracker.log" 2>&1 &
 pids+=($!)
 wait_ready "$tracker_admin" tracker "$work/tracker.log"
@@ -97,6 +98,9 @@ sleep 1 # its started announce
 
 echo "$leechers leechers downloading from our seeder ..."
 ours=$(leech ours)
+echo "${LT_LEECHERS:-50} simulated leechers (loadtest swarm) downloading from our seeder ..."
+swarm_row=$("$bin/loadtest" swarm --torrent "$torrent" --seeder "127.0.0.1:$seeder_port" --leechers "${LT_LEECHERS:-50}" --quiet --json |
+	"$py" -c 'import json,sys; r=json.load(sys.stdin); t=r["time_to_complete"]; print("%d leechers: %.0f MB/s in all, complete p50 %.1f s, p90 %.1f s, max %.1f s, rejected %d, failed %d" % (r["leechers"], r["mb_per_s"], t["p50_ms"]/1e3, t["p90_ms"]/1e3, t["max_ms"]/1e3, r["rejected"], r["failed"]))')
 rss_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$seeder_pid/status")
 kill -TERM "$seeder_pid"
 wait "$seeder_pid" || true
@@ -118,3 +122,4 @@ printf '\n%-22s %8.1f s  (%6.1f MiB/s per leecher)\n' "bitorigin seeder" "$ours"
 printf '%-22s %8.1f s  (%6.1f MiB/s per leecher)\n' "libtorrent seeder" "$theirs" "$(calc "$size_mib / $theirs")"
 printf '%-22s %8.2f   (libtorrent time / ours; above 1 means ours is faster)\n' "ratio" "$(calc "$theirs / $ours")"
 printf '%-22s %8.1f MiB\n' "our peak RSS" "$(calc "$rss_kib / 1024")"
+printf '%-22s %s\n' "loadtest swarm" "$swarm_row"

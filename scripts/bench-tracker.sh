@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `make bench-tracker`: the same announce load from wrk against our tracker
-# (memory store and Redis store) and Debian's opentracker, all on loopback,
-# with keep-alive and with a new connection per request. Prints requests/s
-# of each, the ratios, p99 latency and Redis round trips per announce. DURATION (default 10s), CONNS (default 64) and
+# `make bench-tracker`: the same load against our tracker (memory store and
+# Redis store) and Debian's opentracker, all on loopback, in two tables:
+#  1. wrk announces, with keep-alive and with a new connection per request:
+#     requests/s of each, the ratios, p99 latency, Redis round trips;
+#  2. `loadtest tracker` (closed loop, the default announce/scrape mix, Zipf
+#     popularity) over HTTP keep-alive, HTTP connection per request and UDP. DURATION (default 10s), CONNS (default 64) and
 # THREADS (default 1) tune wrk; the server gets the remaining cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +51,8 @@ for ((i = 0; i < torrents; i++)); do
 	printf '%020d' "$i" | od -An -tx1 | tr -d ' \n'
 	echo
 done >"$work/whitelist.txt"
+# And the ones `loadtest tracker` uses with the same --torrents and --seed.
+bin/loadtest infohashes --torrents "$torrents" >>"$work/whitelist.txt"
 
 cat >"$work/announce.lua" <<LUA
 -- Varies info_hash, peer_id, port and left over ${torrents} torrents and
@@ -151,4 +155,32 @@ for mode in keepalive close; do
 	fi
 done
 echo "(opentracker closes every connection after its answer, so it reconnects even in keep-alive mode)"
+
+# lt URL CONN: prints "achieved_rate failed p99_ms" for one closed-loop run.
+lt() {
+	bin/loadtest tracker "$1" --max "$conns" --duration "$duration" --warmup 2s \
+		--torrents "$torrents" --peers 100000 --conn "$2" --quiet --json |
+		python3 -c 'import json,sys; r=json.load(sys.stdin); print(int(r["achieved_rate"]), r["errors"]+sum(r["failure_reasons"].values()), "%.1f" % r["latency"]["p99_ms"])'
+}
+echo
+printf 'loadtest tracker --max %s (announces and scrapes, Zipf popularity over %d torrents)\n' "$conns" "$torrents"
+printf '%-24s %10s %10s %12s %8s %9s %14s\n' "mode (req/s)" "memory" "redis" "opentracker" "mem/ot" "redis/mem" "p99 ms m/r/ot"
+for mode in keepalive close udp; do
+	case $mode in
+	udp) m_url="udp://127.0.0.1:$ours_port" r_url="udp://127.0.0.1:$redis_tracker_port" o_url="udp://127.0.0.1:$ot_port" conn=keepalive o_conn=keepalive ;;
+	*) m_url="http://127.0.0.1:$ours_port/announce" r_url="http://127.0.0.1:$redis_tracker_port/announce" o_url="http://127.0.0.1:$ot_port/announce" conn=$mode o_conn=close ;;
+	esac
+	read -r mem_rps mem_bad mem_p99 < <(lt "$m_url" "$conn")
+	read -r red_rps red_bad red_p99 < <(lt "$r_url" "$conn")
+	read -r ot_rps ot_bad ot_p99 < <(lt "$o_url" "$o_conn")
+	label=$mode
+	[ "$mode" = close ] && label="connection-per-request"
+	printf '%-24s %10s %10s %12s %7sx %8sx %14s\n' "$label" "$mem_rps" "$red_rps" "$ot_rps" \
+		"$(ratio "$mem_rps" "$ot_rps")" "$(ratio "$red_rps" "$mem_rps")" "$mem_p99/$red_p99/$ot_p99"
+	if [ "$((mem_bad + red_bad + ot_bad))" -ne 0 ]; then
+		echo "  errors or failure reasons: memory $mem_bad, redis $red_bad, opentracker $ot_bad"
+		status=1
+	fi
+done
+echo "(opentracker is always driven with a connection per request over HTTP: it closes every connection)"
 exit "$status"
