@@ -61,6 +61,10 @@ type Config struct {
 	// disconnected.
 	MaxBadRequests int
 
+	// Metrics, when set, counts requests, disk reads, announces and
+	// connections.
+	Metrics *Metrics
+
 	Logger *slog.Logger
 }
 

@@ -329,7 +329,7 @@ func (c *conn) onRequest(r *peerwire.Request) error {
 	case why != requestOK:
 	case c.choked:
 		// Requests that crossed our choke on the wire are normal.
-		c.reject(*r)
+		c.reject(*r, rejectChoked)
 		return nil
 	case c.queue.len() >= c.s.cfg.ReqQ:
 		why = requestOverflow
@@ -338,7 +338,7 @@ func (c *conn) onRequest(r *peerwire.Request) error {
 		c.signal()
 		return nil
 	}
-	c.reject(*r)
+	c.reject(*r, rejectReasonOf(why))
 	c.bad++
 	if c.bad == 1 || c.bad%50 == 0 {
 		c.log.debug("bad request", "why", string(why), "index", r.Index, "begin", r.Begin, "length", r.Length, "count", c.bad)
@@ -350,8 +350,10 @@ func (c *conn) onRequest(r *peerwire.Request) error {
 }
 
 // reject answers a request we will not serve: a reject message under
-// Fast (BEP 6), nothing otherwise. c.mu is held.
-func (c *conn) reject(r peerwire.Request) {
+// Fast (BEP 6), nothing otherwise; either way it is counted under why.
+// c.mu is held.
+func (c *conn) reject(r peerwire.Request, why rejectReason) {
+	c.s.metrics.rejectedRequest(why)
 	if c.fast {
 		c.out = peerwire.Reject(r).AppendTo(c.out)
 		c.signal()
@@ -364,7 +366,7 @@ func (c *conn) onCancel(r peerwire.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.queue.remove(r) {
-		c.reject(r)
+		c.reject(r, rejectCancelled)
 	}
 }
 
@@ -384,9 +386,13 @@ func (c *conn) setChoked(choke bool) {
 		return
 	}
 	c.out = peerwire.Choke{}.AppendTo(c.out)
-	c.queue.drain(c.reject)
+	c.queue.drain(c.rejectChoked)
 	c.signal()
 }
+
+// rejectChoked rejects a queued request because we choked the peer.
+// c.mu is held.
+func (c *conn) rejectChoked(r peerwire.Request) { c.reject(r, rejectChoked) }
 
 // clientName is the client part of an Azureus-style peer ID, for logs.
 func clientName(id [20]byte) string {

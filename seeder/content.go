@@ -45,7 +45,9 @@ type LoadConfig struct {
 	MaxOpenFiles int
 	// Progress, when set, returns a progress display for a job.
 	Progress func(label string) Progress
-	Logger   *slog.Logger
+	// Metrics, when set, follows the torrents' states and the hashing.
+	Metrics *Metrics
+	Logger  *slog.Logger
 }
 
 // Load prepares every torrent of the content folder: it finds or creates
@@ -78,23 +80,32 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Torrent, error) {
 	if err != nil {
 		return nil, err
 	}
+	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return strings.HasPrefix(e.Name(), ".") })
+	m := cfg.Metrics
+	m.torrentsQueued(len(entries))
 	var out []*Torrent
 	seen := map[metainfo.InfoHash]string{}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
+		m.torrentMoved(stateQueued, stateVerifying)
 		t, err := loadOne(ctx, cfg, e.Name(), existing)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if err != nil {
+			m.torrentMoved(stateVerifying, stateFailed)
 			cfg.Logger.Error("torrent skipped", "name", e.Name(), "err", err)
 			continue
 		}
 		if other, dup := seen[t.InfoHash()]; dup {
+			m.torrentMoved(stateVerifying, stateFailed)
 			cfg.Logger.Error("torrent skipped: same info hash as another entry", "name", e.Name(), "other", other)
+			t.Close()
 			continue
+		}
+		if t.complete {
+			m.torrentMoved(stateVerifying, stateComplete)
+		} else {
+			m.torrentMoved(stateVerifying, statePartial)
 		}
 		seen[t.InfoHash()] = e.Name()
 		out = append(out, t)
@@ -227,15 +238,10 @@ func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSe
 		CreatedBy:   version.Name + "/" + version.Version,
 		Workers:     cfg.Workers,
 	}
-	var bar Progress
-	if cfg.Progress != nil {
-		bar = cfg.Progress("hashing " + name)
-		opts.Progress = bar.Update
-	}
+	job := cfg.startHashing("hashing " + name)
+	opts.Progress = job.Update
 	meta, err := metainfo.Create(ctx, path, opts)
-	if bar != nil {
-		bar.Finish()
-	}
+	job.Finish()
 	if err != nil {
 		return nil, err
 	}
@@ -262,6 +268,39 @@ func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSe
 		cfg.Logger.Warn("resume record not saved", "name", name, "err", err)
 	}
 	return NewTorrent(meta, out, cfg.DataDir, have, cfg.MaxOpenFiles), nil
+}
+
+// hashJob reports the progress of one hashing job (creating or verifying
+// a torrent) to the progress display and the metrics.
+type hashJob struct {
+	bar  Progress // may be nil
+	m    *Metrics
+	done int64
+}
+
+func (cfg LoadConfig) startHashing(label string) *hashJob {
+	j := &hashJob{m: cfg.Metrics}
+	if cfg.Progress != nil {
+		j.bar = cfg.Progress(label)
+	}
+	return j
+}
+
+// Update records done of total bytes hashed.
+func (j *hashJob) Update(done, total int64) {
+	if j.bar != nil {
+		j.bar.Update(done, total)
+	}
+	j.m.hashProgress(done-j.done, total-done)
+	j.done = done
+}
+
+// Finish ends the job.
+func (j *hashJob) Finish() {
+	if j.bar != nil {
+		j.bar.Finish()
+	}
+	j.m.hashProgress(0, 0)
 }
 
 // updateTrackers rewrites an existing torrent whose trackers differ from

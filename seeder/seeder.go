@@ -35,6 +35,7 @@ type Seeder struct {
 	torrents map[metainfo.InfoHash]*swarm
 	list     []*swarm
 	limiter  *rateLimiter
+	metrics  *Metrics
 	clientV  string
 	// clients are the tracker clients shared by every torrent's announce
 	// loop, so that a UDP tracker's connection ID serves all of them.
@@ -95,6 +96,7 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 		torrents: make(map[metainfo.InfoHash]*swarm),
 		conns:    make(map[uint64]*conn),
 		choker:   ch,
+		metrics:  cfg.Metrics,
 		clientV:  version.Name + "/" + version.Version,
 	}
 	if s.peerID == ([20]byte{}) {
@@ -270,6 +272,7 @@ func (s *Seeder) register(c *conn) error {
 		delete(sw.candidate, c.addr)
 	}
 	s.choker.Add(c.id)
+	s.metrics.connected(c.outgoing)
 	return nil
 }
 
@@ -352,14 +355,14 @@ func (s *Seeder) newAnnouncer(sw *swarm) (*announcer.Announcer, error) {
 	if len(tiers) == 0 {
 		return nil, errors.New("no tracker")
 	}
-	clients := s.cfg.Clients
-	if clients == nil {
-		s.clientsOnce.Do(func() {
+	s.clientsOnce.Do(func() {
+		clients := s.cfg.Clients
+		if clients == nil {
 			hc := announcer.NewHTTPClient(30 * time.Second)
-			s.clients = map[string]announcer.Client{"http": hc, "https": hc, "udp": announcer.NewUDPClient()}
-		})
-		clients = s.clients
-	}
+			clients = map[string]announcer.Client{"http": hc, "https": hc, "udp": announcer.NewUDPClient()}
+		}
+		s.clients = s.metrics.countAnnounces(clients)
+	})
 	s.mu.Lock()
 	port := s.port
 	s.mu.Unlock()
@@ -368,7 +371,7 @@ func (s *Seeder) newAnnouncer(sw *swarm) (*announcer.Announcer, error) {
 	}
 	return announcer.New(announcer.Config{
 		Tiers:      tiers,
-		Clients:    clients,
+		Clients:    s.clients,
 		InfoHash:   sw.InfoHash(),
 		PeerID:     s.peerID,
 		Port:       port,

@@ -207,11 +207,13 @@ func TestConnectionLimitsAreEnforced(t *testing.T) {
 	}
 }
 
-// BenchmarkServeBlock measures the block-serving hot path: take a queued
-// request, read the block from disk, write it with its header.
+// BenchmarkServeBlock measures the block-serving hot path, metrics on:
+// take a queued request, read the block from disk, write it with its
+// header.
 func BenchmarkServeBlock(b *testing.B) {
 	tor, _ := testTorrent(b, 4<<20, 256<<10)
-	s, err := New(Config{}, []*Torrent{tor})
+	_, m := newMetricsForTest(b)
+	s, err := New(Config{Metrics: m}, []*Torrent{tor})
 	if err != nil {
 		b.Fatal(err)
 	}

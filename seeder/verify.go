@@ -74,14 +74,9 @@ func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.S
 	}
 	t := NewTorrent(meta, tf.path, cfg.DataDir, have, cfg.MaxOpenFiles)
 	if len(pieces) > 0 {
-		var bar Progress
-		if cfg.Progress != nil {
-			bar = cfg.Progress("verifying " + info.Name)
-		}
-		err := hashPieces(ctx, t.storage, info, pieces, cfg.Workers, have, bytes, bar)
-		if bar != nil {
-			bar.Finish()
-		}
+		job := cfg.startHashing("verifying " + info.Name)
+		err := hashPieces(ctx, t.storage, info, pieces, cfg.Workers, have, bytes, job)
+		job.Finish()
 		if err != nil {
 			t.Close()
 			return nil, err
@@ -109,7 +104,8 @@ func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.S
 }
 
 // hashPieces hashes the given pieces on several goroutines and sets or
-// clears each one's bit in have. A piece that cannot be read is bad.
+// clears each one's bit in have, reporting to bar. A piece that cannot be
+// read is bad.
 func hashPieces(ctx context.Context, st *storage.Storage, info *metainfo.Info, pieces []uint32, workers int,
 	have *bitfield.Bitfield, total int64, bar Progress) error {
 	if workers <= 0 {
@@ -164,9 +160,7 @@ func hashPieces(ctx context.Context, st *storage.Storage, info *metainfo.Info, p
 			have.Clear(r.index)
 		}
 		done += r.size
-		if bar != nil {
-			bar.Update(done, total)
-		}
+		bar.Update(done, total)
 	}
 	return ctx.Err()
 }

@@ -137,7 +137,7 @@ func (c *conn) serve(batch []peerwire.Request) error {
 		c.hdrs = make([]byte, 0, maxBatch*pieceHeaderLen)
 		c.iov = make([][]byte, 0, 2*maxBatch)
 	}
-	hdrs, iov, pos, total := c.hdrs[:0], c.iov[:0], 0, 0
+	hdrs, iov, pos, total, served := c.hdrs[:0], c.iov[:0], 0, 0, 0
 	pieceLen := int64(c.sw.pieceLen)
 	for i := 0; i < len(batch); {
 		// A run of requests whose blocks follow each other on disk.
@@ -151,13 +151,16 @@ func (c *conn) serve(batch []peerwire.Request) error {
 			n += int(r.Length)
 		}
 		run := c.buf[pos : pos+n]
-		if _, err := c.sw.storage.ReadAt(run, off); err != nil {
+		start := time.Now()
+		_, err := c.sw.storage.ReadAt(run, off)
+		c.s.metrics.diskReadTook(time.Since(start))
+		if err != nil {
 			// The file changed or vanished under us: tell the peer, keep
 			// serving the rest.
 			c.s.log.Warn("cannot read blocks", "name", c.sw.Name(), "piece", batch[i].Index, "err", err)
 			c.mu.Lock()
 			for _, r := range batch[i:j] {
-				c.reject(r)
+				c.reject(r, rejectReadError)
 			}
 			c.mu.Unlock()
 			i = j
@@ -170,6 +173,7 @@ func (c *conn) serve(batch []peerwire.Request) error {
 			pos += int(r.Length)
 		}
 		total += n
+		served += j - i
 		i = j
 	}
 	if len(iov) == 0 {
@@ -194,6 +198,7 @@ func (c *conn) serve(batch []peerwire.Request) error {
 	}
 	c.sw.uploaded.Add(int64(total))
 	c.uploaded += int64(total)
+	c.s.metrics.servedRequests(served)
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/progress"
 	"github.com/bitorigin/bitorigin/internal/version"
+	"github.com/bitorigin/bitorigin/metrics"
 	origin "github.com/bitorigin/bitorigin/seeder"
 )
 
@@ -59,8 +60,10 @@ joined by commas share one), and the leechers they return are dialled, as
 some clients never dial a seeder on a local address themselves.
 
 The admin listener serves /healthz, /readyz (ready once verification is
-done) and /torrents (JSON: name, info hash, size, peers, bytes uploaded,
-magnet link).
+done), /torrents (JSON: name, info hash, size, peers, bytes uploaded,
+magnet link) and /metrics (Prometheus: bytes uploaded and size per torrent,
+peers, requests served and rejected, disk read latency, announces,
+verification); never on the peer port.
 
 Every flag can also be set by an environment variable: SEEDER_ followed by
 the flag's name in upper case with dashes as underscores, for example
@@ -75,7 +78,7 @@ connections, exit 0.`)
 	f.StringVar(&o.resumeDir, "resume-dir", "", "`DIR` for resume records (default: TORRENTS/.resume)")
 	f.Var(&o.trackers, "tracker", "tracker announce `URL` for created torrents and torrents without trackers; repeat for more tiers, commas within one tier")
 	f.StringVar(&o.listen, "listen", ":6881", "peer `ADDRESS` (host:port) for every torrent")
-	f.StringVar(&o.adminAddr, "admin-addr", ":6882", "`ADDRESS` for /healthz, /readyz and /torrents; never the peer port")
+	f.StringVar(&o.adminAddr, "admin-addr", ":6882", "`ADDRESS` for /healthz, /readyz, /torrents and /metrics; never the peer port")
 	f.StringVar(&o.announceIP, "announce-ip", "", "public `IP` trackers should hand out for us (behind NAT or a load balancer); default: the address they see")
 	f.IntVar(&o.announcePort, "announce-port", 0, "public `PORT` trackers should hand out for us (default: the --listen port)")
 	f.Var(&o.pieceLength, "piece-length", "piece length of created torrents, `SIZE` a power of two from 16K to 256M (default: chosen for 1,000 to 2,000 pieces)")
@@ -172,6 +175,12 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		return usageError{err}
 	}
 	cfg.Logger = log
+	reg := metrics.NewRegistry("seeder")
+	m, err := origin.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	cfg.Metrics = m
 
 	// Listen first, so a port in use fails at once rather than after
 	// minutes of hashing.
@@ -208,6 +217,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		enc.SetEscapeHTML(false)
 		enc.Encode(list)
 	}))
+	adm.Handle("GET /metrics", metrics.Handler(reg))
 	if o.pprof {
 		adm.EnablePprof()
 	}
@@ -233,7 +243,8 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		Progress: func(label string) origin.Progress {
 			return progress.New(stderr, label)
 		},
-		Logger: log,
+		Metrics: m,
+		Logger:  log,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -248,6 +259,12 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 			t.Close()
 		}
 		return err
+	}
+	if err := reg.Register(s.Collector()); err != nil {
+		for _, t := range torrents {
+			t.Close()
+		}
+		return fmt.Errorf("metrics: %w", err)
 	}
 	for _, st := range s.Status() {
 		fmt.Fprintf(stdout, "name:      %s\ninfo hash: %s\ntorrent:   %s\nmagnet:    %s\n\n", st.Name, st.InfoHash, st.Torrent, st.Magnet)

@@ -1,0 +1,245 @@
+package seeder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bitorigin/bitorigin/announcer"
+	"github.com/bitorigin/bitorigin/metrics"
+)
+
+// rejectReason is why a block request was not served, a metrics label.
+type rejectReason int
+
+// Reasons a request gets a reject (or, without Fast, silence).
+const (
+	rejectChoked    rejectReason = iota // sent while choked, or queued when we choked
+	rejectCancelled                     // cancelled by the peer while queued
+	rejectIndex                         // piece index out of range
+	rejectRange                         // block outside its piece
+	rejectLength                        // block longer than --max-request
+	rejectEmpty                         // zero-length block
+	rejectMissing                       // piece failed verification
+	rejectOverflow                      // more queued requests than reqq
+	rejectReadError                     // the data could not be read
+	numRejectReasons
+)
+
+var rejectNames = [numRejectReasons]string{
+	"choked", "cancelled", "bad_index", "bad_range", "too_long", "empty", "not_verified", "over_reqq", "read_error",
+}
+
+// rejectReasonOf maps a failed request check to its label.
+func rejectReasonOf(why badRequest) rejectReason {
+	switch why {
+	case requestIndex:
+		return rejectIndex
+	case requestRange:
+		return rejectRange
+	case requestLength:
+		return rejectLength
+	case requestEmpty:
+		return rejectEmpty
+	case requestMissing:
+		return rejectMissing
+	}
+	return rejectOverflow
+}
+
+// announceResult classifies one announce to one tracker, a metrics label.
+type announceResult int
+
+// Announce results: answered; refused with a failure reason; or not
+// reached (network error, timeout, bad answer).
+const (
+	announceOK announceResult = iota
+	announceFailure
+	announceError
+	numAnnounceResults
+)
+
+var announceNames = [numAnnounceResults]string{"ok", "failure", "error"}
+
+// torrentState is where a torrent of the content folder is, a metrics
+// label.
+type torrentState int
+
+// Torrent states: waiting for verification, being hashed, served with
+// every piece, served with some pieces that failed verification, or
+// skipped because it could not be prepared.
+const (
+	stateQueued torrentState = iota
+	stateVerifying
+	stateComplete
+	statePartial
+	stateFailed
+	numTorrentStates
+)
+
+var stateNames = [numTorrentStates]string{"queued", "verifying", "complete", "partial", "failed"}
+
+// Metrics are the seeder's Prometheus metrics that count events: requests,
+// disk reads, announces, connections, hashing and torrent states. Gauges
+// of the running seeder (peers, per-torrent bytes) come from
+// Seeder.Collector at scrape time instead. Every labelled child is resolved
+// once here, so the block-serving path does atomic adds only. A nil
+// *Metrics records nothing.
+type Metrics struct {
+	served    prometheus.Counter
+	rejected  [numRejectReasons]prometheus.Counter
+	diskRead  prometheus.Observer
+	announces [numAnnounceResults]prometheus.Counter
+	conns     [2]prometheus.Counter // incoming, outgoing
+	hashed    prometheus.Counter
+	hashLeft  prometheus.Gauge
+	torrents  [numTorrentStates]prometheus.Gauge
+}
+
+// NewMetrics registers the seeder's metrics with reg. No label carries a
+// peer ID or an address.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	const sub = "seeder"
+	served := prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "requests_served_total",
+		Help: "Block requests answered with their block.",
+	})
+	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "requests_rejected_total",
+		Help: "Block requests not served, by reason: a reject message to Fast peers (BEP 6), silence to others.",
+	}, []string{"reason"})
+	diskRead := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "disk_read_duration_seconds",
+		Help:    "Time one positional read of a run of requested blocks took.",
+		Buckets: metrics.LatencyBuckets,
+	})
+	announces := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "announces_total",
+		Help: "Announces to one tracker, by result: ok, failure (the tracker refused), error (not reached).",
+	}, []string{"result"})
+	conns := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "connections_total",
+		Help: "Peer connections that completed the handshake and were accepted, by direction (incoming, outgoing).",
+	}, []string{"direction"})
+	hashed := prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "hashed_bytes_total",
+		Help: "Bytes of data hashed at start, verifying torrents or creating them.",
+	})
+	hashLeft := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "hash_remaining_bytes",
+		Help: "Bytes left to hash of the torrent being verified or created now; 0 when none is.",
+	})
+	torrents := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "torrents",
+		Help: "Torrents of the content folder by state: queued, verifying, complete, partial (some pieces failed verification), failed.",
+	}, []string{"state"})
+	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, hashed, hashLeft, torrents} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("seeder metrics: %w", err)
+		}
+	}
+	m := &Metrics{served: served, diskRead: diskRead, hashed: hashed, hashLeft: hashLeft}
+	for r := range numRejectReasons {
+		m.rejected[r] = rejected.WithLabelValues(rejectNames[r])
+	}
+	for r := range numAnnounceResults {
+		m.announces[r] = announces.WithLabelValues(announceNames[r])
+	}
+	m.conns[0] = conns.WithLabelValues("incoming")
+	m.conns[1] = conns.WithLabelValues("outgoing")
+	for st := range numTorrentStates {
+		m.torrents[st] = torrents.WithLabelValues(stateNames[st])
+	}
+	return m, nil
+}
+
+// servedRequests counts n requests answered with their blocks.
+func (m *Metrics) servedRequests(n int) {
+	if m != nil {
+		m.served.Add(float64(n))
+	}
+}
+
+func (m *Metrics) rejectedRequest(why rejectReason) {
+	if m != nil {
+		m.rejected[why].Inc()
+	}
+}
+
+func (m *Metrics) diskReadTook(d time.Duration) {
+	if m != nil {
+		m.diskRead.Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) connected(outgoing bool) {
+	if m == nil {
+		return
+	}
+	if outgoing {
+		m.conns[1].Inc()
+	} else {
+		m.conns[0].Inc()
+	}
+}
+
+// hashProgress records n more bytes hashed, with left still to go in the
+// current job.
+func (m *Metrics) hashProgress(n, left int64) {
+	if m != nil {
+		m.hashed.Add(float64(n))
+		m.hashLeft.Set(float64(left))
+	}
+}
+
+// torrentsQueued records n torrents waiting to be prepared.
+func (m *Metrics) torrentsQueued(n int) {
+	if m != nil {
+		m.torrents[stateQueued].Add(float64(n))
+	}
+}
+
+// torrentMoved records a torrent that went from one state to another.
+func (m *Metrics) torrentMoved(from, to torrentState) {
+	if m != nil {
+		m.torrents[from].Dec()
+		m.torrents[to].Inc()
+	}
+}
+
+// countingClient counts the announces of an announce client by result.
+type countingClient struct {
+	announcer.Client
+	m *Metrics
+}
+
+// Announce announces through the wrapped client and counts the result; an
+// announce cut short by shutdown is not counted.
+func (c countingClient) Announce(ctx context.Context, trackerURL string, req *announcer.Request) (*announcer.Response, error) {
+	resp, err := c.Client.Announce(ctx, trackerURL, req)
+	var f *announcer.FailureError
+	switch {
+	case err == nil:
+		c.m.announces[announceOK].Inc()
+	case errors.As(err, &f):
+		c.m.announces[announceFailure].Inc()
+	case ctx.Err() == nil:
+		c.m.announces[announceError].Inc()
+	}
+	return resp, err
+}
+
+// countAnnounces wraps every client so that its announces are counted.
+func (m *Metrics) countAnnounces(clients map[string]announcer.Client) map[string]announcer.Client {
+	if m == nil {
+		return clients
+	}
+	out := make(map[string]announcer.Client, len(clients))
+	for scheme, c := range clients {
+		out[scheme] = countingClient{c, m}
+	}
+	return out
+}
