@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -49,6 +51,11 @@ UDP: connection IDs are an HMAC under a secret, so replicas behind one
 address must share it: set TRACKER_UDP_SECRET (16 bytes or more) or
 --udp-secret-file. Without either, each process picks a random secret.
 
+Registration: with --registration, torrents registered through the admin API
+are served besides those of --allow-list. The API needs the token from
+TRACKER_ADMIN_TOKEN or --admin-token-file (16 bytes or more); a seeder
+registers what it serves with it.
+
 Signals: SIGHUP reloads the allow list; SIGTERM or SIGINT stops accepting
 connections, lets requests in flight finish (up to --shutdown-timeout) and
 exits 0.`
@@ -77,6 +84,8 @@ type options struct {
 	redisTimeout               time.Duration
 	pprof                      bool
 	perTorrentMetrics          bool
+	registration               bool
+	adminTokenFile             string
 	showVersion                bool
 }
 
@@ -112,6 +121,8 @@ func main() {
 	fs.StringVar(&o.redisPrefix, "redis-prefix", "bt", "`prefix` of every Redis key, to share one Redis between deployments")
 	fs.IntVar(&o.redisPoolSize, "redis-pool-size", 32, "most connections to each Redis node")
 	fs.DurationVar(&o.redisTimeout, "redis-timeout", 250*time.Millisecond, "bound on each Redis dial, read, write and wait for a pooled connection;\na request that hits it is told the tracker is temporarily unavailable")
+	fs.BoolVar(&o.registration, "registration", false, "allow-list mode with torrents registered through the admin API (PUT/DELETE\n/admin/torrents/HASH with the admin token), kept in the swarm store so every\nreplica on it shares them; combines with --allow-list")
+	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "`file` holding the admin API token (instead of TRACKER_ADMIN_TOKEN);\nwithout a token the API refuses every request")
 	fs.BoolVar(&o.perTorrentMetrics, "per-torrent-metrics", false, "export seeders, leechers and downloads per torrent (labelled by info hash);\nneeds --allow-list, which bounds the number of series")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
@@ -157,8 +168,12 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
-	if o.perTorrentMetrics && o.allowList == "" {
-		return errors.New("--per-torrent-metrics needs --allow-list: without one, any client could create series")
+	if o.perTorrentMetrics && o.allowList == "" && !o.registration {
+		return errors.New("--per-torrent-metrics needs --allow-list or --registration: without one, any client could create series")
+	}
+	token, err := secretFrom("TRACKER_ADMIN_TOKEN", o.adminTokenFile, "--admin-token-file")
+	if err != nil {
+		return err
 	}
 	store, storeName, err := openStore(o, lifetime)
 	if err != nil {
@@ -190,6 +205,24 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		allow = list
 		log.Info("allow list loaded", "path", o.allowList, "torrents", list.Len())
 	}
+	var registry *allowlist.Registry
+	if o.registration {
+		as, ok := store.(tracker.AllowStore)
+		if !ok {
+			return errors.New("--registration: the store cannot keep registered torrents")
+		}
+		registry = allowlist.NewRegistry(ctx, as, log)
+		go registry.Watch(ctx, time.Second)
+		if list != nil {
+			allow = allowlist.Any{list, registry}
+		} else {
+			allow = registry
+		}
+		if len(token) == 0 {
+			log.Warn("--registration without an admin token: the registration API refuses every request")
+		}
+		log.Info("registration on", "registered", len(registry.Hashes()))
+	}
 
 	tr, err := tracker.New(tracker.Config{
 		Interval:       o.interval,
@@ -205,7 +238,18 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		return err
 	}
 	if o.perTorrentMetrics {
-		if err := reg.Register(tr.TorrentCollector(list.Hashes)); err != nil {
+		hashes := func() []tracker.InfoHash {
+			var all []tracker.InfoHash
+			if list != nil {
+				all = list.Hashes()
+			}
+			if registry != nil {
+				all = append(all, registry.Hashes()...)
+			}
+			slices.SortFunc(all, func(a, b tracker.InfoHash) int { return bytes.Compare(a[:], b[:]) })
+			return slices.Compact(all)
+		}
+		if err := reg.Register(tr.TorrentCollector(hashes)); err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
 	}
@@ -230,6 +274,11 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		return store.Ping(ctx)
 	}, log)
 	adm.Handle("GET /metrics", metrics.Handler(reg))
+	if registry != nil {
+		api := registry.Handler(token)
+		adm.Handle(allowlist.APIPrefix, api)
+		adm.Handle(allowlist.APIPrefix+"/", api)
+	}
 	if o.pprof {
 		adm.EnablePprof()
 	}
@@ -250,7 +299,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	var udpConn *net.UDPConn
 	var udpDone chan error
 	if o.udpAddr != "" {
-		secret, err := udpSecret(o.udpSecretFile)
+		secret, err := secretFrom("TRACKER_UDP_SECRET", o.udpSecretFile, "--udp-secret-file")
 		if err != nil {
 			httpLn.Close()
 			adminLn.Close()
@@ -382,31 +431,35 @@ func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	}
 }
 
-// udpSecret reads the UDP connection-ID secret from --udp-secret-file or
-// TRACKER_UDP_SECRET; nil means neither is set.
-func udpSecret(file string) ([]byte, error) {
-	env := os.Getenv("TRACKER_UDP_SECRET")
+// secretFrom reads a secret from a file flag or an environment variable
+// (never from a flag's value, which would show in process listings); nil
+// means neither is set.
+func secretFrom(env, file, flagName string) ([]byte, error) {
+	val := os.Getenv(env)
 	switch {
-	case file != "" && env != "":
-		return nil, errors.New("both --udp-secret-file and TRACKER_UDP_SECRET are set: keep one")
+	case file != "" && val != "":
+		return nil, fmt.Errorf("both %s and %s are set: keep one", flagName, env)
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("--udp-secret-file: %w", err)
+			return nil, fmt.Errorf("%s: %w", flagName, err)
 		}
 		secret := []byte(strings.TrimSpace(string(b)))
-		if len(secret) < udpfront.MinSecretLen {
-			return nil, fmt.Errorf("--udp-secret-file %s: secret of %d bytes, need at least %d", file, len(secret), udpfront.MinSecretLen)
+		if len(secret) < minSecretLen {
+			return nil, fmt.Errorf("%s %s: secret of %d bytes, need at least %d", flagName, file, len(secret), minSecretLen)
 		}
 		return secret, nil
-	case env != "":
-		if len(env) < udpfront.MinSecretLen {
-			return nil, fmt.Errorf("TRACKER_UDP_SECRET: secret of %d bytes, need at least %d", len(env), udpfront.MinSecretLen)
+	case val != "":
+		if len(val) < minSecretLen {
+			return nil, fmt.Errorf("%s: secret of %d bytes, need at least %d", env, len(val), minSecretLen)
 		}
-		return []byte(env), nil
+		return []byte(val), nil
 	}
 	return nil, nil
 }
+
+// minSecretLen is the shortest UDP secret or admin token accepted.
+const minSecretLen = udpfront.MinSecretLen
 
 func udpAddrString(c *net.UDPConn) string {
 	if c == nil {

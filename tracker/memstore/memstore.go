@@ -42,6 +42,8 @@ type Store struct {
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once
+
+	allow allowSet
 }
 
 type shard struct {

@@ -276,3 +276,33 @@ func TestPoolCollectorLintsClean(t *testing.T) {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
 }
+
+func TestRegisteredTorrentsAreSharedThroughRedis(t *testing.T) {
+	r := redisFor(t)
+	a := newStore(t, r.Addr, Config{})
+	b := newStore(t, r.Addr, Config{})
+	ctx := context.Background()
+	v0, err := b.AllowedVersion(ctx)
+	if err != nil || v0 != 0 {
+		t.Fatalf("version before any change: %d %v", v0, err)
+	}
+	if err := a.AddAllowed(ctx, storetest.Hash(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddAllowed(ctx, storetest.Hash(2)); err != nil {
+		t.Fatal(err)
+	}
+	list, err := b.ListAllowed(ctx)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("other replica lists %v, %v", list, err)
+	}
+	v1, _ := b.AllowedVersion(ctx)
+	if err := a.RemoveAllowed(ctx, storetest.Hash(1)); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := b.AllowedVersion(ctx)
+	list, _ = b.ListAllowed(ctx)
+	if v1 == v0 || v2 == v1 || len(list) != 1 || list[0] != storetest.Hash(2) {
+		t.Fatalf("after removal: versions %d %d %d, list %v", v0, v1, v2, list)
+	}
+}
