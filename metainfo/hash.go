@@ -9,8 +9,6 @@ import (
 	"os"
 	"runtime"
 	"sync"
-
-	"github.com/bitorigin/bitorigin/internal/sha1x2"
 )
 
 // maxBufferMemory bounds the piece buffers in flight, whatever the piece
@@ -97,13 +95,8 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 		memory = maxBufferMemory
 	}
 	bufSize := min(h.pieceLength, h.total)
-	// Two buffers per worker let each hash two pieces at once, and two more
-	// keep the reader busy meanwhile.
+	// Two buffers per worker keep the reader ahead of the hashing.
 	nbuf := max(2, min(2*int64(workers)+2, memory/max(bufSize, 1)))
-	// A worker holding one piece may wait for a second only if the reader
-	// still has a buffer to fill while every worker waits; with fewer
-	// buffers (huge pieces, many cores) it takes a second only if queued.
-	wait := nbuf >= 2*int64(workers)+1
 	free := make(chan []byte, nbuf)
 	for range nbuf {
 		free <- make([]byte, bufSize)
@@ -119,7 +112,7 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 	}()
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Go(func() { hashPieces(jobs, free, results, wait) })
+		wg.Go(func() { hashPieces(jobs, free, results) })
 	}
 	go func() {
 		wg.Wait()
@@ -142,39 +135,16 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 	return reads, nil
 }
 
-// hashPieces is one hashing worker. It hashes pieces two at a time: sha1x2
-// runs both through one core's SHA instructions nearly as fast as one. With
-// wait it blocks for a second piece (the last one of a run goes alone when
-// jobs closes); without, it takes a second only if one is already queued,
-// since waiting could deadlock when every buffer sits with a waiting worker.
-func hashPieces(jobs <-chan pieceJob, free chan<- []byte, results chan<- pieceResult, wait bool) {
+// hashPieces is one hashing worker: it hashes the pieces it is given and
+// hands their buffers back to the reader.
+func hashPieces(jobs <-chan pieceJob, free chan<- []byte, results chan<- pieceResult) {
 	for job := range jobs {
-		var next pieceJob
-		paired := false
-		switch {
-		case !job.complete:
-		case wait:
-			next, paired = <-jobs
-		default:
-			select {
-			case next, paired = <-jobs:
-			default:
-			}
-		}
 		r := pieceResult{index: job.index, size: len(job.buf), hashed: job.complete}
-		r2 := pieceResult{index: next.index, size: len(next.buf), hashed: next.complete}
-		switch {
-		case paired && next.complete:
-			r.sum, r2.sum = sha1x2.Sum2(job.buf, next.buf)
-		case job.complete:
+		if job.complete {
 			r.sum = sha1.Sum(job.buf)
 		}
 		free <- job.buf[:cap(job.buf)]
 		results <- r
-		if paired {
-			free <- next.buf[:cap(next.buf)]
-			results <- r2
-		}
 	}
 }
 
