@@ -31,4 +31,5 @@ const (
 	ErrFullScrapeOff   Failure = "full scrape is disabled: ask for specific info_hash values"
 	ErrUnavailable     Failure = "tracker temporarily unavailable, try again later"
 	ErrDuplicateParam  Failure = "parameter given more than once"
+	ErrTrackerFull     Failure = "tracker is at its limit of torrents; try again later"
 )

@@ -72,6 +72,7 @@ type options struct {
 	trustedProxies             string
 	fullScrape                 bool
 	maxConns                   int
+	maxTorrents, maxPeers      int
 	readTimeout, writeTimeout  time.Duration
 	idleTimeout                time.Duration
 	shutdownTimeout            time.Duration
@@ -108,6 +109,8 @@ func main() {
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For, X-Real-IP\nand ip/ipv4/ipv6 parameters are believed; nobody else's are")
 	fs.BoolVar(&o.fullScrape, "full-scrape", false, "answer /scrape without info_hash with every torrent (off: it is a failure)")
 	fs.IntVar(&o.maxConns, "max-conns", 65536, "most concurrent HTTP connections")
+	fs.IntVar(&o.maxTorrents, "max-torrents", 100_000, "memory store: most swarms kept; an announce that would start one more gets\n\"tracker is at its limit\" while known swarms are served")
+	fs.IntVar(&o.maxPeers, "max-peers", 10_000_000, "memory store: most peers kept (about 110 bytes each); past it new peers are\nanswered but not stored until others expire")
 	fs.DurationVar(&o.readTimeout, "read-timeout", 5*time.Second, "time allowed to read one request")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", 5*time.Second, "time allowed to write one response")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 30*time.Second, "time a kept-alive connection may wait for its next request")
@@ -381,7 +384,7 @@ func openStore(o options, lifetime time.Duration) (tracker.Store, string, error)
 		if o.redisCluster || o.redisMasterName != "" {
 			return nil, "", errors.New("--redis-cluster and --redis-master-name need --redis-addrs")
 		}
-		s, err := memstore.New(memstore.Config{PeerLifetime: lifetime})
+		s, err := memstore.New(memstore.Config{PeerLifetime: lifetime, MaxTorrents: o.maxTorrents, MaxPeers: o.maxPeers})
 		if err != nil {
 			return nil, "", fmt.Errorf("store: %w", err)
 		}

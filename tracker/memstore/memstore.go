@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bitorigin/bitorigin/tracker"
@@ -28,6 +29,14 @@ type Config struct {
 	Shards int
 	// Now is the clock (default time.Now); tests move it by hand.
 	Now func() time.Time
+	// MaxTorrents caps the swarms kept (default 100,000): an announce
+	// that would start one more is refused with tracker.ErrTrackerFull,
+	// while known swarms are served as before.
+	MaxTorrents int
+	// MaxPeers caps the peers kept in all swarms (default 10,000,000,
+	// about 1.1 GB): past it, a new peer still gets an answer but is not
+	// stored until others expire.
+	MaxPeers int
 }
 
 // Store is the in-memory swarm store. It satisfies tracker.Store.
@@ -44,6 +53,10 @@ type Store struct {
 	closed sync.Once
 
 	allow allowSet
+
+	// Totals, kept as the maps change, so the caps cost no walk.
+	maxTorrents, maxPeers int64
+	torrents, peers       atomic.Int64
 }
 
 type shard struct {
@@ -68,6 +81,15 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MaxTorrents == 0 {
+		cfg.MaxTorrents = 100_000
+	}
+	if cfg.MaxPeers == 0 {
+		cfg.MaxPeers = 10_000_000
+	}
+	if cfg.MaxTorrents < 1 || cfg.MaxPeers < 1 {
+		return nil, fmt.Errorf("memstore: max torrents %d and max peers %d: both must be at least 1", cfg.MaxTorrents, cfg.MaxPeers)
+	}
 	if cfg.PeerLifetime < time.Second {
 		return nil, fmt.Errorf("memstore: peer lifetime %s: must be at least 1s", cfg.PeerLifetime)
 	}
@@ -79,13 +101,15 @@ func New(cfg Config) (*Store, error) {
 		n <<= 1
 	}
 	s := &Store{
-		shards:    make([]shard, n),
-		mask:      uint32(n - 1),
-		lifetime:  uint32(cfg.PeerLifetime / time.Second),
-		retention: uint32(cfg.SwarmRetention / time.Second),
-		now:       cfg.Now,
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
+		maxTorrents: int64(cfg.MaxTorrents),
+		maxPeers:    int64(cfg.MaxPeers),
+		shards:      make([]shard, n),
+		mask:        uint32(n - 1),
+		lifetime:    uint32(cfg.PeerLifetime / time.Second),
+		retention:   uint32(cfg.SwarmRetention / time.Second),
+		now:         cfg.Now,
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
 	}
 	// The epoch lies a lifetime in the past so that a cutoff
 	// (now - lifetime) never wraps below zero.
@@ -140,10 +164,14 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 		if a.Event == tracker.EventStopped {
 			return nil
 		}
+		if s.torrents.Load() >= s.maxTorrents {
+			return tracker.ErrTrackerFull
+		}
 		sw = newSwarm(now)
 		sh.swarms[a.InfoHash] = sw
+		s.torrents.Add(1)
 	} else if s.sweepDue(sw, now) {
-		sw.sweep(s.cutoff(now), now)
+		s.peers.Add(-int64(sw.sweep(s.cutoff(now), now)))
 	}
 	sw.lastActive = now
 
@@ -156,17 +184,23 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 	if a.Event == tracker.EventStopped {
 		if known {
 			sw.remove(l)
+			s.peers.Add(-1)
 		}
 		s.fill(sw, out)
 		if sw.empty() && sw.downloaded == 0 {
 			delete(sh.swarms, a.InfoHash)
+			s.torrents.Add(-1)
 		}
 		return nil
 	}
 	want := listFor(is4, a.Seeder)
 	switch {
+	case !known && s.peers.Load() >= s.maxPeers:
+		// Full: answer without storing, and skip no one.
+		l = noLoc
 	case !known:
 		l = sw.add(want, key, now)
+		s.peers.Add(1)
 	case l.list() != want:
 		sw.remove(l)
 		l = sw.add(want, key, now)
@@ -341,10 +375,11 @@ func (s *Store) sweepShard(sh *shard) {
 	defer sh.mu.Unlock()
 	for h, sw := range sh.swarms {
 		if s.sweepDue(sw, now) {
-			sw.sweep(s.cutoff(now), now)
+			s.peers.Add(-int64(sw.sweep(s.cutoff(now), now)))
 		}
 		if sw.empty() && (sw.downloaded == 0 || now-sw.lastActive > s.retention) {
 			delete(sh.swarms, h)
+			s.torrents.Add(-1)
 		}
 	}
 }

@@ -88,3 +88,53 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestCapsBoundTorrentsAndPeers(t *testing.T) {
+	clock := storetest.NewClock()
+	s, err := New(Config{PeerLifetime: storetest.Lifetime, Now: clock.Now, Shards: 4, MaxTorrents: 3, MaxPeers: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	announce := func(h, n int, ev tracker.Event) (tracker.SwarmAnswer, error) {
+		var out tracker.SwarmAnswer
+		err := s.Announce(ctx, tracker.PeerAnnounce{InfoHash: storetest.Hash(h), PeerID: storetest.ID(n), Addr: storetest.Addr4(n), Seeder: true, Event: ev, NumWant: 50}, &out)
+		return out, err
+	}
+	for h := range 3 {
+		if _, err := announce(h, h, tracker.EventStarted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A fourth torrent is refused with a reason the client can show.
+	if _, err := announce(9, 9, tracker.EventStarted); err != tracker.ErrTrackerFull {
+		t.Fatalf("fourth torrent: %v, want ErrTrackerFull", err)
+	}
+	// Known torrents still take peers, up to the peer cap (5 in all).
+	for n := 10; n < 12; n++ {
+		if out, err := announce(0, n, tracker.EventStarted); err != nil || out.Seeders != n-8 {
+			t.Fatalf("peer %d: %+v %v", n, out, err)
+		}
+	}
+	// Past the cap a new peer is answered, with the others, but not kept.
+	out, err := announce(0, 20, tracker.EventStarted)
+	if err != nil || out.Seeders != 3 {
+		t.Fatalf("peer past the cap: %+v %v", out, err)
+	}
+	if c := s.Counts(); c.Torrents != 3 || c.Seeders() != 5 {
+		t.Fatalf("counts %+v", c)
+	}
+	// Room comes back as peers leave and swarms expire.
+	if _, err := announce(1, 1, tracker.EventStopped); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := announce(9, 9, tracker.EventStarted); err != nil {
+		t.Fatalf("after a swarm emptied: %v", err)
+	}
+	clock.Advance(3 * storetest.Lifetime)
+	s.SweepAll()
+	if s.torrents.Load() != 0 || s.peers.Load() != 0 {
+		t.Fatalf("totals after expiry: %d torrents, %d peers", s.torrents.Load(), s.peers.Load())
+	}
+}

@@ -33,6 +33,10 @@ type peer struct {
 // the low 30.
 type loc uint32
 
+// noLoc is the place of a peer that is not stored: no list and position
+// match it.
+const noLoc = loc(1<<32 - 1)
+
 func makeLoc(list int, pos int) loc { return loc(uint32(list)<<30 | uint32(pos)) }
 func (l loc) list() int             { return int(l >> 30) }
 func (l loc) pos() int              { return int(l & (1<<30 - 1)) }
