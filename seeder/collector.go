@@ -61,8 +61,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		cn.mu.Unlock()
 	}
-	perTorrent := make([]int, len(s.list))
-	for i, sw := range s.list {
+	list := s.list
+	perTorrent := make([]int, len(list))
+	for i, sw := range list {
 		perTorrent[i] = sw.conns
 	}
 	s.mu.Unlock()
@@ -74,7 +75,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.unchoked, unchoked)
 	gauge(c.pending, handshaking, "handshake")
 	gauge(c.pending, dialing, "dial")
-	for i, sw := range s.list {
+	for i, sw := range list {
 		hash, name := sw.InfoHash().String(), sw.Name()
 		ch <- prometheus.MustNewConstMetric(c.uploaded, prometheus.CounterValue, float64(sw.Uploaded()), hash, name)
 		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(sw.Meta.Info.TotalLength()), hash, name)

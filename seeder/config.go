@@ -65,6 +65,13 @@ type Config struct {
 	// connections.
 	Metrics *Metrics
 
+	// Registrar, when set, registers every torrent with the trackers'
+	// admin API before its first announce (a tracker in allow-list mode
+	// refuses announces for unknown torrents), retrying until it succeeds,
+	// and unregisters it when Remove withdraws it. Shutdown leaves the
+	// torrents registered, so a restart does not make them vanish.
+	Registrar *announcer.Registrar
+
 	Logger *slog.Logger
 }
 

@@ -109,7 +109,7 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
 		nc.Close()
 		return
 	}
-	sw := s.torrents[h.InfoHash]
+	sw := s.swarm(h.InfoHash)
 	if sw == nil {
 		s.log.Debug("unknown info hash", "peer", c.addr, "info_hash", fmt.Sprintf("%x", h.InfoHash))
 		nc.Close()

@@ -27,12 +27,16 @@ import (
 // peerIDPrefix is our client's Azureus-style peer ID prefix.
 const peerIDPrefix = "-BO0001-"
 
-// Seeder serves a fixed set of torrents.
+// Seeder serves a set of torrents, given to New and changed by Add and
+// Remove.
 type Seeder struct {
-	cfg      Config
-	log      *slog.Logger
-	peerID   [20]byte
+	cfg    Config
+	log    *slog.Logger
+	peerID [20]byte
+	// torrents, byName and list are guarded by mu; list is never modified
+	// in place, so a copy of the slice taken under mu stays valid.
 	torrents map[metainfo.InfoHash]*swarm
+	byName   map[string]*swarm
 	list     []*swarm
 	limiter  *rateLimiter
 	metrics  *Metrics
@@ -56,6 +60,10 @@ type Seeder struct {
 	handshaking int
 
 	wg sync.WaitGroup // every goroutine of Serve
+	// announcers are the torrents' registration and announce loops.
+	announcers sync.WaitGroup
+	// registering bounds the registrations in flight.
+	registering chan struct{}
 }
 
 // swarm is a torrent and the seeder's connections for it.
@@ -69,6 +77,13 @@ type swarm struct {
 	byPeerID  map[[20]byte]uint64        // connection IDs
 	addrs     map[netip.AddrPort]uint64  // peers' listening addresses
 	candidate map[netip.AddrPort]*target // peers from trackers to dial
+	// stopAnnounce ends the announce loop, which closes announced; nil
+	// before Serve starts it.
+	stopAnnounce context.CancelFunc
+	announced    chan struct{}
+
+	// active counts the registered connections, which read the storage.
+	active sync.WaitGroup
 }
 
 // target is a peer address a tracker gave, to dial.
@@ -94,10 +109,13 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 		log:      cfg.Logger,
 		peerID:   cfg.PeerID,
 		torrents: make(map[metainfo.InfoHash]*swarm),
+		byName:   make(map[string]*swarm),
 		conns:    make(map[uint64]*conn),
 		choker:   ch,
 		metrics:  cfg.Metrics,
 		clientV:  version.Name + "/" + version.Version,
+
+		registering: make(chan struct{}, maxRegistering),
 	}
 	if s.peerID == ([20]byte{}) {
 		s.peerID = newPeerID()
@@ -109,15 +127,7 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 		if _, dup := s.torrents[t.InfoHash()]; dup {
 			return nil, fmt.Errorf("torrent %s (%s) given twice", t.Name(), t.InfoHash())
 		}
-		sw := &swarm{
-			Torrent:   t,
-			metadata:  t.Meta.InfoBytes(),
-			byPeerID:  make(map[[20]byte]uint64),
-			addrs:     make(map[netip.AddrPort]uint64),
-			candidate: make(map[netip.AddrPort]*target),
-		}
-		s.torrents[t.InfoHash()] = sw
-		s.list = append(s.list, sw)
+		s.addSwarm(newSwarm(t))
 	}
 	return s, nil
 }
@@ -149,21 +159,15 @@ func (s *Seeder) Serve(ctx context.Context, ln net.Listener) error {
 		s.port = ap.Port()
 	}
 	s.dialCtx = ctx
+	for _, sw := range s.list {
+		s.startAnnouncing(sw)
+	}
 	s.mu.Unlock()
 
 	acceptErr := make(chan error, 1)
 	s.wg.Go(func() { acceptErr <- s.accept(ctx, ln) })
 	s.wg.Go(func() { s.chokeLoop(ctx) })
 	s.wg.Go(func() { s.dialLoop(ctx) })
-	var announcers sync.WaitGroup
-	for _, sw := range s.list {
-		a, err := s.newAnnouncer(sw)
-		if err != nil {
-			s.log.Warn("not announcing", "name", sw.Name(), "err", err)
-			continue
-		}
-		announcers.Go(func() { a.Run(ctx) })
-	}
 
 	var err error
 	select {
@@ -175,10 +179,13 @@ func (s *Seeder) Serve(ctx context.Context, ln net.Listener) error {
 	ln.Close()
 	// Stopped announces go out while the connections close.
 	s.closeAll()
-	announcers.Wait()
+	s.announcers.Wait()
 	s.wg.Wait()
 	var errs []error
-	for _, sw := range s.list {
+	s.mu.Lock()
+	list := s.list
+	s.mu.Unlock()
+	for _, sw := range list {
 		if cerr := sw.Close(); cerr != nil {
 			errs = append(errs, cerr)
 		}
@@ -258,6 +265,8 @@ func (s *Seeder) register(c *conn) error {
 		return errors.New("too many connections for the torrent")
 	case c.peerID == s.peerID:
 		return errors.New("connected to ourselves")
+	case s.torrents[sw.InfoHash()] != sw:
+		return errWithdrawn
 	}
 	if _, dup := sw.byPeerID[c.peerID]; dup {
 		return errors.New("peer already connected")
@@ -272,6 +281,7 @@ func (s *Seeder) register(c *conn) error {
 		delete(sw.candidate, c.addr)
 	}
 	s.choker.Add(c.id)
+	sw.active.Add(1)
 	s.metrics.connected(c.outgoing)
 	return nil
 }
@@ -285,6 +295,7 @@ func (s *Seeder) unregister(c *conn) {
 	}
 	delete(s.conns, c.id)
 	sw := c.sw
+	sw.active.Done()
 	sw.conns--
 	delete(sw.byPeerID, c.peerID)
 	for a, id := range sw.addrs {

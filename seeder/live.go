@@ -1,0 +1,174 @@
+package seeder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/bitorigin/bitorigin/metainfo"
+)
+
+// maxRegistering bounds the registrations in flight, so that a seeder
+// starting with thousands of torrents does not open as many connections
+// to the trackers' admin API at once.
+const maxRegistering = 8
+
+// errWithdrawn ends the connections of a torrent that Remove withdrew.
+var errWithdrawn = errors.New("torrent withdrawn")
+
+// ErrNotServed is returned by Remove for a torrent the seeder does not
+// serve.
+var ErrNotServed = errors.New("torrent not served")
+
+// newSwarm wraps a torrent for serving.
+func newSwarm(t *Torrent) *swarm {
+	return &swarm{
+		Torrent:   t,
+		metadata:  t.Meta.InfoBytes(),
+		byPeerID:  make(map[[20]byte]uint64),
+		addrs:     make(map[netip.AddrPort]uint64),
+		candidate: make(map[netip.AddrPort]*target),
+	}
+}
+
+// addSwarm makes sw known; s.mu is held, or s not shared yet. The list is
+// copied, never appended to in place (see Seeder.list).
+func (s *Seeder) addSwarm(sw *swarm) {
+	s.torrents[sw.InfoHash()] = sw
+	if _, ok := s.byName[sw.Name()]; !ok {
+		s.byName[sw.Name()] = sw
+	}
+	s.list = append(s.list[:len(s.list):len(s.list)], sw)
+}
+
+// swarm returns the served torrent with the info hash, or nil.
+func (s *Seeder) swarm(h metainfo.InfoHash) *swarm {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.torrents[h]
+}
+
+// Torrent returns the served torrent named name (its info dictionary's
+// name), or nil. The web seed finds its files this way.
+func (s *Seeder) Torrent(name string) *Torrent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sw := s.byName[name]; sw != nil {
+		return sw.Torrent
+	}
+	return nil
+}
+
+// Add starts serving a torrent: peers asking for it are accepted at once,
+// and once Serve runs it is registered (Config.Registrar) and announced.
+// The Seeder takes the torrent over and closes it. Add fails for a torrent
+// served already and after shutdown.
+func (s *Seeder) Add(t *Torrent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errShutdown
+	}
+	if _, dup := s.torrents[t.InfoHash()]; dup {
+		return fmt.Errorf("torrent %s (%s) served already", t.Name(), t.InfoHash())
+	}
+	sw := newSwarm(t)
+	s.addSwarm(sw)
+	if s.dialCtx != nil {
+		s.startAnnouncing(sw)
+	}
+	s.log.Info("torrent added", "name", t.Name(), "info_hash", t.InfoHash().String())
+	return nil
+}
+
+// Remove withdraws a torrent: its announce loop sends stopped, its peers
+// are disconnected, its files closed and, with Config.Registrar, it is
+// unregistered from the trackers (within ctx). Remove returns once all of
+// that is done.
+func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
+	s.mu.Lock()
+	sw := s.torrents[infoHash]
+	if sw == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("remove %s: %w", infoHash, ErrNotServed)
+	}
+	delete(s.torrents, infoHash)
+	s.list = slices.DeleteFunc(slices.Clone(s.list), func(x *swarm) bool { return x == sw })
+	if s.byName[sw.Name()] == sw {
+		delete(s.byName, sw.Name())
+		for _, other := range s.list {
+			if other.Name() == sw.Name() {
+				s.byName[sw.Name()] = other
+				break
+			}
+		}
+	}
+	var conns []*conn
+	for _, c := range s.conns {
+		if c.sw == sw {
+			conns = append(conns, c)
+		}
+	}
+	stop, announced := sw.stopAnnounce, sw.announced
+	s.mu.Unlock()
+
+	for _, c := range conns {
+		c.close(errWithdrawn)
+	}
+	if stop != nil {
+		stop()
+		<-announced // the stopped announce went out
+	}
+	// No connection registers for a torrent no longer listed, so once the
+	// registered ones are gone nothing reads the files.
+	sw.active.Wait()
+	err := sw.Close()
+	if r := s.cfg.Registrar; r != nil {
+		if uerr := r.Unregister(ctx, infoHash); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("unregister %s: %w", infoHash, uerr))
+		} else {
+			s.log.Info("torrent unregistered", "name", sw.Name(), "info_hash", infoHash.String())
+		}
+	}
+	s.log.Info("torrent withdrawn", "name", sw.Name(), "info_hash", infoHash.String(), "peers", len(conns))
+	return err
+}
+
+// startAnnouncing starts the registration and announce loop of sw under
+// Serve's context; s.mu is held and Serve runs.
+func (s *Seeder) startAnnouncing(sw *swarm) {
+	ctx, cancel := context.WithCancel(s.dialCtx)
+	sw.stopAnnounce = cancel
+	sw.announced = make(chan struct{})
+	s.announcers.Go(func() {
+		defer close(sw.announced)
+		defer cancel()
+		s.announce(ctx, sw)
+	})
+}
+
+// announce registers sw with the trackers, when configured, then runs its
+// announce loop until ctx is done.
+func (s *Seeder) announce(ctx context.Context, sw *swarm) {
+	a, err := s.newAnnouncer(sw)
+	if err != nil {
+		s.log.Warn("not announcing", "name", sw.Name(), "err", err)
+		return
+	}
+	if r := s.cfg.Registrar; r != nil {
+		select {
+		case s.registering <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		err := r.Keep(ctx, sw.InfoHash())
+		<-s.registering
+		if err != nil {
+			return // ctx is done: never announced, nothing to stop
+		}
+		s.log.Info("torrent registered", "name", sw.Name(), "info_hash", sw.InfoHash().String())
+	}
+	a.Run(ctx)
+}
