@@ -11,17 +11,17 @@ import (
 type collector struct {
 	s                 *Seeder
 	peers, unchoked   *prometheus.Desc
-	pending           *prometheus.Desc
+	pending, torrents *prometheus.Desc
 	uploaded, size    *prometheus.Desc
 	torrentPeers, pcs *prometheus.Desc
 }
 
 // Collector returns a Prometheus collector of the seeder's peers
-// (connected, unchoked, still connecting) and, per torrent, labelled by
-// info hash and name: bytes uploaded, size, connected peers and pieces by
-// verification result. The torrents are the publisher's own catalogue, so
-// the series are bounded. The bytes come from counters the serving path
-// keeps anyway; nothing is counted twice.
+// (connected, unchoked, still connecting), the torrents served by state
+// and, per torrent, labelled by info hash and name: bytes uploaded, size,
+// connected peers and pieces by verification result. The torrents are the
+// publisher's own catalogue, so the series are bounded. The bytes come
+// from counters the serving path keeps anyway; nothing is counted twice.
 func (s *Seeder) Collector() prometheus.Collector {
 	name := func(n string) string { return prometheus.BuildFQName(metrics.Namespace, "seeder", n) }
 	torrent := []string{"info_hash", "name"}
@@ -29,6 +29,8 @@ func (s *Seeder) Collector() prometheus.Collector {
 		s:        s,
 		peers:    prometheus.NewDesc(name("peers"), "Peer connections past the handshake, in all torrents.", nil, nil),
 		unchoked: prometheus.NewDesc(name("unchoked_peers"), "Peers we upload to now (holding an upload slot).", nil, nil),
+		torrents: prometheus.NewDesc(name("torrents"),
+			"Torrents served, by state: complete, or partial (some pieces failed verification and are never served).", []string{"state"}, nil),
 		pending: prometheus.NewDesc(name("pending_connections"),
 			"Connections not yet past the handshake, by stage: handshake (accepted), dial (opened by us).", []string{"stage"}, nil),
 		uploaded: prometheus.NewDesc(name("uploaded_bytes_total"),
@@ -44,7 +46,7 @@ func (s *Seeder) Collector() prometheus.Collector {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.peers, c.unchoked, c.pending, c.uploaded, c.size, c.torrentPeers, c.pcs} {
+	for _, d := range []*prometheus.Desc{c.peers, c.unchoked, c.pending, c.torrents, c.uploaded, c.size, c.torrentPeers, c.pcs} {
 		ch <- d
 	}
 }
@@ -75,6 +77,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.unchoked, unchoked)
 	gauge(c.pending, handshaking, "handshake")
 	gauge(c.pending, dialing, "dial")
+	complete := 0
+	for _, sw := range list {
+		if sw.complete {
+			complete++
+		}
+	}
+	gauge(c.torrents, complete, "complete")
+	gauge(c.torrents, len(list)-complete, "partial")
 	for i, sw := range list {
 		hash, name := sw.InfoHash().String(), sw.Name()
 		ch <- prometheus.MustNewConstMetric(c.uploaded, prometheus.CounterValue, float64(sw.Uploaded()), hash, name)

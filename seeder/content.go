@@ -45,7 +45,8 @@ type LoadConfig struct {
 	MaxOpenFiles int
 	// Progress, when set, returns a progress display for a job.
 	Progress func(label string) Progress
-	// Metrics, when set, follows the torrents' states and the hashing.
+	// Metrics, when set, follows the preparation of the torrents and the
+	// hashing.
 	Metrics *Metrics
 	Logger  *slog.Logger
 }
@@ -86,27 +87,23 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Torrent, error) {
 	var out []*Torrent
 	seen := map[metainfo.InfoHash]string{}
 	for _, e := range entries {
-		m.torrentMoved(stateQueued, stateVerifying)
+		m.torrentVerifying()
 		t, err := loadOne(ctx, cfg, e.Name(), existing)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if err != nil {
-			m.torrentMoved(stateVerifying, stateFailed)
+			m.torrentPrepared(false)
 			cfg.Logger.Error("torrent skipped", "name", e.Name(), "err", err)
 			continue
 		}
 		if other, dup := seen[t.InfoHash()]; dup {
-			m.torrentMoved(stateVerifying, stateFailed)
+			m.torrentPrepared(false)
 			cfg.Logger.Error("torrent skipped: same info hash as another entry", "name", e.Name(), "other", other)
 			t.Close()
 			continue
 		}
-		if t.complete {
-			m.torrentMoved(stateVerifying, stateComplete)
-		} else {
-			m.torrentMoved(stateVerifying, statePartial)
-		}
+		m.torrentPrepared(true)
 		seen[t.InfoHash()] = e.Name()
 		out = append(out, t)
 	}

@@ -64,28 +64,11 @@ const (
 
 var announceNames = [numAnnounceResults]string{"ok", "failure", "error"}
 
-// torrentState is where a torrent of the content folder is, a metrics
-// label.
-type torrentState int
-
-// Torrent states: waiting for verification, being hashed, served with
-// every piece, served with some pieces that failed verification, or
-// skipped because it could not be prepared.
-const (
-	stateQueued torrentState = iota
-	stateVerifying
-	stateComplete
-	statePartial
-	stateFailed
-	numTorrentStates
-)
-
-var stateNames = [numTorrentStates]string{"queued", "verifying", "complete", "partial", "failed"}
-
 // Metrics are the seeder's Prometheus metrics that count events: requests,
-// disk reads, announces, connections, hashing and torrent states. Gauges
-// of the running seeder (peers, per-torrent bytes) come from
-// Seeder.Collector at scrape time instead. Every labelled child is resolved
+// disk reads, announces, connections, and the preparation of torrents at
+// start. Gauges of the running seeder (peers, torrents served, per-torrent
+// bytes) come from Seeder.Collector at scrape time instead, so they follow
+// Add and Remove. Every labelled child is resolved
 // once here, so the block-serving path does atomic adds only. A nil
 // *Metrics records nothing.
 type Metrics struct {
@@ -96,7 +79,9 @@ type Metrics struct {
 	conns     [2]prometheus.Counter // incoming, outgoing
 	hashed    prometheus.Counter
 	hashLeft  prometheus.Gauge
-	torrents  [numTorrentStates]prometheus.Gauge
+	queued    prometheus.Gauge
+	verifying prometheus.Gauge
+	skipped   prometheus.Counter
 }
 
 // NewMetrics registers the seeder's metrics with reg. No label carries a
@@ -132,16 +117,21 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "hash_remaining_bytes",
 		Help: "Bytes left to hash of the torrent being verified or created now; 0 when none is.",
 	})
-	torrents := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: metrics.Namespace, Subsystem: sub, Name: "torrents",
-		Help: "Torrents of the content folder by state: queued, verifying, complete, partial (some pieces failed verification), failed.",
+	pending := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "pending_torrents",
+		Help: "Torrents of the content folder not served yet, by state: queued (for verification), verifying (or creating).",
 	}, []string{"state"})
-	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, hashed, hashLeft, torrents} {
+	skipped := prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "skipped_torrents_total",
+		Help: "Entries of the content folder that could not be prepared (unreadable, or the same info hash as another) and are not served.",
+	})
+	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, hashed, hashLeft, pending, skipped} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("seeder metrics: %w", err)
 		}
 	}
-	m := &Metrics{served: served, diskRead: diskRead, hashed: hashed, hashLeft: hashLeft}
+	m := &Metrics{served: served, diskRead: diskRead, hashed: hashed, hashLeft: hashLeft, skipped: skipped,
+		queued: pending.WithLabelValues("queued"), verifying: pending.WithLabelValues("verifying")}
 	for r := range numRejectReasons {
 		m.rejected[r] = rejected.WithLabelValues(rejectNames[r])
 	}
@@ -150,9 +140,6 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	m.conns[0] = conns.WithLabelValues("incoming")
 	m.conns[1] = conns.WithLabelValues("outgoing")
-	for st := range numTorrentStates {
-		m.torrents[st] = torrents.WithLabelValues(stateNames[st])
-	}
 	return m, nil
 }
 
@@ -198,15 +185,27 @@ func (m *Metrics) hashProgress(n, left int64) {
 // torrentsQueued records n torrents waiting to be prepared.
 func (m *Metrics) torrentsQueued(n int) {
 	if m != nil {
-		m.torrents[stateQueued].Add(float64(n))
+		m.queued.Add(float64(n))
 	}
 }
 
-// torrentMoved records a torrent that went from one state to another.
-func (m *Metrics) torrentMoved(from, to torrentState) {
+// torrentVerifying records a queued torrent whose preparation started.
+func (m *Metrics) torrentVerifying() {
 	if m != nil {
-		m.torrents[from].Dec()
-		m.torrents[to].Inc()
+		m.queued.Dec()
+		m.verifying.Inc()
+	}
+}
+
+// torrentPrepared records the end of a torrent's preparation: ok, or
+// skipped.
+func (m *Metrics) torrentPrepared(ok bool) {
+	if m == nil {
+		return
+	}
+	m.verifying.Dec()
+	if !ok {
+		m.skipped.Inc()
 	}
 }
 

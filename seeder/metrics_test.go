@@ -155,23 +155,24 @@ func TestMetricsCountServingRejectsAnnouncesAndLintClean(t *testing.T) {
 	lint(t, reg)
 }
 
-func TestMetricsFollowTorrentStatesAndHashing(t *testing.T) {
+func TestMetricsFollowPreparationHashingAndTorrentStates(t *testing.T) {
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
 	writeData(t, filepath.Join(data, "single.iso"), 100000, 1)
 	writeData(t, filepath.Join(data, "album", "a.bin"), 70000, 2)
 	b := filepath.Join(data, "album", "b.bin")
 	writeData(t, b, 50001, 3)
+	if err := os.Symlink(filepath.Join(root, "nowhere"), filepath.Join(data, "broken")); err != nil {
+		t.Fatal(err)
+	}
 	cfg := LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10}
 
 	reg, m := newMetricsForTest(t)
 	cfg.Metrics = m
-	loadTest(t, cfg)
-	state := func(reg prometheus.Gatherer, s string) float64 {
-		return metricValue(t, reg, "bitorigin_seeder_torrents", "state", s)
-	}
-	if state(reg, "complete") != 2 || state(reg, "queued") != 0 || state(reg, "verifying") != 0 {
-		t.Fatal("after creating two torrents: want 2 complete, none queued or verifying")
+	loaded, _ := loadTest(t, cfg)
+	pending := func(s string) float64 { return metricValue(t, reg, "bitorigin_seeder_pending_torrents", "state", s) }
+	if pending("queued") != 0 || pending("verifying") != 0 || metricValue(t, reg, "bitorigin_seeder_skipped_torrents_total") != 1 {
+		t.Fatal("after creating two torrents: want none queued or verifying, and the broken link skipped")
 	}
 	if got := metricValue(t, reg, "bitorigin_seeder_hashed_bytes_total"); got != 100000+70000+50001 {
 		t.Errorf("created: %v bytes hashed, want all %d", got, 100000+70000+50001)
@@ -194,9 +195,25 @@ func TestMetricsFollowTorrentStatesAndHashing(t *testing.T) {
 	os.Chtimes(b, later, later)
 	reg, m = newMetricsForTest(t)
 	cfg.Metrics = m
-	loaded, _ := loadTest(t, cfg)
-	if state(reg, "complete") != 1 || state(reg, "partial") != 1 || state(reg, "failed") != 0 {
+	loaded, _ = loadTest(t, cfg)
+	var list []*Torrent
+	for _, tor := range loaded {
+		list = append(list, tor)
+	}
+	s, err := New(Config{Metrics: m}, list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register(s.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	served := func(s string) float64 { return metricValue(t, reg, "bitorigin_seeder_torrents", "state", s) }
+	if served("complete") != 1 || served("partial") != 1 {
 		t.Fatal("after corrupting one file: want 1 complete and 1 partial torrent")
+	}
+	hash := loaded["album"].InfoHash().String()
+	if got := metricValue(t, reg, "bitorigin_seeder_torrent_pieces", "info_hash", hash, "state", "failed"); got != 1 {
+		t.Errorf("album: %v failed pieces, want 1", got)
 	}
 	info := &loaded["album"].Meta.Info
 	var want int64
