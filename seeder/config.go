@@ -61,6 +61,10 @@ type Config struct {
 	// disconnected.
 	MaxBadRequests int
 
+	// Encryption is the policy for encrypted (MSE/PE) peers: prefer, the
+	// zero value, accepts both kinds; see Encryption.
+	Encryption Encryption
+
 	// Metrics, when set, counts requests, disk reads, announces and
 	// connections.
 	Metrics *Metrics
@@ -153,6 +157,9 @@ func (c Config) Validate() error {
 		if d.d < 0 {
 			errs = append(errs, fmt.Errorf("%s %s: must not be negative", d.name, d.d))
 		}
+	}
+	if c.Encryption < EncryptionPrefer || c.Encryption > EncryptionOff {
+		errs = append(errs, fmt.Errorf("encryption %s: want prefer, require or off", c.Encryption))
 	}
 	if c.KeepAlive >= c.IdleTimeout {
 		errs = append(errs, fmt.Errorf("keep-alive %s: must be shorter than the idle timeout %s", c.KeepAlive, c.IdleTimeout))

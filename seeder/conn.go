@@ -103,6 +103,11 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
 	defer done()
 	c := s.newConn(nc, false)
 	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	if err := c.acceptEncryption(); err != nil {
+		s.log.Debug("handshake failed", "peer", c.addr, "err", err)
+		nc.Close()
+		return
+	}
 	h, err := peerwire.ReadHandshakeStart(c.br)
 	if err != nil {
 		s.log.Debug("handshake failed", "peer", c.addr, "err", err)
@@ -134,12 +139,19 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
 	c.run(ctx)
 }
 
-// handleOutgoing runs a connection we opened to a peer of sw.
-func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, nc net.Conn) error {
+// handleOutgoing runs a connection we opened to a peer of sw, after an
+// MSE handshake when encrypt is set.
+func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, nc net.Conn, encrypt bool) error {
 	c := s.newConn(nc, true)
 	c.sw = sw
 	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	err := c.w.WriteHandshake(s.handshake(sw))
+	var err error
+	if encrypt {
+		err = c.initiateEncryption()
+	}
+	if err == nil {
+		err = c.w.WriteHandshake(s.handshake(sw))
+	}
 	if err == nil {
 		err = c.w.Flush()
 	}

@@ -110,7 +110,7 @@ func (s *Seeder) dial(ctx context.Context, sw *swarm, addr netip.AddrPort, t *ta
 	attempt := t.attempts
 	s.mu.Unlock()
 	if err == nil {
-		err = s.handleOutgoing(ctx, sw, nc)
+		err = s.dialHandshake(ctx, sw, addr, nc)
 	}
 	s.mu.Lock()
 	sw.dials--

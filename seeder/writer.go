@@ -191,7 +191,7 @@ func (c *conn) serve(batch []peerwire.Request) error {
 		}
 	}
 	c.bufs = iov
-	_, err := c.bufs.WriteTo(c.nc)
+	_, err := writeBuffers(c.nc, &c.bufs)
 	c.bufs = nil
 	if err != nil {
 		return err
