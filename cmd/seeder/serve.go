@@ -44,6 +44,7 @@ type serveOptions struct {
 	verifyWorkers             int
 	logLevel, logFormat       string
 	pprof                     bool
+	encryption                string
 }
 
 func serveCommand() *subcommand {
@@ -58,6 +59,15 @@ not change); a piece that fails is never served.
 Every torrent is announced to its trackers (each --tracker is a tier; URLs
 joined by commas share one), and the leechers they return are dialled, as
 some clients never dial a seeder on a local address themselves.
+
+Peers may connect plain or with Message Stream Encryption (MSE/PE, RC4 after
+a Diffie-Hellman exchange, as libtorrent, Transmission and others speak it)
+on the same port. --encryption prefer (the default) accepts both, and gives
+RC4 to a peer that offers it; leechers are dialled plain, and one that hangs
+up on the plain handshake (it requires encryption) is dialled again
+encrypted. --encryption require refuses plain peers and plaintext inside
+MSE, and dials encrypted. --encryption off speaks plain BitTorrent only.
+RC4 costs CPU on every byte served to an encrypted peer.
 
 The admin listener serves /healthz, /readyz (ready once verification is
 done), /torrents (JSON: name, info hash, size, peers, bytes uploaded,
@@ -98,6 +108,7 @@ connections, exit 0.`)
 	f.IntVar(&o.maxBad, "max-bad-requests", origin.DefaultMaxBadRequests, "bad requests (out of range, too long, over reqq) tolerated before a peer is disconnected")
 	f.IntVar(&o.maxOpenFiles, "max-open-files", 64, "open file handles kept per torrent")
 	f.IntVar(&o.verifyWorkers, "verify-workers", 0, "goroutines hashing pieces at start (default: one per core)")
+	f.StringVar(&o.encryption, "encryption", origin.EncryptionPrefer.String(), "encrypted (MSE/PE) peers: `POLICY` prefer (accept plain and encrypted), require (encrypted only) or off (plain only)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
 	f.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
@@ -159,6 +170,11 @@ func (o *serveOptions) seederConfig() (origin.Config, error) {
 	cfg.MaxRequest = int(o.maxRequest)
 	cfg.ReqQ = o.reqq
 	cfg.MaxBadRequests = o.maxBad
+	enc, err := origin.ParseEncryption(o.encryption)
+	if err != nil {
+		return cfg, usageError{fmt.Errorf("--encryption: %w", err)}
+	}
+	cfg.Encryption = enc
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}
 	}

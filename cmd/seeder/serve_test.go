@@ -12,7 +12,7 @@ func TestServeHelpDocumentsEveryFlag(t *testing.T) {
 	}
 	for _, flag := range []string{"--data", "--torrents", "--tracker", "--listen", "--admin-addr", "--announce-ip",
 		"--upload-slots", "--upload-rate", "--max-conns", "--max-conns-per-torrent", "--idle-timeout",
-		"--write-timeout", "--keep-alive", "--max-request", "--reqq", "SEEDER_"} {
+		"--write-timeout", "--keep-alive", "--max-request", "--reqq", "--encryption", "require", "SEEDER_"} {
 		if !strings.Contains(stdout, flag) {
 			t.Errorf("serve --help does not mention %s", flag)
 		}
@@ -29,6 +29,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{[]string{"--data", dir, "--torrents", dir, "--max-request", "1M"}, "max request"},
 		{[]string{"--data", dir, "--torrents", dir, "--announce-ip", "nowhere"}, "--announce-ip"},
 		{[]string{"--data", dir, "--torrents", dir, "--upload-rate", "fast"}, "--upload-rate"},
+		{[]string{"--data", dir, "--torrents", dir, "--encryption", "always"}, "--encryption"},
 	} {
 		code, _, stderr := seeder(t, append([]string{"serve"}, c.args...)...)
 		if code != exitUsage || !strings.Contains(stderr, c.want) {
