@@ -37,6 +37,12 @@ type LoadConfig struct {
 	// Trackers are written into created torrents, and replace the
 	// trackers of existing ones when they differ (the info hash stays).
 	Trackers [][]string
+	// WebSeeds are BEP 19 url-list entries (base URLs ending in '/', to
+	// which clients append the torrent's name and file paths) written into
+	// created torrents, and replacing the url-list of existing ones when
+	// it differs (the url-list is outside the info dictionary: the info
+	// hash stays).
+	WebSeeds []string
 	// PieceLength of created torrents; 0 picks metainfo.AutoPieceLength.
 	PieceLength int64
 	// Workers hash in parallel; 0 means one per core.
@@ -161,7 +167,7 @@ func loadOne(ctx context.Context, cfg LoadConfig, name string, existing map[stri
 		}
 		return t, err
 	}
-	if err := updateTrackers(tf, cfg.Trackers, cfg.Logger); err != nil {
+	if err := updateTrackers(tf, cfg.Trackers, cfg.WebSeeds, cfg.Logger); err != nil {
 		return nil, err
 	}
 	return verify(ctx, cfg, tf, store)
@@ -231,6 +237,7 @@ func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSe
 	}
 	opts := metainfo.CreateOptions{
 		Trackers:    cfg.Trackers,
+		WebSeeds:    cfg.WebSeeds,
 		PieceLength: cfg.PieceLength,
 		CreatedBy:   version.Name + "/" + version.Version,
 		Workers:     cfg.Workers,
@@ -300,16 +307,24 @@ func (j *hashJob) Finish() {
 	j.m.hashProgress(0, 0)
 }
 
-// updateTrackers rewrites an existing torrent whose trackers differ from
-// the configured ones; the info dictionary, and so the info hash, stays.
-func updateTrackers(tf *torrentFile, tiers [][]string, log *slog.Logger) error {
-	if len(tiers) == 0 || slices.EqualFunc(tf.meta.Trackers(), tiers, slices.Equal) {
+// updateTrackers rewrites an existing torrent whose trackers or web seeds
+// differ from the configured ones (none configured keeps the torrent's);
+// the info dictionary, and so the info hash, stays.
+func updateTrackers(tf *torrentFile, tiers [][]string, webSeeds []string, log *slog.Logger) error {
+	newTiers := len(tiers) > 0 && !slices.EqualFunc(tf.meta.Trackers(), tiers, slices.Equal)
+	newSeeds := len(webSeeds) > 0 && !slices.Equal(tf.meta.WebSeeds, webSeeds)
+	if !newTiers && !newSeeds {
 		return nil
 	}
-	tf.meta.Announce = tiers[0][0]
-	tf.meta.AnnounceList = tiers
-	if len(tiers) == 1 && len(tiers[0]) == 1 {
-		tf.meta.AnnounceList = nil
+	if newTiers {
+		tf.meta.Announce = tiers[0][0]
+		tf.meta.AnnounceList = tiers
+		if len(tiers) == 1 && len(tiers[0]) == 1 {
+			tf.meta.AnnounceList = nil
+		}
+	}
+	if newSeeds {
+		tf.meta.WebSeeds = slices.Clone(webSeeds)
 	}
 	data, err := tf.meta.Encode()
 	if err != nil {
@@ -318,7 +333,7 @@ func updateTrackers(tf *torrentFile, tiers [][]string, log *slog.Logger) error {
 	if err := writeAtomic(tf.path, data); err != nil {
 		return err
 	}
-	log.Info("torrent trackers updated", "torrent", tf.path, "trackers", tiers)
+	log.Info("torrent trackers or web seeds updated", "torrent", tf.path, "trackers", tf.meta.Trackers(), "web_seeds", tf.meta.WebSeeds)
 	return nil
 }
 

@@ -27,6 +27,8 @@ type Torrent struct {
 	pieceLen, lastLen uint32
 	numPieces         uint32
 	complete          bool
+	// files indexes the file paths, for the web seed.
+	files fileIndex
 }
 
 // NewTorrent returns a Torrent whose data is in root (the folder holding

@@ -1,0 +1,204 @@
+package webseed
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bitorigin/bitorigin/bitfield"
+	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder"
+)
+
+func writeFile(t *testing.T, p string, size int, seed uint64) []byte {
+	t.Helper()
+	b := make([]byte, size)
+	r := rand.New(rand.NewPCG(seed, 2))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// torrentOf makes a torrent of root/name; complete says whether every
+// piece counts as verified.
+func torrentOf(t *testing.T, root, name string, complete bool) *seeder.Torrent {
+	t.Helper()
+	meta, err := metainfo.Create(context.Background(), filepath.Join(root, name), metainfo.CreateOptions{PieceLength: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := bitfield.New(uint32(meta.Info.NumPieces()))
+	if complete {
+		have.SetAll()
+	}
+	tor := seeder.NewTorrent(meta, "", root, have, 4)
+	t.Cleanup(func() { tor.Close() })
+	return tor
+}
+
+type fixture struct {
+	srv          *httptest.Server
+	single, file []byte
+}
+
+func newFixture(t *testing.T, prefix string) *fixture {
+	t.Helper()
+	root := t.TempDir()
+	fx := &fixture{
+		single: writeFile(t, filepath.Join(root, "single.bin"), 100000, 1),
+		file:   writeFile(t, filepath.Join(root, "album", "cd 1", "track.bin"), 40000, 2),
+	}
+	writeFile(t, filepath.Join(root, "album", "notes.txt"), 1000, 3)
+	outside := filepath.Join(t.TempDir(), "secret")
+	writeFile(t, outside, 1000, 4)
+	writeFile(t, filepath.Join(root, "partial.bin"), 1000, 5)
+	torrents := map[string]*seeder.Torrent{
+		"single.bin":  torrentOf(t, root, "single.bin", true),
+		"album":       torrentOf(t, root, "album", true),
+		"partial.bin": torrentOf(t, root, "partial.bin", false),
+	}
+	// notes.txt becomes a link out of the data folder, same length.
+	notes := filepath.Join(root, "album", "notes.txt")
+	if err := os.Remove(notes); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, notes); err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Config{Prefix: prefix, Lookup: func(name string) *seeder.Torrent { return torrents[name] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.srv = httptest.NewServer(h)
+	t.Cleanup(fx.srv.Close)
+	return fx
+}
+
+func do(t *testing.T, method, u string, hdr ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+func TestWebSeedServesWholeFilesRangesAndHeadWithValidators(t *testing.T) {
+	fx := newFixture(t, "/seed/")
+	base := fx.srv.URL + "/seed/"
+
+	resp, body := do(t, "GET", base+"single.bin")
+	etag, mod := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+	if resp.StatusCode != 200 || !bytes.Equal(body, fx.single) || resp.ContentLength != int64(len(fx.single)) ||
+		etag == "" || mod == "" || resp.Header.Get("Accept-Ranges") != "bytes" {
+		t.Fatalf("GET: %s, %d bytes, headers %v", resp.Status, len(body), resp.Header)
+	}
+
+	resp, body = do(t, "GET", base+"album/cd%201/track.bin", "Range", "bytes=1000-1999")
+	if resp.StatusCode != 206 || !bytes.Equal(body, fx.file[1000:2000]) ||
+		resp.Header.Get("Content-Range") != "bytes 1000-1999/40000" {
+		t.Fatalf("Range: %s, %d bytes, headers %v", resp.Status, len(body), resp.Header)
+	}
+
+	resp, body = do(t, "HEAD", base+"single.bin")
+	if resp.StatusCode != 200 || len(body) != 0 || resp.Header.Get("Content-Length") != "100000" || resp.Header.Get("ETag") != etag {
+		t.Fatalf("HEAD: %s, %d bytes, headers %v", resp.Status, len(body), resp.Header)
+	}
+
+	if resp, _ := do(t, "GET", base+"single.bin", "If-None-Match", etag); resp.StatusCode != 304 {
+		t.Fatalf("If-None-Match: %s", resp.Status)
+	}
+	if resp, _ := do(t, "GET", base+"single.bin", "If-Modified-Since", mod); resp.StatusCode != 304 {
+		t.Fatalf("If-Modified-Since: %s", resp.Status)
+	}
+	resp, body = do(t, "GET", base+"single.bin", "Range", "bytes=0-9", "If-Range", `"stale"`)
+	if resp.StatusCode != 200 || len(body) != len(fx.single) {
+		t.Fatalf("If-Range with a stale ETag: %s, %d bytes", resp.Status, len(body))
+	}
+}
+
+func TestWebSeedServesOnlyFilesOfServedTorrents(t *testing.T) {
+	fx := newFixture(t, "")
+	base := fx.srv.URL
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/", 404},
+		{"GET", "/album", 404},  // a folder: no listing
+		{"GET", "/album/", 404}, // nor with a slash
+		{"GET", "/album/cd%201", 404},
+		{"GET", "/album/missing.bin", 404},
+		{"GET", "/album/cd%201/../notes.txt", 404},
+		{"GET", "/album/cd%201/..%2fnotes.txt", 404},
+		{"GET", "/album//notes.txt", 404},
+		{"GET", "/single.bin/", 404},
+		{"GET", "/single.bin/x", 404},
+		{"GET", "/unknown.bin", 404},
+		{"GET", "/partial.bin", 404},     // a piece failed verification
+		{"GET", "/album/notes.txt", 503}, // a symbolic link out of the data folder
+		{"POST", "/single.bin", 405},
+		{"DELETE", "/single.bin", 405},
+	} {
+		resp, body := do(t, c.method, base+c.path)
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s: %s, want %d", c.method, c.path, resp.Status, c.want)
+		}
+		if bytes.Contains(body, fx.single[:64]) {
+			t.Errorf("%s %s: served data", c.method, c.path)
+		}
+	}
+}
+
+func TestWebSeedRefusesAFileThatChangedSize(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "f.bin"), 5000, 1)
+	tor := torrentOf(t, root, "f.bin", true)
+	h, err := New(Config{Lookup: func(string) *seeder.Torrent { return tor }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "f.bin"), 4000, 1)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/f.bin", nil))
+	if w.Code != 503 {
+		t.Fatalf("truncated file: %d", w.Code)
+	}
+}
+
+func TestNewRejectsABadPrefix(t *testing.T) {
+	lookup := func(string) *seeder.Torrent { return nil }
+	for _, p := range []string{"seed/", "/seed", "x"} {
+		if _, err := New(Config{Prefix: p, Lookup: lookup}); err == nil {
+			t.Errorf("prefix %q accepted", p)
+		}
+	}
+	if _, err := New(Config{}); err == nil {
+		t.Error("no lookup accepted")
+	}
+}
