@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages and only when missing, what `make test` needs:
-# redis-server, the real BitTorrent clients the end-to-end tests drive, and the
-# tools `make bench-tracker` compares against. Idempotent, and silent when
-# everything is already present.
+# redis-server, the real BitTorrent clients the end-to-end tests drive, promtool
+# (from the prometheus package; it lints the binaries' /metrics), and the tools
+# `make bench-tracker` compares against. Idempotent, and silent when everything
+# is already present.
 set -euo pipefail
 
 # command-or-probe  package
@@ -16,6 +17,7 @@ need=(
 	"mktorrent:mktorrent"
 	"opentracker:opentracker"
 	"wrk:wrk"
+	"promtool:prometheus"
 	"py:libtorrent:python3-libtorrent"
 )
 
