@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 14m
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: help build run test test-deps bench bench-tracker bench-create bench-seeder lint fuzz clean
+.PHONY: help build run test test-deps bench bench-tracker soak bench-create bench-seeder lint fuzz images clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -47,8 +47,16 @@ lint: ## gofmt, go vet and staticcheck
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
 
+soak: build test-deps ## load tracker (Redis) and seeder for SOAK_DURATION (10m); memory, fds and goroutines must stay flat
+	@scripts/soak.sh
+
 fuzz: ## run every fuzz target for FUZZTIME (default 10s) each
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+images: IMAGE_REPO ?= bitorigin
+images: ## build the tracker and seeder container images, IMAGE_REPO/NAME:VERSION (needs a Docker engine)
+	docker build --target tracker --build-arg VERSION=$(VERSION) -t $(IMAGE_REPO)/tracker:$(VERSION) .
+	docker build --target seeder --build-arg VERSION=$(VERSION) -t $(IMAGE_REPO)/seeder:$(VERSION) .
 
 clean: ## remove build output
 	rm -rf $(BIN)
