@@ -45,6 +45,7 @@ type serveOptions struct {
 	logLevel, logFormat       string
 	pprof                     bool
 	encryption                string
+	live                      liveOptions
 }
 
 func serveCommand() *subcommand {
@@ -74,6 +75,7 @@ done), /torrents (JSON: name, info hash, size, peers, bytes uploaded,
 magnet link) and /metrics (Prometheus: bytes uploaded and size per torrent,
 peers, requests served and rejected, disk read latency, announces,
 verification); never on the peer port.
+`+liveHelp+`
 
 Every flag can also be set by an environment variable: SEEDER_ followed by
 the flag's name in upper case with dashes as underscores, for example
@@ -112,6 +114,7 @@ connections, exit 0.`)
 	f.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
 	f.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
+	o.live.addFlags(f)
 	// The subcommand help shows no defaults by itself.
 	f.VisitAll(func(fl *flag.Flag) {
 		if fl.DefValue != "" && fl.DefValue != "false" && fl.DefValue != "0" {
@@ -205,6 +208,11 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		return fmt.Errorf("--listen: %w", err)
 	}
 	defer ln.Close()
+	lv, err := o.live.setup(log)
+	if err != nil {
+		return err
+	}
+	defer lv.stop()
 	adminLn, err := net.Listen("tcp", o.adminAddr)
 	if err != nil {
 		return fmt.Errorf("--admin-addr: %w", err)
@@ -248,7 +256,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 	log.Info("seeder starting", "version", version.Version, "listen", ln.Addr().String(),
 		"admin", adminLn.Addr().String(), "data", o.data, "torrents", o.torrents)
 
-	torrents, err := origin.Load(ctx, origin.LoadConfig{
+	torrents, cat, err := lv.load(ctx, origin.LoadConfig{
 		DataDir:      o.data,
 		TorrentDir:   o.torrents,
 		ResumeDir:    o.resumeDir,
@@ -269,6 +277,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		}
 		return err
 	}
+	cfg.Registrar = lv.registrar
 	s, err := origin.New(cfg, torrents)
 	if err != nil {
 		for _, t := range torrents {
@@ -286,6 +295,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "name:      %s\ninfo hash: %s\ntorrent:   %s\nmagnet:    %s\n\n", st.Name, st.InfoHash, st.Torrent, st.Magnet)
 	}
 	running.Store(s)
+	lv.start(ctx, s, cat)
 	id := s.PeerID()
 	log.Info("seeder ready", "torrents", len(torrents), "listen", ln.Addr().String(),
 		"peer_id", strconv.Quote(string(id[:])))
