@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -130,6 +131,13 @@ func aria2Args(dir string, port int, torrents ...string) []string {
 // returns the folder where a file per completed torrent appears.
 func transmission(t *testing.T, work string, torrents ...string) (downloads, done string) {
 	t.Helper()
+	return transmissionWith(t, work, nil, torrents...)
+}
+
+// transmissionWith is transmission with settings.json entries replaced by
+// settings.
+func transmissionWith(t *testing.T, work string, settings map[string]any, torrents ...string) (downloads, done string) {
+	t.Helper()
 	daemon := testenv.LookPath(t, "transmission-daemon")
 	remote := testenv.LookPath(t, "transmission-remote")
 	conf := filepath.Join(work, "transmission")
@@ -145,7 +153,7 @@ func transmission(t *testing.T, work string, torrents ...string) (downloads, don
 		t.Fatal(err)
 	}
 	rpcPort := testenv.FreeTCPPort(t)
-	settings := map[string]any{
+	all := map[string]any{
 		"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "port-forwarding-enabled": false,
 		"utp-enabled": false, "bind-address-ipv4": "127.0.0.1", "peer-port": testenv.FreePort(t),
 		"peer-port-random-on-start": false, "rpc-enabled": true, "rpc-port": rpcPort, "rpc-bind-address": "127.0.0.1",
@@ -156,7 +164,8 @@ func transmission(t *testing.T, work string, torrents ...string) (downloads, don
 		"ratio-limit-enabled": false, "start-added-torrents": true, "encryption": 1,
 		"script-torrent-done-enabled": true, "script-torrent-done-filename": script, "message-level": 2,
 	}
-	b, _ := json.Marshal(settings)
+	maps.Copy(all, settings)
+	b, _ := json.Marshal(all)
 	if err := os.WriteFile(filepath.Join(conf, "settings.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,10 @@ fetchmany downloads every SOURCE (a .torrent path or a magnet link) in one
 session and exits 0 once all are complete; PEER is HOST:PORT to connect
 every torrent to directly (a magnet link without trackers needs it), or -.
 Everything stays on loopback: DHT, LSD, UPnP and NAT-PMP are off.
+
+--require-encryption before the command makes the session speak only
+Message Stream Encryption with RC4, both ways (enc_policy forced): plain
+peers are refused.
 """
 import os
 import signal
@@ -20,9 +24,12 @@ import time
 
 import libtorrent as lt
 
+# Set by --require-encryption.
+REQUIRE_ENCRYPTION = False
+
 
 def session(port):
-    s = lt.session({
+    settings = {
         "listen_interfaces": "127.0.0.1:%d" % port,
         "enable_dht": False,
         "enable_lsd": False,
@@ -36,8 +43,15 @@ def session(port):
         "alert_mask": lt.alert.category_t.error_notification
         | lt.alert.category_t.status_notification
         | lt.alert.category_t.tracker_notification,
-    })
-    return s
+    }
+    if REQUIRE_ENCRYPTION:
+        settings.update({
+            "out_enc_policy": int(lt.enc_policy.forced),
+            "in_enc_policy": int(lt.enc_policy.forced),
+            "allowed_enc_level": int(lt.enc_level.rc4),
+            "prefer_rc4": True,
+        })
+    return lt.session(settings)
 
 
 def log_alerts(s):
@@ -144,6 +158,10 @@ def create(path, tracker, out, piece_length):
 
 
 def main(argv):
+    global REQUIRE_ENCRYPTION
+    if len(argv) > 1 and argv[1] == "--require-encryption":
+        REQUIRE_ENCRYPTION = True
+        argv = argv[:1] + argv[2:]
     cmd = argv[1]
     if cmd == "seed":
         return seed(argv[2], argv[3], int(argv[4]))
