@@ -16,6 +16,7 @@ import (
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // overlays are the directories under overlays/ an operator applies.
@@ -253,4 +254,18 @@ func TestStrictDecodingRejectsMisspeltFields(t *testing.T) {
 			t.Errorf("accepted %s", doc)
 		}
 	}
+}
+
+// yamlToJSON converts one YAML document, as kustomize reads it, to JSON.
+func yamlToJSON(t *testing.T, doc []byte) []byte {
+	t.Helper()
+	n, err := kyaml.Parse(string(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := n.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }
