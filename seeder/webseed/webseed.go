@@ -100,6 +100,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	h.cfg.Logger.Debug("web seed request", "method", r.Method, "file", name, "range", r.Header.Get("Range"),
+		"client", r.UserAgent(), "remote", r.RemoteAddr)
 	hdr := w.Header()
 	// Size and modification time change whenever the file does, as
 	// nginx's ETag assumes too.
