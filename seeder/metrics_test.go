@@ -169,7 +169,9 @@ func TestMetricsFollowPreparationHashingAndTorrentStates(t *testing.T) {
 
 	reg, m := newMetricsForTest(t)
 	cfg.Metrics = m
-	loaded, _ := loadTest(t, cfg)
+	if first, _ := loadTest(t, cfg); len(first) != 2 {
+		t.Fatalf("loaded %d torrents, want 2", len(first))
+	}
 	pending := func(s string) float64 { return metricValue(t, reg, "bitorigin_seeder_pending_torrents", "state", s) }
 	if pending("queued") != 0 || pending("verifying") != 0 || metricValue(t, reg, "bitorigin_seeder_skipped_torrents_total") != 1 {
 		t.Fatal("after creating two torrents: want none queued or verifying, and the broken link skipped")
@@ -195,7 +197,7 @@ func TestMetricsFollowPreparationHashingAndTorrentStates(t *testing.T) {
 	os.Chtimes(b, later, later)
 	reg, m = newMetricsForTest(t)
 	cfg.Metrics = m
-	loaded, _ = loadTest(t, cfg)
+	loaded, _ := loadTest(t, cfg)
 	var list []*Torrent
 	for _, tor := range loaded {
 		list = append(list, tor)
