@@ -3,7 +3,10 @@
 // its trackers name, and announces every torrent.
 //
 // Load prepares the torrents of a content folder (finding or creating each
-// .torrent and verifying the data); New and Serve serve them.
+// .torrent and verifying the data); New and Serve serve them. Add and
+// Remove change the set while serving; a Catalogue does so as entries
+// appear in and vanish from the content folder. Package webseed serves
+// the same files over HTTP (BEP 19).
 package seeder
 
 import (
