@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"slices"
+	"strings"
 
+	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/metainfo"
 )
 
@@ -171,4 +174,46 @@ func (s *Seeder) announce(ctx context.Context, sw *swarm) {
 		s.log.Info("torrent registered", "name", sw.Name(), "info_hash", sw.InfoHash().String())
 	}
 	a.Run(ctx)
+}
+
+// unknownTorrentReason is how our tracker starts the failure reason it
+// gives for a torrent nobody registered (tracker.ErrUnknownTorrent).
+const unknownTorrentReason = "unregistered torrent"
+
+// reregisteringClient registers a torrent again when a tracker refuses it
+// as unknown, which happens when the tracker lost its registrations (a
+// restart with an in-memory store), and then retries the announce once.
+type reregisteringClient struct {
+	announcer.Client
+	r   *announcer.Registrar
+	log *slog.Logger
+}
+
+// Announce announces, registering again and retrying on an unknown
+// torrent refusal.
+func (c reregisteringClient) Announce(ctx context.Context, trackerURL string, req *announcer.Request) (*announcer.Response, error) {
+	resp, err := c.Client.Announce(ctx, trackerURL, req)
+	var f *announcer.FailureError
+	if !errors.As(err, &f) || !strings.HasPrefix(f.Reason, unknownTorrentReason) || req.Event == announcer.EventStopped {
+		return resp, err
+	}
+	if rerr := c.r.Register(ctx, req.InfoHash); rerr != nil {
+		return resp, errors.Join(err, fmt.Errorf("registering again: %w", rerr))
+	}
+	c.log.Info("torrent registered again: the tracker had forgotten it", "tracker", trackerURL,
+		"info_hash", metainfo.InfoHash(req.InfoHash).String())
+	return c.Client.Announce(ctx, trackerURL, req)
+}
+
+// reregistering wraps every client with reregisteringClient when torrents
+// are registered.
+func (s *Seeder) reregistering(clients map[string]announcer.Client) map[string]announcer.Client {
+	if s.cfg.Registrar == nil {
+		return clients
+	}
+	out := make(map[string]announcer.Client, len(clients))
+	for scheme, c := range clients {
+		out[scheme] = reregisteringClient{Client: c, r: s.cfg.Registrar, log: s.log}
+	}
+	return out
 }

@@ -134,3 +134,57 @@ func TestAddedTorrentIsRegisteredBeforeAnnouncedAndRemovedOneUnregisteredAfterSt
 		t.Fatalf("withdrawn torrent answered the handshake with %d bytes", n)
 	}
 }
+
+// forgetfulTracker refuses a torrent as unknown until it is registered.
+type forgetfulTracker struct {
+	log        *eventLog
+	registered func() bool
+}
+
+func (ft forgetfulTracker) Announce(_ context.Context, u string, req *announcer.Request) (*announcer.Response, error) {
+	if !ft.registered() {
+		ft.log.add("refused")
+		return nil, &announcer.FailureError{URL: u, Reason: "unregistered torrent: this tracker serves only the publisher's torrents"}
+	}
+	ft.log.add("announce " + req.Event.String())
+	return &announcer.Response{Interval: time.Hour}, nil
+}
+
+func TestAnnounceRefusedAsUnknownRegistersAgainAndRetries(t *testing.T) {
+	var (
+		events eventLog
+		mu     sync.Mutex
+		known  bool
+	)
+	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		known = r.Method == http.MethodPut
+		mu.Unlock()
+		events.add(r.Method)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer admin.Close()
+	isKnown := func() bool { mu.Lock(); defer mu.Unlock(); return known }
+	s, err := New(Config{Registrar: &announcer.Registrar{URLs: []string{admin.URL}, Token: "t"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.reregistering(map[string]announcer.Client{"x": forgetfulTracker{&events, isKnown}})["x"]
+	req := &announcer.Request{Event: announcer.EventStarted}
+	if _, err := c.Announce(context.Background(), "x://t", req); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := events.get(), []string{"refused", "PUT", "announce started"}; !slices.Equal(got, want) {
+		t.Fatalf("events %q, want %q", got, want)
+	}
+	// A stopped announce for an unknown torrent is not worth registering.
+	mu.Lock()
+	known = false
+	mu.Unlock()
+	if _, err := c.Announce(context.Background(), "x://t", &announcer.Request{Event: announcer.EventStopped}); err == nil {
+		t.Fatal("stopped announce to a forgetful tracker succeeded")
+	}
+	if got := events.get(); len(got) != 4 || got[3] != "refused" {
+		t.Fatalf("events %q", got)
+	}
+}

@@ -375,7 +375,7 @@ func (s *Seeder) newAnnouncer(sw *swarm) (*announcer.Announcer, error) {
 			hc := announcer.NewHTTPClient(30 * time.Second)
 			clients = map[string]announcer.Client{"http": hc, "https": hc, "udp": announcer.NewUDPClient()}
 		}
-		s.clients = s.metrics.countAnnounces(clients)
+		s.clients = s.reregistering(s.metrics.countAnnounces(clients))
 	})
 	s.mu.Lock()
 	port := s.port
