@@ -32,8 +32,28 @@ end
 -- below without their expired members, and swept by their own announces.
 redis.call('ZREMRANGEBYSCORE', skey, '-inf', '(' .. cutoff)
 redis.call('ZREMRANGEBYSCORE', lkey, '-inf', '(' .. cutoff)
-local was_seeder = redis.call('ZSCORE', skey, member) ~= false
-local was_leecher = redis.call('ZSCORE', lkey, member) ~= false
+-- Apply the announce first and learn from the replies where the peer was:
+-- ZREM answers 1 when the member was there, ZADD 1 when it is new.
+local was_seeder, was_leecher
+if event == 'stopped' then
+  was_seeder = redis.call('ZREM', skey, member) == 1
+  was_leecher = redis.call('ZREM', lkey, member) == 1
+else
+  local into, other = lkey, skey
+  if seeder then
+    into, other = skey, lkey
+  end
+  local left_other = redis.call('ZREM', other, member) == 1
+  local was_in = redis.call('ZADD', into, now, member) == 0
+  if seeder then
+    was_seeder, was_leecher = was_in, left_other
+  else
+    was_seeder, was_leecher = left_other, was_in
+  end
+  -- The set outlives its newest member by nothing: an abandoned swarm's
+  -- keys vanish by themselves.
+  redis.call('PEXPIRE', into, lifetime)
+end
 
 -- One download per peer that finishes: "completed" from a peer not already
 -- seeding, or a known leecher that now has nothing left.
@@ -41,21 +61,6 @@ local finished = 0
 if (event == 'completed' and not was_seeder) or (was_leecher and seeder) then
   redis.call('INCR', KEYS[5])
   finished = 1
-end
-
-if event == 'stopped' then
-  if was_seeder then redis.call('ZREM', skey, member) end
-  if was_leecher then redis.call('ZREM', lkey, member) end
-else
-  local into, other, in_other = lkey, skey, was_seeder
-  if seeder then
-    into, other, in_other = skey, lkey, was_leecher
-  end
-  if in_other then redis.call('ZREM', other, member) end
-  redis.call('ZADD', into, now, member)
-  -- The set outlives its newest member by nothing: an abandoned swarm's
-  -- keys vanish by themselves.
-  redis.call('PEXPIRE', into, lifetime)
 end
 
 local card = {}
