@@ -51,8 +51,10 @@ every torrent is registered through the tracker's admin API (PUT
 /admin/torrents/HASH, for trackers run with --registration) before its
 first announce, retried with back-off until it succeeds, and unregistered
 (DELETE) when it is withdrawn from the content folder. Shutdown leaves the
-torrents registered, so a restart does not make them vanish. The token
-comes from SEEDER_REGISTER_TOKEN or --register-token-file, never a flag.
+torrents registered, so a restart does not make them vanish. A tracker
+that refuses a torrent as unregistered (it lost its registrations) gets it
+registered again. The token comes from SEEDER_REGISTER_TOKEN or
+--register-token-file, never a flag.
 
 Watching: with --watch the content folder is looked at every
 --watch-interval. A new file or folder whose files all keep their size and
