@@ -104,11 +104,11 @@ func TestHostilePeersAreDroppedWhileAClientDownloads(t *testing.T) {
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
 	src := filepath.Join(data, "big.bin")
-	testenv.WriteRandomFile(t, src, 32<<20+333, 7)
+	testenv.WriteRandomFile(t, src, 96<<20+333, 7)
 	want := testenv.SHA256File(t, src)
 	sp := startSeeder(t, data, filepath.Join(work, "torrents"), []string{tp.announceURL()},
 		"--piece-length", "64K", "--write-timeout", "3s", "--max-bad-requests", "20", "--reqq", "200",
-		"--upload-rate", "4M") // slow: aria2c takes 8 s, longer than the attacks
+		"--upload-rate", "4M") // slow: aria2c takes 24 s, longer than the attacks even on a loaded machine
 	st := sp.status(t)["big.bin"]
 	meta, err := metainfo.Load(st.Torrent)
 	if err != nil {
