@@ -79,7 +79,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.pending, dialing, "dial")
 	complete := 0
 	for _, sw := range list {
-		if sw.complete {
+		if sw.Complete() {
 			complete++
 		}
 	}
@@ -90,7 +90,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.uploaded, prometheus.CounterValue, float64(sw.Uploaded()), hash, name)
 		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(sw.Meta.Info.TotalLength()), hash, name)
 		gauge(c.torrentPeers, perTorrent[i], hash, name)
-		verified := sw.Have.Count()
+		verified := sw.Verified()
 		gauge(c.pcs, int(verified), hash, name, "verified")
 		gauge(c.pcs, int(sw.numPieces-verified), hash, name, "failed")
 	}

@@ -211,14 +211,15 @@ func (c *conn) sendIntro() {
 			UploadOnly:   true,
 		}.AppendTo(c.out)
 	}
-	have := c.sw.Have
-	switch {
-	case c.fast && c.sw.complete:
+	// The pieces served now; one that stops being served later is
+	// rejected, as a bitfield cannot be taken back.
+	switch n := c.sw.Verified(); {
+	case c.fast && n == c.sw.numPieces:
 		c.out = peerwire.HaveAll{}.AppendTo(c.out)
-	case c.fast && have.Count() == 0:
+	case c.fast && n == 0:
 		c.out = peerwire.HaveNone{}.AppendTo(c.out)
-	case have.Count() > 0:
-		c.out = peerwire.Bitfield{Bits: have.Bytes()}.AppendTo(c.out)
+	case n > 0:
+		c.out = peerwire.Bitfield{Bits: c.sw.verified.bitfield().Bytes()}.AppendTo(c.out)
 	}
 	c.signal()
 }

@@ -257,21 +257,25 @@ func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSe
 	if err := writeAtomic(out, data); err != nil {
 		return nil, err
 	}
+	// The Torrent examines the files before the stats below: a change
+	// after them invalidates its pieces.
+	have := newFullBitfield(meta)
+	t := NewTorrent(meta, out, cfg.DataDir, have, cfg.MaxOpenFiles)
 	after := storage.Stat(&meta.Info, cfg.DataDir)
 	tf := &torrentFile{path: out, meta: meta}
 	// A file that changed while hashing may not match its hashes:
 	// verify then, rather than trust the hashing.
 	for _, st := range after {
 		if st != before[st.Path] {
+			t.Close()
 			cfg.Logger.Warn("data changed while creating the torrent; verifying", "name", name, "file", st.Path)
 			return verify(ctx, cfg, tf, store)
 		}
 	}
-	have := newFullBitfield(meta)
 	if err := store.Save(record(meta, after, have)); err != nil {
 		cfg.Logger.Warn("resume record not saved", "name", name, "err", err)
 	}
-	return NewTorrent(meta, out, cfg.DataDir, have, cfg.MaxOpenFiles), nil
+	return t, nil
 }
 
 // hashJob reports the progress of one hashing job (creating or verifying

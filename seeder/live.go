@@ -44,6 +44,7 @@ func (s *Seeder) addSwarm(sw *swarm) {
 		s.byName[sw.Name()] = sw
 	}
 	s.list = append(s.list[:len(s.list):len(s.list)], sw)
+	s.watchTorrent(sw)
 }
 
 // swarm returns the served torrent with the info hash, or nil.
@@ -127,6 +128,7 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 	// No connection registers for a torrent no longer listed, so once the
 	// registered ones are gone nothing reads the files.
 	sw.active.Wait()
+	sw.watch(nil)
 	err := sw.Close()
 	if r := s.cfg.Registrar; r != nil {
 		if uerr := r.Unregister(ctx, infoHash); uerr != nil {

@@ -18,7 +18,7 @@ func (c *conn) onExtended(m *peerwire.Extended) error {
 		}
 		c.peerMetadataID = h.M[peerwire.MetadataExtension]
 		c.s.listenAddr(c, h.P)
-		if h.UploadOnly && c.sw.complete {
+		if h.UploadOnly && c.sw.Complete() {
 			// BEP 21: a peer that only uploads wants nothing from a seed.
 			return errPeerIsSeed
 		}

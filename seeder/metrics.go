@@ -23,7 +23,7 @@ const (
 	rejectRange                         // block outside its piece
 	rejectLength                        // block longer than --max-request
 	rejectEmpty                         // zero-length block
-	rejectMissing                       // piece failed verification
+	rejectMissing                       // piece not verified: failed, or its file changed
 	rejectOverflow                      // more queued requests than reqq
 	rejectReadError                     // the data could not be read
 	numRejectReasons
@@ -82,6 +82,10 @@ type Metrics struct {
 	queued    prometheus.Gauge
 	verifying prometheus.Gauge
 	skipped   prometheus.Counter
+	// invalidations counts files found changed and failed reads;
+	// recheckedPieces the pieces verified again after them, by result.
+	invalidations   prometheus.Counter
+	recheckedPieces [2]prometheus.Counter // bad, good
 }
 
 // NewMetrics registers the seeder's metrics with reg. No label carries a
@@ -125,7 +129,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "skipped_torrents_total",
 		Help: "Entries of the content folder that could not be prepared (unreadable, or the same info hash as another) and are not served.",
 	})
-	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, hashed, hashLeft, pending, skipped} {
+	invalidations := prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "invalidations_total",
+		Help: "Files found changed on disk (truncated, rewritten, replaced, removed) and failed reads while serving: their pieces stop being served until verified again.",
+	})
+	rechecked := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "rechecked_pieces_total",
+		Help: "Pieces verified again while serving after an invalidation, by result: good (served again), bad (not served).",
+	}, []string{"result"})
+	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, hashed, hashLeft, pending, skipped,
+		invalidations, rechecked} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("seeder metrics: %w", err)
 		}
@@ -138,6 +151,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	for r := range numAnnounceResults {
 		m.announces[r] = announces.WithLabelValues(announceNames[r])
 	}
+	m.invalidations = invalidations
+	m.recheckedPieces[0] = rechecked.WithLabelValues("bad")
+	m.recheckedPieces[1] = rechecked.WithLabelValues("good")
 	m.conns[0] = conns.WithLabelValues("incoming")
 	m.conns[1] = conns.WithLabelValues("outgoing")
 	return m, nil
@@ -153,6 +169,25 @@ func (m *Metrics) servedRequests(n int) {
 func (m *Metrics) rejectedRequest(why rejectReason) {
 	if m != nil {
 		m.rejected[why].Inc()
+	}
+}
+
+// invalidated counts a file found changed or a failed read.
+func (m *Metrics) invalidated() {
+	if m != nil {
+		m.invalidations.Inc()
+	}
+}
+
+// rechecked counts a piece verified again, good or not.
+func (m *Metrics) rechecked(good bool) {
+	if m == nil {
+		return
+	}
+	if good {
+		m.recheckedPieces[1].Inc()
+	} else {
+		m.recheckedPieces[0].Inc()
 	}
 }
 

@@ -17,8 +17,9 @@ const (
 )
 
 // checkRequest validates a request against the torrent: the index in
-// range, the block inside its piece, at most maxLen bytes, and a piece we
-// verified. The codec checked only the framing.
+// range, the block inside its piece, at most maxLen bytes, and a piece
+// served now (verified, its files unchanged since). The codec checked only
+// the framing.
 func (t *Torrent) checkRequest(r *peerwire.Request, maxLen uint32) badRequest {
 	switch {
 	case r.Index >= t.numPieces:
@@ -30,7 +31,7 @@ func (t *Torrent) checkRequest(r *peerwire.Request, maxLen uint32) badRequest {
 	// Written so that neither side can overflow: Begin <= size first.
 	case r.Begin > t.pieceSize(r.Index) || r.Length > t.pieceSize(r.Index)-r.Begin:
 		return requestRange
-	case !t.complete && !t.Have.Has(r.Index):
+	case !t.verified.has(r.Index):
 		return requestMissing
 	}
 	return requestOK

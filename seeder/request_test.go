@@ -13,7 +13,9 @@ func TestCheckRequestRefusesEverythingOutsideTheData(t *testing.T) {
 	have := bitfield.New(3)
 	have.Set(0)
 	have.Set(2)
-	tor := &Torrent{Have: have, pieceLen: 32 << 10, lastLen: 1000, numPieces: 3}
+	tor := &Torrent{Have: have, pieceLen: 32 << 10, lastLen: 1000, numPieces: 3, verified: newPieceSet(3)}
+	tor.verified.set(0, true)
+	tor.verified.set(2, true)
 	const max = 16 << 10
 	cases := []struct {
 		r    peerwire.Request

@@ -67,6 +67,10 @@ type Seeder struct {
 	announcers sync.WaitGroup
 	// registering bounds the registrations in flight.
 	registering chan struct{}
+	// rechecks are the torrents with pieces to verify again, in order
+	// (guarded by mu); recheckWake tells the recheck loop.
+	rechecks    []*swarm
+	recheckWake chan struct{}
 }
 
 // swarm is a torrent and the seeder's connections for it.
@@ -80,6 +84,8 @@ type swarm struct {
 	byPeerID  map[[20]byte]uint64        // connection IDs
 	addrs     map[netip.AddrPort]uint64  // peers' listening addresses
 	candidate map[netip.AddrPort]*target // peers from trackers to dial
+	// queued is set while sw waits in Seeder.rechecks.
+	queued bool
 	// stopAnnounce ends the announce loop, which closes announced; nil
 	// before Serve starts it.
 	stopAnnounce context.CancelFunc
@@ -119,6 +125,7 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 		clientV:  version.Name + "/" + version.Version,
 
 		registering: make(chan struct{}, maxRegistering),
+		recheckWake: make(chan struct{}, 1),
 	}
 	if s.peerID == ([20]byte{}) {
 		s.peerID = newPeerID()
@@ -171,6 +178,7 @@ func (s *Seeder) Serve(ctx context.Context, ln net.Listener) error {
 	s.wg.Go(func() { acceptErr <- s.accept(ctx, ln) })
 	s.wg.Go(func() { s.chokeLoop(ctx) })
 	s.wg.Go(func() { s.dialLoop(ctx) })
+	s.wg.Go(func() { s.recheckLoop(ctx) })
 
 	var err error
 	select {
@@ -407,7 +415,8 @@ type TorrentStatus struct {
 	InfoHash string `json:"info_hash"`
 	Size     int64  `json:"size"`
 	Pieces   uint32 `json:"pieces"`
-	// Verified counts the pieces that passed verification and are served.
+	// Verified counts the pieces served: they passed verification and
+	// their files did not change since.
 	Verified uint32 `json:"verified_pieces"`
 	Peers    int    `json:"peers"`
 	Uploaded int64  `json:"uploaded"`
@@ -426,7 +435,7 @@ func (s *Seeder) Status() []TorrentStatus {
 			InfoHash: sw.InfoHash().String(),
 			Size:     sw.Meta.Info.TotalLength(),
 			Pieces:   sw.numPieces,
-			Verified: sw.Have.Count(),
+			Verified: sw.Verified(),
 			Peers:    sw.conns,
 			Uploaded: sw.Uploaded(),
 			Torrent:  sw.Path,

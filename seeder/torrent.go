@@ -1,6 +1,7 @@
 package seeder
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/bitorigin/bitorigin/bitfield"
@@ -10,6 +11,11 @@ import (
 
 // Torrent is one torrent ready to serve: its metainfo, where its data is,
 // and which pieces were verified.
+//
+// A piece is served only while it is verified: when a file changes on disk
+// (truncated, rewritten, replaced or removed) or a read fails, the pieces
+// it holds stop being served at once and are verified again in the
+// background; those that pass are served again.
 type Torrent struct {
 	// Meta is the parsed .torrent.
 	Meta *metainfo.Torrent
@@ -17,8 +23,9 @@ type Torrent struct {
 	Path string
 	// Root is the folder that holds the data named Meta.Info.Name.
 	Root string
-	// Have marks the pieces that passed verification; only those are
-	// served. Not modified once serving starts.
+	// Have marks the pieces that passed verification when the torrent was
+	// loaded. It does not follow changes on disk while serving; Verified
+	// and Complete do.
 	Have *bitfield.Bitfield
 
 	storage  *storage.Storage
@@ -26,13 +33,31 @@ type Torrent struct {
 	// pieceLen and lastLen are the piece sizes, for request checks.
 	pieceLen, lastLen uint32
 	numPieces         uint32
-	complete          bool
+	// verified are the pieces served: verified, and their files unchanged
+	// since.
+	verified *pieceSet
 	// files indexes the file paths, for the web seed.
 	files fileIndex
+
+	mu sync.Mutex // guards what follows
+	// pending are the pieces invalidated and not yet verified again.
+	pending *bitfield.Bitfield
+	// watcher, set while a Seeder serves the torrent, is told of every
+	// invalidation.
+	watcher func(invalidation)
+}
+
+// invalidation is why pieces stopped being served.
+type invalidation struct {
+	file        string
+	what        string // "truncated from 10 to 5 bytes", "read failed: ..."
+	first, last uint32 // the pieces
 }
 
 // NewTorrent returns a Torrent whose data is in root (the folder holding
 // its Name), with the verified pieces have. maxOpen bounds its open files.
+// The files are examined now: a change from now on invalidates the pieces
+// it touches.
 func NewTorrent(meta *metainfo.Torrent, path, root string, have *bitfield.Bitfield, maxOpen int) *Torrent {
 	info := &meta.Info
 	t := &Torrent{
@@ -40,12 +65,16 @@ func NewTorrent(meta *metainfo.Torrent, path, root string, have *bitfield.Bitfie
 		Path:      path,
 		Root:      root,
 		Have:      have,
-		storage:   storage.New(info, storage.Config{Root: root, MaxOpen: maxOpen}),
 		pieceLen:  uint32(info.PieceLength),
 		numPieces: uint32(info.NumPieces()),
 	}
 	t.lastLen = uint32(info.PieceSize(info.NumPieces() - 1))
-	t.complete = have.All()
+	t.verified = newPieceSet(t.numPieces)
+	t.pending = bitfield.New(t.numPieces)
+	for i := range t.numPieces {
+		t.verified.set(i, have.Has(i))
+	}
+	t.storage = storage.New(info, storage.Config{Root: root, MaxOpen: maxOpen, Changed: t.fileChanged})
 	return t
 }
 
@@ -58,15 +87,18 @@ func (t *Torrent) InfoHash() metainfo.InfoHash { return t.Meta.InfoHash() }
 // Uploaded is the number of block bytes sent to peers since start.
 func (t *Torrent) Uploaded() int64 { return t.uploaded.Load() }
 
-// Left is the number of bytes in pieces that failed verification: 0 for a
-// complete seed.
+// Verified is the number of pieces served now: verified, and their files
+// unchanged since.
+func (t *Torrent) Verified() uint32 { return t.verified.len() }
+
+// Left is the number of bytes in pieces not served: 0 for a complete seed.
 func (t *Torrent) Left() int64 {
-	if t.complete {
+	if t.Complete() {
 		return 0
 	}
 	var left int64
 	for i := range t.numPieces {
-		if !t.Have.Has(i) {
+		if !t.verified.has(i) {
 			left += t.Meta.Info.PieceSize(int(i))
 		}
 	}
@@ -79,6 +111,79 @@ func (t *Torrent) pieceSize(i uint32) uint32 {
 		return t.lastLen
 	}
 	return t.pieceLen
+}
+
+// pieces returns the pieces holding the bytes [off, off+n), n > 0.
+func (t *Torrent) pieces(off, n int64) (first, last uint32) {
+	pl := int64(t.pieceLen)
+	return uint32(off / pl), uint32((off + n - 1) / pl)
+}
+
+// fileChanged invalidates the pieces of a file the storage found changed.
+func (t *Torrent) fileChanged(c storage.Change) {
+	first, last := t.pieces(c.Offset, c.Length)
+	t.invalidate(invalidation{file: c.Path, what: c.What, first: first, last: last})
+}
+
+// invalidate stops serving pieces first to last, marks them to be
+// verified again and tells the watcher.
+func (t *Torrent) invalidate(inv invalidation) {
+	t.mu.Lock()
+	for i := inv.first; i <= inv.last && i < t.numPieces; i++ {
+		t.verified.set(i, false)
+		t.pending.Set(i)
+	}
+	w := t.watcher
+	t.mu.Unlock()
+	if w != nil {
+		w(inv)
+	}
+}
+
+// takePending returns the pieces to verify again, and forgets them.
+func (t *Torrent) takePending() []uint32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []uint32
+	for i := range t.numPieces {
+		if t.pending.Has(i) {
+			out = append(out, i)
+			t.pending.Clear(i)
+		}
+	}
+	return out
+}
+
+// settle records the result of verifying piece i again, unless it was
+// invalidated meanwhile (then it is pending again, and verified later).
+// It reports whether the piece is served again.
+func (t *Torrent) settle(i uint32, good bool) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pending.Has(i) {
+		return false
+	}
+	return t.verified.set(i, good) && good
+}
+
+// loaded records the result of the verification at load: have, less the
+// pieces invalidated while it ran.
+func (t *Torrent) loaded(have *bitfield.Bitfield) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.Have = have
+	for i := range t.numPieces {
+		t.verified.set(i, have.Has(i) && !t.pending.Has(i))
+	}
+}
+
+// watch sets the function told of invalidations (nil for none) and
+// reports whether pieces are waiting to be verified again.
+func (t *Torrent) watch(f func(invalidation)) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.watcher = f
+	return t.pending.Count() > 0
 }
 
 // Close releases the torrent's open files.

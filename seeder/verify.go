@@ -24,6 +24,10 @@ func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.S
 	meta := tf.meta
 	info := &meta.Info
 	n := uint32(info.NumPieces())
+	// The Torrent examines the files first: one changed after that
+	// invalidates its pieces, even if the stats below or the hashing
+	// missed the change.
+	t := NewTorrent(meta, tf.path, cfg.DataDir, bitfield.New(n), cfg.MaxOpenFiles)
 	stats := storage.Stat(info, cfg.DataDir)
 	have := bitfield.New(n)
 	todo := make([]bool, n)
@@ -72,17 +76,22 @@ func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.S
 			bytes += info.PieceSize(i)
 		}
 	}
-	t := NewTorrent(meta, tf.path, cfg.DataDir, have, cfg.MaxOpenFiles)
 	if len(pieces) > 0 {
 		job := cfg.startHashing("verifying " + info.Name)
-		err := hashPieces(ctx, t.storage, info, pieces, cfg.Workers, have, bytes, job)
+		err := hashPieces(ctx, t.storage, info, pieces, cfg.Workers, func(i uint32, good bool) {
+			if good {
+				have.Set(i)
+			} else {
+				have.Clear(i)
+			}
+		}, bytes, job)
 		job.Finish()
 		if err != nil {
 			t.Close()
 			return nil, err
 		}
-		t.complete = have.All()
 	}
+	t.loaded(have)
 	if err := store.Save(record(meta, stats, have)); err != nil {
 		cfg.Logger.Warn("resume record not saved", "name", info.Name, "err", err)
 	}
@@ -103,11 +112,11 @@ func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.S
 	return t, nil
 }
 
-// hashPieces hashes the given pieces on several goroutines and sets or
-// clears each one's bit in have, reporting to bar. A piece that cannot be
-// read is bad.
+// hashPieces hashes the given pieces on several goroutines and gives each
+// one's result to done, on the calling goroutine, reporting to bar (nil
+// for none). A piece that cannot be read is bad.
 func hashPieces(ctx context.Context, st *storage.Storage, info *metainfo.Info, pieces []uint32, workers int,
-	have *bitfield.Bitfield, total int64, bar Progress) error {
+	done func(i uint32, good bool), total int64, bar Progress) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -152,15 +161,13 @@ func hashPieces(ctx context.Context, st *storage.Storage, info *metainfo.Info, p
 		wg.Wait()
 		close(results)
 	}()
-	var done int64
+	var hashed int64
 	for r := range results {
-		if r.good {
-			have.Set(r.index)
-		} else {
-			have.Clear(r.index)
+		done(r.index, r.good)
+		hashed += r.size
+		if bar != nil {
+			bar.Update(hashed, total)
 		}
-		done += r.size
-		bar.Update(done, total)
 	}
 	return ctx.Err()
 }

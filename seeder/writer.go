@@ -155,25 +155,30 @@ func (c *conn) serve(batch []peerwire.Request) error {
 		_, err := c.sw.storage.ReadAt(run, off)
 		c.s.metrics.diskReadTook(time.Since(start))
 		if err != nil {
-			// The file changed or vanished under us: tell the peer, keep
-			// serving the rest.
-			c.s.log.Warn("cannot read blocks", "name", c.sw.Name(), "piece", batch[i].Index, "err", err)
-			c.mu.Lock()
-			for _, r := range batch[i:j] {
-				c.reject(r, rejectReadError)
-			}
-			c.mu.Unlock()
+			// The file changed, vanished or failed under us: tell the
+			// peer, keep serving the rest.
+			c.readFailed(batch[i:j], off, n, err)
 			i = j
 			continue
 		}
 		for _, r := range batch[i:j] {
+			block := c.buf[pos : pos+int(r.Length)]
+			pos += int(r.Length)
+			// Tested after the read: a change noticed before the read
+			// ended has invalidated the piece by now, so its bytes,
+			// maybe the new file's, are not sent.
+			if !c.sw.verified.has(r.Index) {
+				c.mu.Lock()
+				c.reject(r, rejectMissing)
+				c.mu.Unlock()
+				continue
+			}
 			h := len(hdrs)
 			hdrs = appendPieceHeader(hdrs, r.Index, r.Begin, r.Length)
-			iov = append(iov, hdrs[h:], c.buf[pos:pos+int(r.Length)])
-			pos += int(r.Length)
+			iov = append(iov, hdrs[h:], block)
+			total += int(r.Length)
+			served++
 		}
-		total += n
-		served += j - i
 		i = j
 	}
 	if len(iov) == 0 {

@@ -39,24 +39,39 @@ func newFileCache(paths []string, max int) *fileCache {
 	}
 }
 
-// acquire returns file i open; release must follow.
-func (c *fileCache) acquire(i int) (*handle, error) {
+// acquire returns file i open, and whether it was opened now rather than
+// found in the cache; release must follow.
+func (c *fileCache) acquire(i int) (*handle, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if h, ok := c.open[i]; ok {
 		h.refs++
 		c.lru.MoveToFront(h.elem)
-		return h, nil
+		return h, false, nil
 	}
 	f, err := os.Open(c.paths[i])
 	if err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
+		return nil, false, fmt.Errorf("storage: %w", err)
 	}
 	h := &handle{index: i, f: f, refs: 1}
 	h.elem = c.lru.PushFront(h)
 	c.open[i] = h
 	c.evict()
-	return h, nil
+	return h, true, nil
+}
+
+// forget drops file i from the cache, so that the next read opens the
+// path again (it may lead to another file now). Reads in progress finish
+// on the old handle, closed after the last.
+func (c *fileCache) forget(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.open[i]; ok {
+		c.drop(h)
+		if h.refs == 0 {
+			c.close(h.f)
+		}
+	}
 }
 
 // evict drops idle handles from the back of the LRU list while over max.

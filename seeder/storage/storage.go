@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/bitorigin/bitorigin/metainfo"
 )
@@ -23,6 +25,15 @@ type Config struct {
 	// MaxOpen bounds the open file handles, DefaultMaxOpen when 0. A read
 	// in progress keeps its file open even past the bound.
 	MaxOpen int
+	// CheckInterval is how often, at most, a file being read is examined
+	// for changes (DefaultCheckInterval when 0). Files are also examined
+	// when opened and when a read fails.
+	CheckInterval time.Duration
+	// Changed, when set, is told of every file found changed since it was
+	// last examined (first at New). It runs with the storage's check lock
+	// held, so it must be quick and must not call the Storage; reads of
+	// the changed file fail with ErrChanged until it returns.
+	Changed func(Change)
 }
 
 // segment is one file's share of the torrent's data.
@@ -33,21 +44,34 @@ type segment struct {
 	padding bool // BEP 47 padding: zeros, never on disk
 }
 
-// Storage reads a torrent's data. It is safe for concurrent use.
+// Storage reads a torrent's data, and notices when a file changes under
+// it: every file is examined at New, when opened, when a read fails, and
+// at most once a CheckInterval while being read. It is safe for
+// concurrent use.
 type Storage struct {
-	segs  []segment
-	total int64
-	files *fileCache
+	segs     []segment
+	total    int64
+	files    *fileCache
+	state    []fileState // by segment
+	interval time.Duration
+	changed  func(Change)
+	sigMu    sync.Mutex // guards every state[i].base
 }
 
 // New returns a Storage for info's files below cfg.Root. Files are opened
-// on first read, so a missing file is an error of ReadAt, not of New.
+// on first read, so a missing file is an error of ReadAt, not of New. New
+// examines every file: a change after New is reported to Config.Changed,
+// so a torrent verified after New is never served from a file changed
+// since its verification began.
 func New(info *metainfo.Info, cfg Config) *Storage {
 	if cfg.MaxOpen <= 0 {
 		cfg.MaxOpen = DefaultMaxOpen
 	}
+	if cfg.CheckInterval <= 0 {
+		cfg.CheckInterval = DefaultCheckInterval
+	}
 	files := info.FileList()
-	s := &Storage{total: info.TotalLength()}
+	s := &Storage{total: info.TotalLength(), interval: cfg.CheckInterval, changed: cfg.Changed}
 	for _, f := range files {
 		if f.Length == 0 {
 			continue // nothing to read; keeps the search below simple
@@ -63,6 +87,14 @@ func New(info *metainfo.Info, cfg Config) *Storage {
 		paths[i] = seg.path
 	}
 	s.files = newFileCache(paths, cfg.MaxOpen)
+	s.state = make([]fileState, len(s.segs))
+	now := time.Now().UnixNano()
+	for i, seg := range s.segs {
+		if !seg.padding {
+			s.state[i].base = statSig(seg.path)
+			s.state[i].checked.Store(now)
+		}
+	}
 	return s
 }
 
@@ -118,20 +150,36 @@ func (s *Storage) find(off int64) int {
 	return lo
 }
 
+// readFile reads dst from file i at off. It fails rather than return
+// bytes of a file found changed, and a failed read examines the file at
+// once: a truncated or vanished file is reported as changed.
 func (s *Storage) readFile(i int, dst []byte, off int64) error {
-	f, err := s.files.acquire(i)
-	if err != nil {
+	if err := s.check(i, false); err != nil {
 		return err
+	}
+	f, opened, err := s.files.acquire(i)
+	if err != nil {
+		s.check(i, true)
+		return err
+	}
+	if opened {
+		if err := s.compareOpen(i, f.f); err != nil {
+			s.files.release(f)
+			return err
+		}
 	}
 	_, err = f.f.ReadAt(dst, off)
 	s.files.release(f)
-	if err == io.EOF {
-		return fmt.Errorf("%s: %w (reading %d bytes at %d)", s.segs[i].path, ErrShort, len(dst), off)
+	if err == nil {
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+	if cerr := s.check(i, true); cerr != nil {
+		err = errors.Join(err, cerr)
 	}
-	return nil
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: %w (reading %d bytes at %d): %w", s.segs[i].path, ErrShort, len(dst), off, err)
+	}
+	return fmt.Errorf("storage: %w", err)
 }
 
 // FileStat is a file's size and modification time on disk, as a resume

@@ -93,7 +93,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rel != "" {
 		name += "/" + rel
 	}
-	f, mod, err := open(t.Root, name, length)
+	f, fi, err := open(t.Root, name, length)
+	if err == nil && !t.FileServable(rel, fi) {
+		f.Close()
+		err = fmt.Errorf("%s: changed on disk since it was verified", name)
+	}
 	if err != nil {
 		h.cfg.Logger.Warn("web seed cannot serve file", "name", t.Name(), "file", name, "err", err)
 		http.Error(w, "file unavailable", http.StatusServiceUnavailable)
@@ -105,9 +109,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	// Size and modification time change whenever the file does, as
 	// nginx's ETag assumes too.
+	mod := fi.ModTime()
 	hdr.Set("ETag", fmt.Sprintf(`"%x-%x"`, mod.UnixNano(), length))
 	hdr.Set("Content-Type", "application/octet-stream")
-	http.ServeContent(w, r, "", mod, &deadlineReader{f: f, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout})
+	http.ServeContent(w, r, "", mod, &deadlineReader{f: f, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout,
+		servable: func(fi os.FileInfo) bool { return t.FileServable(rel, fi) }})
 }
 
 // resolve maps a URL path to a served torrent and one of its files ("" for
@@ -132,17 +138,17 @@ func (h *Handler) resolve(p string) (*seeder.Torrent, string, bool) {
 }
 
 // open opens name (slash-separated) inside root, refusing anything but a
-// regular file of the expected length, and returns it with its
-// modification time.
-func open(root, name string, length int64) (*os.File, time.Time, error) {
+// regular file of the expected length, and returns it with what Stat
+// says of it.
+func open(root, name string, length int64) (*os.File, os.FileInfo, error) {
 	r, err := os.OpenRoot(root)
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, nil, err
 	}
 	defer r.Close() // the opened file stays valid
 	f, err := r.Open(name)
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, nil, err
 	}
 	st, err := f.Stat()
 	switch {
@@ -154,23 +160,42 @@ func open(root, name string, length int64) (*os.File, time.Time, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, time.Time{}, err
+		return nil, nil, err
 	}
-	return f, st.ModTime(), nil
+	return f, st, nil
 }
+
+// checkInterval is how often, at most, a response in progress examines
+// its file again.
+const checkInterval = time.Second
+
+// errChanged cuts a response whose file changed while it was sent: the
+// client sees a short body and tries again, rather than get bytes that
+// fail its piece check.
+var errChanged = errors.New("web seed: file changed on disk while being sent")
 
 // deadlineReader moves the response's write deadline forward before each
 // read of the file, so each chunk has WriteTimeout to reach the client
-// however long the whole response takes.
+// however long the whole response takes. Once a checkInterval it examines
+// the file again and stops the response if it may no longer be served.
 type deadlineReader struct {
-	f       *os.File
-	rc      *http.ResponseController
-	timeout time.Duration
+	f        *os.File
+	rc       *http.ResponseController
+	timeout  time.Duration
+	servable func(os.FileInfo) bool
+	checked  time.Time
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
-	if err := d.rc.SetWriteDeadline(time.Now().Add(d.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	now := time.Now()
+	if err := d.rc.SetWriteDeadline(now.Add(d.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return 0, err
+	}
+	if now.Sub(d.checked) >= checkInterval {
+		d.checked = now
+		if fi, err := d.f.Stat(); err != nil || !d.servable(fi) {
+			return 0, errChanged
+		}
 	}
 	return d.f.Read(p)
 }

@@ -1,0 +1,207 @@
+package seeder
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/storage"
+)
+
+// Verifying again, while serving: pieces of a file that changed on disk or
+// could not be read stop being served at once (Torrent.invalidate), and
+// one loop of the Seeder hashes them again, a torrent at a time with
+// recheckWorkers goroutines, so that a burst of changes costs bounded CPU
+// and memory. Pieces that pass are served again; those that fail stay
+// unserved until their file changes again.
+const (
+	recheckWorkers = 2
+	// repairInterval is how often the files of pieces not served are
+	// examined, to notice an operator's repair: nobody reads them
+	// otherwise.
+	repairInterval = 2 * time.Second
+)
+
+// watchTorrent has the seeder told of sw's invalidations, and queues the
+// pieces invalidated before; s.mu is held, or s not shared yet.
+func (s *Seeder) watchTorrent(sw *swarm) {
+	if sw.watch(func(inv invalidation) { s.invalidated(sw, inv) }) {
+		s.queueRecheckLocked(sw)
+	}
+}
+
+// invalidated logs an invalidation of sw's pieces and queues them to be
+// verified again. It runs on whichever goroutine noticed, possibly with
+// the storage's check lock held.
+func (s *Seeder) invalidated(sw *swarm, inv invalidation) {
+	s.metrics.invalidated()
+	if inv.file != "" {
+		s.log.Warn("file changed on disk: its pieces are not served until verified again", "name", sw.Name(),
+			"file", inv.file, "change", inv.what, "first_piece", inv.first, "last_piece", inv.last)
+	} else {
+		s.log.Warn("read failed: pieces not served until verified again", "name", sw.Name(),
+			"err", inv.what, "first_piece", inv.first, "last_piece", inv.last)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.torrents[sw.InfoHash()] == sw {
+		s.queueRecheckLocked(sw)
+	}
+}
+
+// queueRecheckLocked queues sw for the recheck loop; s.mu is held.
+func (s *Seeder) queueRecheckLocked(sw *swarm) {
+	if !sw.queued {
+		sw.queued = true
+		s.rechecks = append(s.rechecks, sw)
+	}
+	select {
+	case s.recheckWake <- struct{}{}:
+	default:
+	}
+}
+
+// nextRecheck takes the next queued torrent still served, counted in its
+// active readers so that Remove waits for the recheck; nil when none.
+func (s *Seeder) nextRecheck() *swarm {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.rechecks) > 0 {
+		sw := s.rechecks[0]
+		s.rechecks = s.rechecks[1:]
+		sw.queued = false
+		if !s.closed && s.torrents[sw.InfoHash()] == sw {
+			sw.active.Add(1)
+			return sw
+		}
+	}
+	return nil
+}
+
+// recheckLoop verifies invalidated pieces again until ctx is done, and
+// every repairInterval examines the files of pieces not served.
+func (s *Seeder) recheckLoop(ctx context.Context) {
+	tick := time.NewTicker(repairInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.recheckWake:
+		case <-tick.C:
+			s.examineUnserved()
+		}
+		for sw := s.nextRecheck(); sw != nil; sw = s.nextRecheck() {
+			s.recheck(ctx, sw)
+			sw.active.Done()
+			if ctx.Err() != nil {
+				return
+			}
+		}
+	}
+}
+
+// recheck hashes sw's invalidated pieces again, serves those that pass
+// and tells the connected peers with have messages (BEP 3): a peer that
+// connected while a piece was not served did not hear of it.
+func (s *Seeder) recheck(ctx context.Context, sw *swarm) {
+	pieces := sw.takePending()
+	if len(pieces) == 0 {
+		return
+	}
+	start := time.Now()
+	var good, bad int
+	var back []uint32
+	info := &sw.Meta.Info
+	var size int64
+	for _, i := range pieces {
+		size += info.PieceSize(int(i))
+	}
+	err := hashPieces(ctx, sw.storage, info, pieces, recheckWorkers, func(i uint32, ok bool) {
+		s.metrics.rechecked(ok)
+		if ok {
+			good++
+		} else {
+			bad++
+		}
+		if sw.settle(i, ok) {
+			back = append(back, i)
+		}
+	}, size, nil)
+	if err != nil {
+		return // shutting down
+	}
+	log := s.log.Info
+	if bad > 0 {
+		log = s.log.Warn
+	}
+	log("pieces verified again", "name", sw.Name(), "pieces", len(pieces), "good", good, "bad", bad,
+		"served", sw.Verified(), "of", sw.numPieces, "took", time.Since(start).Round(time.Millisecond))
+	if len(back) > 0 {
+		s.sendHaves(sw, back)
+	}
+}
+
+// sendHaves queues have messages for pieces to every peer of sw.
+func (s *Seeder) sendHaves(sw *swarm, pieces []uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		if c.sw != sw {
+			continue
+		}
+		c.mu.Lock()
+		if c.err == nil {
+			for _, i := range pieces {
+				c.out = peerwire.Have{Index: i}.AppendTo(c.out)
+			}
+			c.signal()
+		}
+		c.mu.Unlock()
+	}
+}
+
+// examineUnserved examines the files holding pieces not served (not
+// pending already), which nobody reads: a file repaired or put back shows
+// as a change, and its pieces are verified again.
+func (s *Seeder) examineUnserved() {
+	s.mu.Lock()
+	list := s.list
+	s.mu.Unlock()
+	for _, sw := range list {
+		if sw.Complete() {
+			continue
+		}
+		pl := int64(sw.pieceLen)
+		for i := uint32(0); i < sw.numPieces; {
+			if sw.verified.has(i) {
+				i++
+				continue
+			}
+			j := i + 1
+			for j < sw.numPieces && !sw.verified.has(j) {
+				j++
+			}
+			off := int64(i) * pl
+			end := min(int64(j)*pl, sw.storage.Size())
+			sw.storage.Check(off, end-off)
+			i = j
+		}
+	}
+}
+
+// readFailed rejects requests whose blocks could not be read and, unless
+// the storage already invalidated them (a file changed), invalidates the
+// pieces of the run: a disk error may be passing, or not.
+func (c *conn) readFailed(reqs []peerwire.Request, off int64, n int, err error) {
+	if !errors.Is(err, storage.ErrChanged) {
+		first, last := c.sw.pieces(off, int64(n))
+		c.sw.invalidate(invalidation{what: err.Error(), first: first, last: last})
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range reqs {
+		c.reject(r, rejectReadError)
+	}
+}
