@@ -339,6 +339,11 @@ func (c *conn) onRequest(r *peerwire.Request) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
+	case why == requestMissing && c.sw.Have.Has(r.Index):
+		// Verified at load, so maybe in the bitfield this peer got, and
+		// invalidated since (its file changed): not the peer's fault.
+		c.reject(*r, rejectMissing)
+		return nil
 	case why != requestOK:
 	case c.choked:
 		// Requests that crossed our choke on the wire are normal.
