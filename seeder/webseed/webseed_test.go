@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/bitorigin/bitorigin/bitfield"
 	"github.com/bitorigin/bitorigin/metainfo"
@@ -200,5 +201,47 @@ func TestNewRejectsABadPrefix(t *testing.T) {
 	}
 	if _, err := New(Config{}); err == nil {
 		t.Error("no lookup accepted")
+	}
+}
+
+func TestWebSeedRefusesAFileRewrittenOrReplacedWithTheSameSize(t *testing.T) {
+	root := t.TempDir()
+	path := filepath.Join(root, "f.bin")
+	want := writeFile(t, path, 5000, 1)
+	tor := torrentOf(t, root, "f.bin", true)
+	h, err := New(Config{Lookup: func(string) *seeder.Torrent { return tor }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() (int, []byte) {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/f.bin", nil))
+		return w.Code, w.Body.Bytes()
+	}
+	if code, body := get(); code != 200 || !bytes.Equal(body, want) {
+		t.Fatalf("intact file: %d, %d bytes", code, len(body))
+	}
+	for _, change := range []func(){
+		func() { // rewritten in place: same inode and size, new modification time
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteAt([]byte("other"), 100)
+			f.Close()
+		},
+		func() { // replaced by a rename: another inode
+			other := filepath.Join(root, ".f.bin.tmp")
+			writeFile(t, other, 5000, 9)
+			if err := os.Rename(other, path); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		time.Sleep(5 * time.Millisecond)
+		change()
+		if code, body := get(); code != 503 || bytes.Contains(body, want[:64]) {
+			t.Fatalf("changed file: %d, want 503", code)
+		}
 	}
 }
