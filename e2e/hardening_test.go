@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -221,4 +222,65 @@ func TestSlowRedisIsAFailureReasonNotAPileUp(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestSeederSurvivesIdleAndHalfOpenHandshakes opens 250 peer connections
+// that send nothing or half a handshake while aria2c downloads: the client
+// completes, and the seeder cuts every idle connection at the handshake
+// timeout.
+func TestSeederSurvivesIdleAndHalfOpenHandshakes(t *testing.T) {
+	aria := testenv.LookPath(t, "aria2c")
+	tp := startTracker(t, "", nil, "--interval", "2s", "--min-interval", "1s")
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	sums := content(t, data, 4<<20+99)
+	sp := startSeeder(t, data, filepath.Join(work, "torrents"), []string{tp.announceURL()},
+		"--piece-length", "256K", "--handshake-timeout", "3s", "--max-conns", "300")
+	single := sp.status(t)["single.bin"]
+	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 1 })
+
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	for i := range 250 {
+		c, err := net.DialTimeout("tcp", sp.addr(), 2*time.Second)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		if i%2 == 0 {
+			c.Write([]byte("\x13BitTorrent protocol\x00\x00")) // half a handshake
+		}
+		idle = append(idle, c)
+	}
+	ariaDir := filepath.Join(work, "aria2")
+	ariaProc := testenv.Start(t, aria, aria2Args(ariaDir, testenv.FreePort(t), single.Torrent))
+	if err := ariaProc.Wait(120 * time.Second); err != nil {
+		t.Fatalf("aria2c with 250 idle connections open: %v\n%s", err, ariaProc.Tail(3000))
+	}
+	checkFiles(t, "aria2c", ariaDir, map[string]string{"single.bin": sums["single.bin"]})
+
+	// Every idle connection is closed by the seeder after the timeout.
+	deadline := time.Now().Add(10 * time.Second)
+	closed := 0
+	for _, c := range idle {
+		c.SetReadDeadline(deadline)
+		if _, err := c.Read(make([]byte, 1)); err != nil && !isTimeout(err) {
+			closed++
+		}
+	}
+	if closed != len(idle) {
+		t.Fatalf("%d of %d idle connections closed by the seeder", closed, len(idle))
+	}
+	m := scrapeMetrics(t, sp.adminPort)
+	if n, ok := m[`bitorigin_seeder_pending_connections{stage="handshake"}`]; !ok || n != 0 {
+		t.Fatalf("pending handshakes after the timeout: %v (reported: %v)", n, ok)
+	}
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
 }
