@@ -2,11 +2,17 @@ package seeder
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/peerwire"
 )
 
@@ -181,4 +187,85 @@ func TestTruncatedFileIsRejectedBeyondItsEndWhileTheRestIsServed(t *testing.T) {
 	if bf := waitFor[*peerwire.Bitfield](q); !bytes.Equal(bf.Bits, []byte{0xe0, 0}) {
 		t.Fatalf("bitfield %08b, want pieces 0-2", bf.Bits)
 	}
+}
+
+// flakyTracker answers announces every 100 ms, or fails as an unreachable
+// tracker does while down, recording when.
+type flakyTracker struct {
+	mu       sync.Mutex
+	down     bool
+	failures []time.Time
+	answered int
+}
+
+func (f *flakyTracker) Announce(context.Context, string, *announcer.Request) (*announcer.Response, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		f.failures = append(f.failures, time.Now())
+		return nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+	}
+	f.answered++
+	return &announcer.Response{Interval: 100 * time.Millisecond}, nil
+}
+
+func (f *flakyTracker) state() (failures []time.Time, answered int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.failures), f.answered
+}
+
+func (f *flakyTracker) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+func TestUnreachableTrackerIsRetriedWithGrowingBackoffWhilePeersAreServed(t *testing.T) {
+	const pl = 32 << 10
+	tor, data := testTorrent(t, 8*pl, pl)
+	reg, m := newMetricsForTest(t)
+	tr := &flakyTracker{}
+	var logs logBuffer
+	_, addr := serveTest(t, Config{
+		Metrics:            m,
+		Logger:             logs.logger(),
+		Trackers:           [][]string{{"flaky://tracker"}},
+		Clients:            map[string]announcer.Client{"flaky": tr},
+		AnnounceMinBackoff: 100 * time.Millisecond,
+		AnnounceMaxBackoff: 5 * time.Second,
+	}, tor)
+	waitUntil(t, "the first announces", func() bool { _, n := tr.state(); return n >= 2 })
+	before := unchokedFastPeer(t, addr, tor)
+	block := func(i uint32) peerwire.Request { return peerwire.Request{Index: i, Length: 16 << 10} }
+	before.mustServe(block(0), data[:16<<10])
+
+	tr.setDown(true)
+	waitUntil(t, "four failed announces", func() bool { f, _ := tr.state(); return len(f) >= 4 })
+	// The peer connected before keeps being served, and a new one is
+	// accepted and served.
+	before.mustServe(block(1), data[pl:pl+16<<10])
+	after := unchokedFastPeer(t, addr, tor)
+	after.mustServe(block(7), data[7*pl:7*pl+16<<10])
+	// Each wait is longer than the one before: 100 ms doubling, with at
+	// most 25% jitter either way.
+	failures, _ := tr.state()
+	for i := 2; i < 4; i++ {
+		prev, gap := failures[i-1].Sub(failures[i-2]), failures[i].Sub(failures[i-1])
+		if gap <= prev {
+			t.Fatalf("retry %d after %s, retry %d after %s: the back-off does not grow", i-1, prev, i, gap)
+		}
+	}
+	if got := metricValue(t, reg, "bitorigin_seeder_announces_total", "result", "error"); got < 4 {
+		t.Fatalf("announces_total{result=error} = %v, want at least 4", got)
+	}
+	if !strings.Contains(logs.String(), `msg="announce failed on every tracker"`) {
+		t.Fatal("no log of the failed announces")
+	}
+
+	// Back: the next retry gets through, and regular announces resume.
+	_, answered := tr.state()
+	tr.setDown(false)
+	waitUntil(t, "announces after the outage", func() bool { _, n := tr.state(); return n >= answered+2 })
+	after.mustServe(block(3), data[3*pl:3*pl+16<<10])
 }
