@@ -10,11 +10,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/bitorigin/bitorigin/internal/cli"
 )
 
 func main() {
@@ -26,47 +27,26 @@ func main() {
 	os.Exit(code)
 }
 
+// envPrefix starts the environment variable of every flag:
+// LOADTEST_RATE sets --rate.
+const envPrefix = "LOADTEST"
+
 // subcommands lists what `loadtest CMD` accepts, in the order help shows
 // them.
-func subcommands() []*subcommand {
-	return []*subcommand{
+func subcommands() []*cli.Command {
+	cmds := []*cli.Command{
 		trackerCommand(),
 		swarmCommand(),
 		infohashesCommand(),
 	}
+	for _, c := range cmds {
+		c.EnvPrefix = envPrefix
+	}
+	return cmds
 }
 
 // run executes one command line and returns the exit status: 0 on success,
 // 1 when the command failed, 2 for a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmds := subcommands()
-	if len(args) == 0 {
-		usage(stderr, cmds)
-		return exitUsage
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		usage(stdout, cmds)
-		return exitOK
-	}
-	for _, c := range cmds {
-		if c.name == args[0] {
-			return c.main(ctx, args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "loadtest: unknown command %q\n\n", args[0])
-	usage(stderr, cmds)
-	return exitUsage
-}
-
-func usage(w io.Writer, cmds []*subcommand) {
-	fmt.Fprintln(w, "Usage: loadtest COMMAND [ARGS] [FLAGS]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
-	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'loadtest COMMAND --help' for a command's arguments and flags.")
-	fmt.Fprintln(w, "Exit status: 0 on success, 1 when the command fails, 2 for a usage error.")
+	return cli.Program{Name: "loadtest", Commands: subcommands()}.Main(ctx, args, stdout, stderr)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/loadtest/swarmload"
 	"github.com/bitorigin/bitorigin/loadtest/trackerload"
@@ -91,8 +92,8 @@ func TestBadArgumentsExitWithStatusTwo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := loadtest(t, tt.args...)
-			if code != exitUsage {
-				t.Errorf("exit status %d, want %d; stderr:\n%s", code, exitUsage, stderr)
+			if code != cli.ExitUsage {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, cli.ExitUsage, stderr)
 			}
 			if !strings.Contains(stderr, tt.want) {
 				t.Errorf("stderr does not mention %q:\n%s", tt.want, stderr)
@@ -104,20 +105,20 @@ func TestBadArgumentsExitWithStatusTwo(t *testing.T) {
 func TestEnvironmentSetsFlags(t *testing.T) {
 	t.Setenv("LOADTEST_RATE", "-3")
 	code, _, stderr := loadtest(t, "tracker", "udp://127.0.0.1:1")
-	if code != exitUsage || !strings.Contains(stderr, "rate -3") {
+	if code != cli.ExitUsage || !strings.Contains(stderr, "rate -3") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 }
 
 func TestHelpExplainsEveryFlag(t *testing.T) {
 	for _, c := range subcommands() {
-		code, stdout, _ := loadtest(t, c.name, "--help")
-		if code != exitOK {
-			t.Errorf("%s --help: exit %d", c.name, code)
+		code, stdout, _ := loadtest(t, c.Name, "--help")
+		if code != cli.ExitOK {
+			t.Errorf("%s --help: exit %d", c.Name, code)
 		}
-		c.flags.VisitAll(func(f *flag.Flag) {
+		c.Flags.VisitAll(func(f *flag.Flag) {
 			if !strings.Contains(stdout, "--"+f.Name) || f.Usage == "" {
-				t.Errorf("%s --help does not explain --%s", c.name, f.Name)
+				t.Errorf("%s --help does not explain --%s", c.Name, f.Name)
 			}
 		})
 	}
@@ -127,7 +128,7 @@ func TestTrackerRunReportsConsistentJSON(t *testing.T) {
 	url, _ := startTracker(t)
 	code, stdout, stderr := loadtest(t, "tracker", url, "--rate", "500", "--duration", "1s", "--warmup", "200ms",
 		"--torrents", "20", "--peers", "300", "--json")
-	if code != exitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 	var rep trackerload.Report
@@ -149,7 +150,7 @@ func TestTrackerRunWithNoAnswerFails(t *testing.T) {
 	port := testenv.FreeUDPPort(t)
 	code, stdout, stderr := loadtest(t, "tracker", "udp://127.0.0.1:"+itoa(port), "--rate", "50",
 		"--duration", "300ms", "--warmup", "0s", "--timeout", "200ms")
-	if code != exitFailure || !strings.Contains(stderr, "not one of") || !strings.Contains(stdout, "error") {
+	if code != cli.ExitFailure || !strings.Contains(stderr, "not one of") || !strings.Contains(stdout, "error") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
@@ -157,7 +158,7 @@ func TestTrackerRunWithNoAnswerFails(t *testing.T) {
 func TestInfohashesMatchTheTrackerRun(t *testing.T) {
 	code, stdout, _ := loadtest(t, "infohashes", "--torrents", "3", "--seed", "9")
 	lines := strings.Fields(stdout)
-	if code != exitOK || len(lines) != 3 {
+	if code != cli.ExitOK || len(lines) != 3 {
 		t.Fatalf("exit %d, output %q", code, stdout)
 	}
 	for i, h := range trackerload.InfoHashes(3, 9) {
@@ -206,7 +207,7 @@ func TestSwarmFindsTheSeederThroughTheTrackerAndVerifiesEverything(t *testing.T)
 		}
 	}
 	code, stdout, stderr := loadtest(t, "swarm", "--torrent", loaded[0].Path, "--leechers", "4", "--json")
-	if code != exitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	var rep swarmload.Report

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/progress"
 	"github.com/bitorigin/bitorigin/loadtest/swarmload"
 	"github.com/bitorigin/bitorigin/metainfo"
@@ -24,8 +25,8 @@ type swarmOptions struct {
 	quiet   bool
 }
 
-func swarmCommand() *subcommand {
-	c := newSubcommand("swarm", "", 0, "download a torrent from a seeder with many simulated leechers", `
+func swarmCommand() *cli.Command {
+	c := cli.NewCommand("swarm", "", 0, "download a torrent from a seeder with many simulated leechers", `
 Starts --leechers simulated leechers at once. Each connects to the seeder
 over the peer wire protocol, downloads every piece of the torrent into
 memory, checks each against its SHA-1 and disconnects. The report gives the
@@ -42,7 +43,7 @@ A progress line is drawn on stderr when it is a terminal. The report goes
 to stdout, as text or with --json as one JSON object. Exit status 1 when
 a leecher failed.`)
 	o := &swarmOptions{}
-	f := c.flags
+	f := c.Flags
 	f.StringVar(&o.torrent, "torrent", "", "the torrent: a .torrent `FILE` or a magnet link (required)")
 	f.StringVar(&o.cfg.Seeder, "seeder", "", "the seeder's `HOST:PORT` (default: asked of the torrent's HTTP trackers)")
 	f.IntVar(&o.cfg.Leechers, "leechers", 10, "leechers `N` downloading at once")
@@ -53,7 +54,7 @@ a leecher failed.`)
 	f.DurationVar(&o.cfg.DialTimeout, "dial-timeout", 10*time.Second, "`time` allowed to connect and exchange handshakes")
 	f.BoolVar(&o.json, "json", false, "print the report as JSON")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress line")
-	c.run = func(ctx context.Context, _ []string, stdout, stderr io.Writer) error {
+	c.Run = func(ctx context.Context, _ []string, stdout, stderr io.Writer) error {
 		return runSwarm(ctx, o, stdout, stderr)
 	}
 	return c
@@ -63,30 +64,36 @@ func runSwarm(ctx context.Context, o *swarmOptions, stdout, stderr io.Writer) er
 	cfg := o.cfg
 	switch {
 	case o.torrent == "":
-		return usageError{errors.New("--torrent is required: a .torrent file or a magnet link")}
+		return cli.UsageError{Err: errors.New("--torrent is required: a .torrent file or a magnet link")}
 	case strings.HasPrefix(o.torrent, "magnet:"):
 		m, err := metainfo.ParseMagnet(o.torrent)
 		if err != nil {
-			return usageError{fmt.Errorf("--torrent: %w", err)}
+			return cli.UsageError{Err: fmt.Errorf("--torrent: %w", err)}
 		}
 		cfg.Magnet = &m
 	default:
 		t, err := metainfo.Load(o.torrent)
 		if errors.Is(err, os.ErrNotExist) {
-			return usageError{fmt.Errorf("--torrent %s: no such file", o.torrent)}
+			return cli.UsageError{Err: fmt.Errorf("--torrent %s: no such file", o.torrent)}
 		}
 		if err != nil {
-			return usageError{fmt.Errorf("--torrent: %w", err)}
+			return cli.UsageError{Err: fmt.Errorf("--torrent: %w", err)}
 		}
 		cfg.Torrent = t
 	}
-	block, err := parseSize(o.block)
+	block, err := cli.ParseSize(o.block)
+	if err == nil && block >= 1<<30 {
+		// A request block is at most 128K: a gigabyte or more is a typo
+		// the flag refuses itself, in the words it always has (G is no
+		// unit for a block), before the swarm's own range check.
+		err = fmt.Errorf("size %q: want a positive whole number of bytes, optionally with K or M", o.block)
+	}
 	if err != nil {
-		return usageError{fmt.Errorf("--block: %w", err)}
+		return cli.UsageError{Err: fmt.Errorf("--block: %w", err)}
 	}
 	cfg.BlockSize = int(block)
 	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	if !o.quiet && progress.IsTerminal(stderr) {
 		cfg.Progress = stderr

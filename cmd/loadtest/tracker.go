@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/progress"
 	"github.com/bitorigin/bitorigin/loadtest/trackerload"
 )
@@ -20,8 +21,8 @@ type trackerOptions struct {
 	quiet   bool
 }
 
-func trackerCommand() *subcommand {
-	c := newSubcommand("tracker", "URL", 1, "send announces and scrapes to an HTTP or UDP tracker", `
+func trackerCommand() *cli.Command {
+	c := cli.NewCommand("tracker", "URL", 1, "send announces and scrapes to an HTTP or UDP tracker", `
 Sends announces and scrapes from simulated peers to the tracker at URL,
 http://HOST:PORT/announce or udp://HOST:PORT, and reports the rate it
 achieved, the answers by action and result, the errors by class, the
@@ -51,7 +52,7 @@ A progress line is drawn on stderr when it is a terminal. The report goes
 to stdout, as text or with --json as one JSON object. Exit status 1 when
 not one request was answered.`)
 	o := &trackerOptions{}
-	f := c.flags
+	f := c.Flags
 	f.Float64Var(&o.cfg.Rate, "rate", 0, "open loop: `N` requests per second")
 	f.IntVar(&o.cfg.Workers, "max", 0, "closed loop: `N` workers sending back to back")
 	f.BoolVar(&o.cfg.Realistic, "realistic", false, "peers announce again after the returned interval (times --interval-scale)")
@@ -72,7 +73,7 @@ not one request was answered.`)
 	f.Uint64Var(&o.cfg.Seed, "seed", 1, "`N` that fixes the info hashes and the population, so runs against different trackers match")
 	f.BoolVar(&o.json, "json", false, "print the report as JSON")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress line")
-	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c.Run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runTracker(ctx, o, args[0], stdout, stderr)
 	}
 	return c
@@ -86,17 +87,17 @@ func runTracker(ctx context.Context, o *trackerOptions, target string, stdout, s
 	case "close":
 		cfg.ConnClose = true
 	default:
-		return usageError{fmt.Errorf("--conn %q: want keepalive or close", o.conn)}
+		return cli.UsageError{Err: fmt.Errorf("--conn %q: want keepalive or close", o.conn)}
 	}
 	cfg.SeederShare = o.seeders
 	if o.seeders == 0 {
 		cfg.SeederShare = -1 // none; 0 would mean the default
 	}
 	if cfg.NumWant == 0 {
-		return usageError{fmt.Errorf("--numwant 0: a tracker answers no peers; ask for at least 1, or -1")}
+		return cli.UsageError{Err: fmt.Errorf("--numwant 0: a tracker answers no peers; ask for at least 1, or -1")}
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	if !o.quiet && progress.IsTerminal(stderr) {
 		cfg.Progress = stderr

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/metainfo"
 )
@@ -35,7 +36,7 @@ func TestCreateWritesTheTorrentAndPrintsInfoHashAndMagnet(t *testing.T) {
 	code, stdout, stderr := seeder(t, "create", "--piece-length", "16K", folder, "-t", tracker,
 		"-t", "http://b.example/announce,udp://c.example:6969", "-w", "http://ws.example/files/", "--private",
 		"--comment", "first release", "--source", "origin", "--no-date", "-o", out)
-	if code != exitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	tor, err := metainfo.Load(out)
@@ -74,7 +75,7 @@ func equalTiers(a, b [][]string) bool {
 func TestCreateWritesNameDotTorrentByDefault(t *testing.T) {
 	_, folder := dataSet(t)
 	t.Chdir(t.TempDir())
-	if code, _, stderr := seeder(t, "create", folder, "-t", tracker); code != exitOK {
+	if code, _, stderr := seeder(t, "create", folder, "-t", tracker); code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if _, err := metainfo.Load("release.torrent"); err != nil {
@@ -89,13 +90,13 @@ func TestCreateRefusesToOverwriteUnlessForced(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := seeder(t, "create", folder, "-t", tracker, "-o", out)
-	if code != exitFailure || !strings.Contains(stderr, "already exists (use --force") {
+	if code != cli.ExitFailure || !strings.Contains(stderr, "already exists (use --force") {
 		t.Fatalf("exit %d, stderr %q; want 1 and a hint at --force", code, stderr)
 	}
 	if b, _ := os.ReadFile(out); string(b) != "precious" {
 		t.Fatalf("existing file changed to %q", b)
 	}
-	if code, _, stderr := seeder(t, "create", folder, "-t", tracker, "-o", out, "--force"); code != exitOK {
+	if code, _, stderr := seeder(t, "create", folder, "-t", tracker, "-o", out, "--force"); code != cli.ExitOK {
 		t.Fatalf("--force: exit %d: %s", code, stderr)
 	}
 	if _, err := metainfo.Load(out); err != nil {
@@ -119,16 +120,16 @@ func TestCreateErrorsAreClearAndExitNonZero(t *testing.T) {
 		code    int
 		mention string
 	}{
-		{"missing path", []string{filepath.Join(root, "nope"), "-t", tracker}, exitFailure, "no such file or directory"},
-		{"empty folder", []string{empty, "-t", tracker}, exitFailure, "has no files"},
-		{"no tracker", []string{folder}, exitUsage, "at least one -t"},
-		{"no path", []string{"-t", tracker}, exitUsage, "want 1 argument"},
-		{"two paths", []string{folder, folder, "-t", tracker}, exitUsage, "want 1 argument"},
-		{"bad tracker", []string{folder, "-t", "tracker.example"}, exitFailure, `"tracker.example" is not an absolute`},
-		{"unknown flag", []string{folder, "-t", tracker, "--frobnicate"}, exitUsage, "frobnicate"},
-		{"size that is not a size", []string{folder, "-t", tracker, "--piece-length", "big"}, exitUsage, `size "big"`},
-		{"piece length not a power of two", []string{folder, "-t", tracker, "--piece-length", "100K"}, exitFailure, "not a power of two"},
-		{"output folder missing", []string{folder, "-t", tracker, "-o", filepath.Join(root, "no", "x.torrent")}, exitFailure, "no such file or directory"},
+		{"missing path", []string{filepath.Join(root, "nope"), "-t", tracker}, cli.ExitFailure, "no such file or directory"},
+		{"empty folder", []string{empty, "-t", tracker}, cli.ExitFailure, "has no files"},
+		{"no tracker", []string{folder}, cli.ExitUsage, "at least one -t"},
+		{"no path", []string{"-t", tracker}, cli.ExitUsage, "want 1 argument"},
+		{"two paths", []string{folder, folder, "-t", tracker}, cli.ExitUsage, "want 1 argument"},
+		{"bad tracker", []string{folder, "-t", "tracker.example"}, cli.ExitFailure, `"tracker.example" is not an absolute`},
+		{"unknown flag", []string{folder, "-t", tracker, "--frobnicate"}, cli.ExitUsage, "frobnicate"},
+		{"size that is not a size", []string{folder, "-t", tracker, "--piece-length", "big"}, cli.ExitUsage, `size "big"`},
+		{"piece length not a power of two", []string{folder, "-t", tracker, "--piece-length", "100K"}, cli.ExitFailure, "not a power of two"},
+		{"output folder missing", []string{folder, "-t", tracker, "-o", filepath.Join(root, "no", "x.torrent")}, cli.ExitFailure, "no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,7 +165,7 @@ func TestCreateReportsAnUnreadableFile(t *testing.T) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	}
 	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitFailure {
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != cli.ExitFailure {
 		t.Fatalf("err %v, output %s; want exit 1", err, out)
 	}
 	if want := "open " + locked + ": permission denied"; !strings.Contains(string(out), want) {
@@ -178,11 +179,11 @@ func TestBinaryExitStatuses(t *testing.T) {
 		args []string
 		code int
 	}{
-		{nil, exitUsage},
-		{[]string{"--help"}, exitOK},
-		{[]string{"create", "--help"}, exitOK},
-		{[]string{"bogus"}, exitUsage},
-		{[]string{"info", filepath.Join(t.TempDir(), "missing.torrent")}, exitFailure},
+		{nil, cli.ExitUsage},
+		{[]string{"--help"}, cli.ExitOK},
+		{[]string{"create", "--help"}, cli.ExitOK},
+		{[]string{"bogus"}, cli.ExitUsage},
+		{[]string{"info", filepath.Join(t.TempDir(), "missing.torrent")}, cli.ExitFailure},
 	}
 	for _, tt := range tests {
 		err := exec.Command(bin, tt.args...).Run()
@@ -202,7 +203,7 @@ func TestInfoShowsEverythingAboutATorrent(t *testing.T) {
 	root, folder := dataSet(t)
 	out := filepath.Join(root, "r.torrent")
 	if code, _, stderr := seeder(t, "create", folder, "-t", tracker, "-t", "udp://b.example:1,udp://c.example:2",
-		"-w", "http://ws.example/", "--piece-length", "16384", "--comment", "hello", "-o", out); code != exitOK {
+		"-w", "http://ws.example/", "--piece-length", "16384", "--comment", "hello", "-o", out); code != cli.ExitOK {
 		t.Fatal(stderr)
 	}
 	tor, err := metainfo.Load(out)
@@ -210,7 +211,7 @@ func TestInfoShowsEverythingAboutATorrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := seeder(t, "info", out)
-	if code != exitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, want := range []string{
@@ -242,11 +243,11 @@ func TestInfoRejectsBrokenTorrentsNamingTheField(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := seeder(t, "info", bad)
-	if code != exitFailure || !strings.Contains(stderr, bad) || !strings.Contains(stderr, "info.name") {
+	if code != cli.ExitFailure || !strings.Contains(stderr, bad) || !strings.Contains(stderr, "info.name") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	code, _, stderr = seeder(t, "info", filepath.Join(dir, "missing.torrent"))
-	if code != exitFailure || !strings.Contains(stderr, "no such file") {
+	if code != cli.ExitFailure || !strings.Contains(stderr, "no such file") {
 		t.Fatalf("missing file: exit %d, stderr %q", code, stderr)
 	}
 }
@@ -254,11 +255,11 @@ func TestInfoRejectsBrokenTorrentsNamingTheField(t *testing.T) {
 func TestVerifyExitsZeroOnlyWhenEveryPieceMatches(t *testing.T) {
 	root, folder := dataSet(t)
 	out := filepath.Join(root, "r.torrent")
-	if code, _, stderr := seeder(t, "create", folder, "-t", tracker, "--piece-length", "16K", "-o", out); code != exitOK {
+	if code, _, stderr := seeder(t, "create", folder, "-t", tracker, "--piece-length", "16K", "-o", out); code != cli.ExitOK {
 		t.Fatal(stderr)
 	}
 	code, stdout, stderr := seeder(t, "verify", out, root)
-	if code != exitOK || !strings.Contains(stdout, "all 4 pieces OK") {
+	if code != cli.ExitOK || !strings.Contains(stdout, "all 4 pieces OK") {
 		t.Fatalf("intact data: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 
@@ -269,7 +270,7 @@ func TestVerifyExitsZeroOnlyWhenEveryPieceMatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr = seeder(t, "verify", out, root)
-	if code != exitFailure || !strings.Contains(stdout, a+": wrong data (1 bad pieces)") ||
+	if code != cli.ExitFailure || !strings.Contains(stdout, a+": wrong data (1 bad pieces)") ||
 		!strings.Contains(stdout, "3 of 4 pieces OK: 1 hold wrong data") || !strings.Contains(stderr, "verification failed") {
 		t.Fatalf("corrupt data: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -279,32 +280,32 @@ func TestVerifyExitsZeroOnlyWhenEveryPieceMatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, _ = seeder(t, "verify", out, root)
-	if code != exitFailure || !strings.Contains(stdout, b+": missing") {
+	if code != cli.ExitFailure || !strings.Contains(stdout, b+": missing") {
 		t.Fatalf("missing file: exit %d, stdout %q", code, stdout)
 	}
 
 	code, _, stderr = seeder(t, "verify", out, filepath.Join(root, "nope"))
-	if code != exitFailure || !strings.Contains(stderr, "no such file") {
+	if code != cli.ExitFailure || !strings.Contains(stderr, "no such file") {
 		t.Fatalf("missing data folder: exit %d, stderr %q", code, stderr)
 	}
 }
 
 func TestHelpExplainsEveryCommandAndFlag(t *testing.T) {
 	code, stdout, _ := seeder(t, "--help")
-	if code != exitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("seeder --help exited %d", code)
 	}
 	for _, c := range subcommands() {
-		if !strings.Contains(stdout, "  "+c.name+" ") {
-			t.Errorf("seeder --help does not list %s:\n%s", c.name, stdout)
+		if !strings.Contains(stdout, "  "+c.Name+" ") {
+			t.Errorf("seeder --help does not list %s:\n%s", c.Name, stdout)
 		}
-		code, help, _ := seeder(t, c.name, "--help")
-		if code != exitOK || !strings.HasPrefix(help, "Usage: seeder "+c.name+" "+c.args) {
-			t.Errorf("seeder %s --help: exit %d:\n%s", c.name, code, help)
+		code, help, _ := seeder(t, c.Name, "--help")
+		if code != cli.ExitOK || !strings.HasPrefix(help, "Usage: seeder "+c.Name+" "+c.Args) {
+			t.Errorf("seeder %s --help: exit %d:\n%s", c.Name, code, help)
 		}
-		c.flags.VisitAll(func(f *flag.Flag) {
-			if !strings.Contains(help, "  "+flagSynopsis(f)+"\n") || f.Usage == "" {
-				t.Errorf("seeder %s --help does not explain %s:\n%s", c.name, f.Name, help)
+		c.Flags.VisitAll(func(f *flag.Flag) {
+			if !strings.Contains(help, "  "+cli.FlagSynopsis(f)+"\n") || f.Usage == "" {
+				t.Errorf("seeder %s --help does not explain %s:\n%s", c.Name, f.Name, help)
 			}
 		})
 	}
@@ -325,13 +326,13 @@ func TestParseSize(t *testing.T) {
 		{"4096B", 4096},
 	}
 	for _, tt := range tests {
-		if got, err := parseSize(tt.in); err != nil || got != tt.want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		if got, err := cli.ParseSize(tt.in); err != nil || got != tt.want {
+			t.Errorf("cli.ParseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
 		}
 	}
 	for _, bad := range []string{"", "K", "1.5M", "-1M", "0", "1T", "1KB", "99999999999G"} {
-		if got, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) = %d, want an error", bad, got)
+		if got, err := cli.ParseSize(bad); err == nil {
+			t.Errorf("cli.ParseSize(%q) = %d, want an error", bad, got)
 		}
 	}
 }

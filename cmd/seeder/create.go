@@ -10,13 +10,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/progress"
 	"github.com/bitorigin/bitorigin/internal/version"
 	"github.com/bitorigin/bitorigin/metainfo"
 )
 
-func createCommand() *subcommand {
-	c := newSubcommand("create", "PATH", 1, "make a .torrent of a file or folder", `
+func createCommand() *cli.Command {
+	c := cli.NewCommand("create", "PATH", 1, "make a .torrent of a file or folder", `
 Hashes the file or folder at PATH on every core and writes a .torrent, then
 prints its info hash and magnet link. A folder's files are taken in path
 order, as mktorrent takes them: the same data and piece length always give
@@ -34,7 +35,7 @@ makes tier 1 = a, b and tier 2 = c.`)
 		force                bool
 		comment, source, out string
 	)
-	f := c.flags
+	f := c.Flags
 	f.Var(&trackers, "t", "tracker announce `URL` (http, https or udp); repeat for more tiers, commas within one tier; at least one")
 	f.Var(&webSeeds, "w", "web seed `URL` (BEP 19); repeat or separate with commas for several")
 	f.Var(&pieceLength, "piece-length", "piece length in bytes, `SIZE` a power of two from 16K to 256M written as 262144, 256K or 1M (default: chosen for 1,000 to 2,000 pieces, 256K to 16M)")
@@ -45,10 +46,10 @@ makes tier 1 = a, b and tier 2 = c.`)
 	f.StringVar(&out, "o", "", "write the torrent to `FILE` (default: NAME.torrent in the current folder)")
 	f.BoolVar(&force, "force", false, "overwrite the output file if it exists")
 
-	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c.Run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		path := args[0]
 		if len(trackers) == 0 {
-			return usageError{errors.New("at least one -t tracker URL is required")}
+			return cli.UsageError{Err: errors.New("at least one -t tracker URL is required")}
 		}
 		if out == "" {
 			abs, err := filepath.Abs(path)

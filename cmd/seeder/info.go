@@ -9,15 +9,16 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/progress"
 	"github.com/bitorigin/bitorigin/metainfo"
 )
 
-func infoCommand() *subcommand {
-	c := newSubcommand("info", "FILE.torrent", 1, "show what a .torrent contains", `
+func infoCommand() *cli.Command {
+	c := cli.NewCommand("info", "FILE.torrent", 1, "show what a .torrent contains", `
 Prints a torrent's name, info hash, size, piece length and count, files,
 trackers by tier, web seeds and magnet link.`)
-	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c.Run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		t, err := metainfo.Load(args[0])
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/testenv"
 )
 
@@ -65,7 +66,7 @@ func TestCreatedTorrentIsAcceptedByOtherClients(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "x.torrent")
 			code, stdout, stderr := seeder(t, "create", target, "-t", tracker, "-t", "udp://127.0.0.1:6969",
 				"-w", "http://127.0.0.1:8080/files/", "--piece-length", "32K", "--private", "-o", out)
-			if code != exitOK {
+			if code != cli.ExitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			hash := infoHashLine.FindStringSubmatch(stdout)[1]

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/announcer"
+	"github.com/bitorigin/bitorigin/internal/cli"
 	origin "github.com/bitorigin/bitorigin/seeder"
 	"github.com/bitorigin/bitorigin/seeder/webseed"
 )
@@ -93,7 +94,7 @@ func (o *liveOptions) setup(log *slog.Logger) (*live, error) {
 	if o.webSeedURL != "" {
 		u, err := url.Parse(o.webSeedURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return nil, usageError{fmt.Errorf("--webseed-url %q: want an http or https URL without query or fragment", o.webSeedURL)}
+			return nil, cli.UsageError{Err: fmt.Errorf("--webseed-url %q: want an http or https URL without query or fragment", o.webSeedURL)}
 		}
 		if !strings.HasSuffix(u.Path, "/") {
 			u.Path += "/"
@@ -102,22 +103,22 @@ func (o *liveOptions) setup(log *slog.Logger) (*live, error) {
 		l.webSeeds = []string{u.String()}
 	}
 	if o.watchInterval <= 0 {
-		return nil, usageError{fmt.Errorf("--watch-interval %s: must be positive", o.watchInterval)}
+		return nil, cli.UsageError{Err: fmt.Errorf("--watch-interval %s: must be positive", o.watchInterval)}
 	}
 	if o.settle < 0 {
-		return nil, usageError{fmt.Errorf("--settle %s: must not be negative", o.settle)}
+		return nil, cli.UsageError{Err: fmt.Errorf("--settle %s: must not be negative", o.settle)}
 	}
 	token, err := registerToken(o.registerTokenFile)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, cli.UsageError{Err: err}
 	}
 	if len(o.registerURLs) > 0 {
 		if token == "" {
-			return nil, usageError{fmt.Errorf("--register-url needs the trackers' admin token in %s or --register-token-file", registerTokenEnv)}
+			return nil, cli.UsageError{Err: fmt.Errorf("--register-url needs the trackers' admin token in %s or --register-token-file", registerTokenEnv)}
 		}
 		for _, raw := range o.registerURLs.flat() {
 			if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return nil, usageError{fmt.Errorf("--register-url %q: want an http or https URL", raw)}
+				return nil, cli.UsageError{Err: fmt.Errorf("--register-url %q: want an http or https URL", raw)}
 			}
 		}
 		l.registrar = &announcer.Registrar{URLs: o.registerURLs.flat(), Token: token, Logger: log}

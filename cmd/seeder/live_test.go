@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bitorigin/bitorigin/internal/cli"
 )
 
 func TestServeHelpDocumentsWebSeedRegistrationAndWatching(t *testing.T) {
@@ -41,7 +43,7 @@ func TestServeRefusesBadWebSeedRegistrationAndWatchSettings(t *testing.T) {
 	} {
 		t.Setenv(registerTokenEnv, c.env)
 		code, _, stderr := seeder(t, append(base, c.args...)...)
-		if code != exitUsage || !strings.Contains(stderr, c.want) {
+		if code != cli.ExitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, %q; want usage error mentioning %q", c.args, code, stderr, c.want)
 		}
 	}

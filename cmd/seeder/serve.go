@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -48,8 +47,8 @@ type serveOptions struct {
 	live                      liveOptions
 }
 
-func serveCommand() *subcommand {
-	c := newSubcommand("serve", "", 0, "seed every file and folder of a content folder", `
+func serveCommand() *cli.Command {
+	c := cli.NewCommand("serve", "", 0, "seed every file and folder of a content folder", `
 Seeds each top-level file or folder of --data as one torrent, on one
 listening port for all of them. An existing .torrent in --torrents whose
 files match the data is used; otherwise NAME.torrent is created there with
@@ -84,7 +83,7 @@ SEEDER_DATA, SEEDER_UPLOAD_SLOTS. The command line wins.
 SIGTERM or SIGINT: stop listening, send stopped announces, close the peer
 connections, exit 0.`)
 	o := &serveOptions{}
-	f := c.flags
+	f := c.Flags
 	f.StringVar(&o.data, "data", "", "content `DIR`: each top-level file or folder is one torrent (required)")
 	f.StringVar(&o.torrents, "torrents", "", "`DIR` of .torrent files, used when they match the data and created otherwise (required)")
 	f.StringVar(&o.resumeDir, "resume-dir", "", "`DIR` for resume records (default: TORRENTS/.resume)")
@@ -115,15 +114,11 @@ connections, exit 0.`)
 	f.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
 	f.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
 	o.live.addFlags(f)
-	// The subcommand help shows no defaults by itself.
-	f.VisitAll(func(fl *flag.Flag) {
-		if fl.DefValue != "" && fl.DefValue != "false" && fl.DefValue != "0" {
-			fl.Usage += " (default " + fl.DefValue + ")"
-		}
-	})
-	c.run = func(ctx context.Context, _ []string, stdout, stderr io.Writer) error {
+	// Not c.EnvPrefix: the help above explains the variables once rather
+	// than naming one under every flag.
+	c.Run = func(ctx context.Context, _ []string, stdout, stderr io.Writer) error {
 		if err := cli.ApplyEnv(f, "SEEDER", os.LookupEnv); err != nil {
-			return usageError{err}
+			return cli.UsageError{Err: err}
 		}
 		return serve(ctx, o, stdout, stderr)
 	}
@@ -135,28 +130,28 @@ connections, exit 0.`)
 func (o *serveOptions) seederConfig() (origin.Config, error) {
 	var cfg origin.Config
 	if o.data == "" || o.torrents == "" {
-		return cfg, usageError{errors.New("--data and --torrents are required")}
+		return cfg, cli.UsageError{Err: errors.New("--data and --torrents are required")}
 	}
 	if o.announceIP != "" {
 		ip, err := netip.ParseAddr(o.announceIP)
 		if err != nil {
-			return cfg, usageError{fmt.Errorf("--announce-ip: %w", err)}
+			return cfg, cli.UsageError{Err: fmt.Errorf("--announce-ip: %w", err)}
 		}
 		cfg.AnnounceIP = ip
 	}
 	if o.announcePort < 0 || o.announcePort > 65535 {
-		return cfg, usageError{fmt.Errorf("--announce-port %d: not a port", o.announcePort)}
+		return cfg, cli.UsageError{Err: fmt.Errorf("--announce-port %d: not a port", o.announcePort)}
 	}
 	rate := int64(0)
 	if o.uploadRate != "0" && o.uploadRate != "" {
-		n, err := parseSize(o.uploadRate)
+		n, err := cli.ParseSize(o.uploadRate)
 		if err != nil {
-			return cfg, usageError{fmt.Errorf("--upload-rate: %w", err)}
+			return cfg, cli.UsageError{Err: fmt.Errorf("--upload-rate: %w", err)}
 		}
 		rate = n
 	}
 	if o.uploadSlots < 1 {
-		return cfg, usageError{fmt.Errorf("--upload-slots %d: need at least 1", o.uploadSlots)}
+		return cfg, cli.UsageError{Err: fmt.Errorf("--upload-slots %d: need at least 1", o.uploadSlots)}
 	}
 	cfg.Trackers = o.trackers
 	cfg.AnnouncePort = uint16(o.announcePort)
@@ -175,11 +170,11 @@ func (o *serveOptions) seederConfig() (origin.Config, error) {
 	cfg.MaxBadRequests = o.maxBad
 	enc, err := origin.ParseEncryption(o.encryption)
 	if err != nil {
-		return cfg, usageError{fmt.Errorf("--encryption: %w", err)}
+		return cfg, cli.UsageError{Err: fmt.Errorf("--encryption: %w", err)}
 	}
 	cfg.Encryption = enc
 	if err := cfg.Validate(); err != nil {
-		return cfg, usageError{err}
+		return cfg, cli.UsageError{Err: err}
 	}
 	return cfg, nil
 }
@@ -191,7 +186,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 	}
 	log, err := cli.Logger(stderr, o.logLevel, o.logFormat)
 	if err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	cfg.Logger = log
 	reg := metrics.NewRegistry("seeder")

@@ -3,11 +3,13 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/bitorigin/bitorigin/internal/cli"
 )
 
 func TestServeHelpDocumentsEveryFlag(t *testing.T) {
 	code, stdout, _ := seeder(t, "serve", "--help")
-	if code != exitOK {
+	if code != cli.ExitOK {
 		t.Fatalf("exit %d", code)
 	}
 	for _, flag := range []string{"--data", "--torrents", "--tracker", "--listen", "--admin-addr", "--announce-ip",
@@ -32,7 +34,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{[]string{"--data", dir, "--torrents", dir, "--encryption", "always"}, "--encryption"},
 	} {
 		code, _, stderr := seeder(t, append([]string{"serve"}, c.args...)...)
-		if code != exitUsage || !strings.Contains(stderr, c.want) {
+		if code != cli.ExitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, %q; want usage error mentioning %q", c.args, code, stderr, c.want)
 		}
 	}
@@ -43,7 +45,7 @@ func TestServeReadsItsFlagsFromTheEnvironment(t *testing.T) {
 	t.Setenv("SEEDER_LISTEN", "127.0.0.1:0")
 	t.Setenv("SEEDER_ADMIN_ADDR", "127.0.0.1:0")
 	code, _, stderr := seeder(t, "serve", "--torrents", t.TempDir())
-	if code != exitFailure || !strings.Contains(stderr, "/nonexistent/content") {
+	if code != cli.ExitFailure || !strings.Contains(stderr, "/nonexistent/content") {
 		t.Fatalf("exit %d, %q: SEEDER_DATA not used", code, stderr)
 	}
 }

@@ -5,17 +5,18 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/progress"
 	"github.com/bitorigin/bitorigin/metainfo"
 )
 
-func verifyCommand() *subcommand {
-	c := newSubcommand("verify", "FILE.torrent DATA_DIR", 2, "check data on disk against a .torrent", `
+func verifyCommand() *cli.Command {
+	c := cli.NewCommand("verify", "FILE.torrent DATA_DIR", 2, "check data on disk against a .torrent", `
 Hashes every piece of the torrent's data in DATA_DIR, the folder that holds
 the torrent's file or folder (as a client's download folder does), and
 reports the files that are missing, short, unreadable or hold wrong data.
 Exits 0 only when every piece matches.`)
-	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c.Run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		t, err := metainfo.Load(args[0])
 		if err != nil {
 			return err

@@ -1,5 +1,7 @@
 // Package cli holds what every binary's main does the same way: flags that
-// also read environment variables, a --help that lists both, and slog setup.
+// also read environment variables, a --help that lists both, slog setup,
+// and for binaries made of subcommands (`seeder create`, `loadtest swarm`)
+// the dispatch, interspersed flag parsing, usage and exit statuses.
 package cli
 
 import (
