@@ -69,8 +69,9 @@ func (c *conn) writeStep() (bool, error) {
 	batch, size := c.batch[:0], 0
 	limit := batchBytes
 	if c.s.limiter != nil {
-		// Small batches under a rate limit, so the wait per batch stays short.
-		limit = int(c.s.limiter.burst)
+		// Small batches under a rate limit, so the wait per batch stays short;
+		// never more than c.buf holds, which a high rate's burst exceeds.
+		limit = min(limit, int(c.s.limiter.burst))
 	}
 	for len(batch) < maxBatch && size < limit {
 		r, ok := c.queue.pop()
