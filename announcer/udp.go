@@ -65,6 +65,10 @@ func (c *UDPClient) Announce(ctx context.Context, trackerURL string, req *Reques
 		return nil, fmt.Errorf("tracker %s: %w", trackerURL, err)
 	}
 	defer conn.Close()
+	// A read waits for its deadline, not for ctx: closing the socket ends
+	// it, so a cancelled announce (shutdown, Remove) returns at once.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 
 	ar := udpwire.AnnounceRequest{
 		InfoHash:   req.InfoHash,
@@ -189,6 +193,9 @@ func (c *UDPClient) exchange(ctx context.Context, conn *net.UDPConn, pkt []byte,
 	buf := make([]byte, 2048)
 	for n := 0; n <= retries; n++ {
 		if _, err := conn.Write(pkt); err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, fmt.Errorf("no answer: %w", cerr)
+			}
 			return nil, fmt.Errorf("send: %w", err)
 		}
 		deadline := time.Now().Add(timeout << n)
@@ -204,6 +211,9 @@ func (c *UDPClient) exchange(ctx context.Context, conn *net.UDPConn, pkt []byte,
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
 					break // send again
+				}
+				if cerr := ctx.Err(); cerr != nil {
+					return nil, fmt.Errorf("no answer: %w", cerr)
 				}
 				// ICMP port unreachable and the like: nobody is there.
 				return nil, fmt.Errorf("receive: %w", err)

@@ -156,3 +156,30 @@ func TestUDPClientGivesUpWithinItsRetries(t *testing.T) {
 		t.Fatal("http URL accepted by the UDP client")
 	}
 }
+
+// A cancelled announce to a silent UDP tracker returns at once, not after
+// the retransmission wait: shutdown and Remove wait for it.
+func TestUDPAnnounceReturnsAtOnceWhenCancelled(t *testing.T) {
+	silent, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	c := &UDPClient{Timeout: time.Minute}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Announce(ctx, "udp://"+silent.LocalAddr().String(), udpReq("-BO0001-seeder000000", 7001, 0, EventStarted))
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the connect request is out
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled announce: %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("cancelled announce still waiting for the tracker")
+	}
+}
