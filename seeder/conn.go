@@ -263,6 +263,22 @@ var errTooManyBad = errors.New("too many bad requests")
 // errPeerIsSeed ends a connection to a peer that has every piece.
 var errPeerIsSeed = errors.New("peer is a seed")
 
+// maxOut bounds the control messages waiting for the writer. Metadata
+// pieces and rejects are queued as the peer asks; one that keeps asking
+// without reading would otherwise grow c.out without bound until the
+// write timeout, 16 KiB for each 40-byte metadata request.
+const maxOut = 1 << 20
+
+// errNotReading ends a connection whose peer asks faster than it reads.
+var errNotReading = errors.New("peer does not read what it asks for")
+
+// outFull reports whether more than maxOut bytes of control messages wait,
+// besides room for a have message for every piece (sendHaves after a
+// recheck queues those whatever the peer does). c.mu is held.
+func (c *conn) outFull() bool {
+	return len(c.out) > maxOut+9*int(c.sw.numPieces)
+}
+
 // readLoop reads and handles messages until the connection fails.
 func (c *conn) readLoop() error {
 	s := c.s
@@ -338,6 +354,9 @@ func (c *conn) onRequest(r *peerwire.Request) error {
 	why := c.sw.checkRequest(r, uint32(c.s.cfg.MaxRequest))
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.outFull() {
+		return errNotReading
+	}
 	switch {
 	case why == requestMissing && c.sw.Have.Has(r.Index):
 		// Verified at load, so maybe in the bitfield this peer got, and

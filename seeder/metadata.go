@@ -44,6 +44,12 @@ func (c *conn) onExtended(m *peerwire.Extended) error {
 func (c *conn) sendMetadata(piece uint32) error {
 	md := c.sw.metadata
 	off := int64(piece) * peerwire.MetadataPieceSize
+	c.mu.Lock()
+	full := c.outFull()
+	c.mu.Unlock()
+	if full {
+		return errNotReading
+	}
 	if off >= int64(len(md)) {
 		c.mu.Lock()
 		c.out = peerwire.MetadataReject{ExtID: c.peerMetadataID, Piece: piece}.AppendTo(c.out)

@@ -271,3 +271,35 @@ func TestHalfOpenConnectionsCountAgainstTheLimitAndTimeOut(t *testing.T) {
 		}
 	}
 }
+
+// A peer that asks for metadata, or sends requests while choked, and
+// never reads the answers is dropped once they pile up, instead of
+// making the seeder queue 16 KiB per 40-byte request until the write
+// timeout.
+func TestPeerThatAsksWithoutReadingIsDropped(t *testing.T) {
+	tor, _ := testTorrent(t, 1200*16<<10, 16<<10)
+	s, addr := serveTest(t, Config{WriteTimeout: 5 * time.Minute, IdleTimeout: 10 * time.Minute}, tor)
+	p := connectPeer(t, addr, tor, fastReserved())
+	waitFor[*peerwire.Extended](p)
+	var b []byte
+	b = peerwire.ExtensionHandshake{M: map[string]uint8{peerwire.MetadataExtension: 7}}.AppendTo(b)
+	for range 5000 {
+		b = peerwire.MetadataRequest{ExtID: metadataID, Piece: 0}.AppendTo(b)
+	}
+	if _, err := p.nc.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a peer that does not read is still connected")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
