@@ -197,6 +197,8 @@ func (c *conn) run(ctx context.Context) {
 // sendIntro queues what follows the handshake: our extension handshake and
 // which pieces we have (BEP 3, BEP 6, BEP 10).
 func (c *conn) sendIntro() {
+	// Taken before c.mu: the lock order is s.mu, then c.mu.
+	port := c.s.listenPort()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.extended {
@@ -204,7 +206,7 @@ func (c *conn) sendIntro() {
 		c.out = peerwire.ExtensionHandshake{
 			M:            map[string]uint8{peerwire.MetadataExtension: metadataID},
 			V:            c.s.clientV,
-			P:            c.s.listenPort(),
+			P:            port,
 			ReqQ:         c.s.cfg.ReqQ,
 			YourIP:       ip,
 			MetadataSize: len(c.sw.metadata),

@@ -303,3 +303,31 @@ func TestPeerThatAsksWithoutReadingIsDropped(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// sendIntro runs on a new connection's goroutine while others hold s.mu
+// and then take c.mu (sendHaves after a recheck, the choker): it must not
+// wait for s.mu while holding c.mu, or both wait forever.
+func TestIntroNeverWaitsForTheSeederLockHoldingTheConnectionLock(t *testing.T) {
+	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	s, err := New(Config{}, []*Torrent{tor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &conn{s: s, sw: s.list[0], extended: true, fast: true, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.mu.Lock()
+	done := make(chan struct{})
+	go func() {
+		c.sendIntro()
+		close(done)
+	}()
+	time.Sleep(100 * time.Millisecond) // sendIntro waits for s.mu by now
+	free := c.mu.TryLock()
+	if free {
+		c.mu.Unlock()
+	}
+	s.mu.Unlock()
+	<-done
+	if !free {
+		t.Fatal("sendIntro holds the connection's lock while it waits for the seeder's: lock-order deadlock with sendHaves")
+	}
+}
