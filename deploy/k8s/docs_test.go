@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // docCommands returns the commands in docs/deploy.md's sh code blocks,
@@ -44,14 +45,23 @@ func docCommands(t *testing.T) []string {
 }
 
 // words splits a command line the way a shell would for the simple
-// quoting the docs use.
+// quoting the docs use, \" and \\ inside double quotes included.
 func words(cmd string) []string {
 	var out []string
 	var cur strings.Builder
 	var quote rune
+	var escaped bool
 	depth := 0
 	for _, r := range cmd {
 		switch {
+		case escaped:
+			if r != '"' && r != '\\' && r != '$' {
+				cur.WriteRune('\\')
+			}
+			cur.WriteRune(r)
+			escaped = false
+		case quote == '"' && r == '\\':
+			escaped = true
 		case quote != 0 && r == quote && depth == 0:
 			quote = 0
 		case quote != 0:
@@ -231,6 +241,12 @@ func checkKubectlCommand(t *testing.T, cmd string, w []string, namespaces map[st
 		checkSecretCommand(t, cmd, r, args[2:])
 		return
 	}
+	if len(args) >= 2 && args[0] == "patch" {
+		if name, ok := strings.CutPrefix(args[1], "secret/"); ok {
+			checkSecretPatch(t, cmd, overlay, name, args[2:])
+			return
+		}
+	}
 	for _, a := range args {
 		if strings.HasPrefix(a, "-") || strings.HasPrefix(a, "./") {
 			continue // flags, and local files such as the content to copy
@@ -266,23 +282,77 @@ func checkSecretCommand(t *testing.T, cmd string, r *rendered, args []string) {
 		k, _, _ := strings.Cut(lit, "=")
 		keys = append(keys, k)
 	}
-	var want []string
+	read := secretKeys(r)
+	for other := range read {
+		if other != name {
+			t.Errorf("docs: %q: the workloads read Secret %s too", cmd, other)
+		}
+	}
+	slices.Sort(keys)
+	if want := read[name]; !slices.Equal(keys, want) {
+		t.Errorf("docs: %q: keys %v, the workloads read %v", cmd, keys, want)
+	}
+}
+
+// secretKeys returns the keys the overlay's containers read, sorted, by
+// Secret name.
+func secretKeys(r *rendered) map[string][]string {
+	keys := map[string][]string{}
 	for _, w := range r.workloads() {
 		for _, c := range w.template.Spec.Containers {
 			for _, e := range c.Env {
-				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-					if ref := e.ValueFrom.SecretKeyRef; ref.Name != name {
-						t.Errorf("docs: %q: %s %s reads Secret %s", cmd, w.name, e.Name, ref.Name)
-					} else if !slices.Contains(want, ref.Key) {
-						want = append(want, ref.Key)
-					}
+				if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+					continue
+				}
+				ref := e.ValueFrom.SecretKeyRef
+				if !slices.Contains(keys[ref.Name], ref.Key) {
+					keys[ref.Name] = append(keys[ref.Name], ref.Key)
 				}
 			}
 		}
 	}
+	for _, k := range keys {
+		slices.Sort(k)
+	}
+	return keys
+}
+
+// checkSecretPatch fails the test unless `patch secret/NAME -p JSON` adds
+// to the Secret the overlay reads exactly the keys the registration
+// component needs besides: the one change to a Secret made by hand that
+// the docs describe. testdata/OVERLAY-registration is the overlay with
+// the component.
+func checkSecretPatch(t *testing.T, cmd, overlay, name string, args []string) {
+	t.Helper()
+	if len(args) != 2 || args[0] != "-p" {
+		t.Errorf("docs: %q: want patch secret/NAME -p JSON", cmd)
+		return
+	}
+	var patch corev1.Secret
+	if err := decodeStrict([]byte(args[1]), &patch); err != nil {
+		t.Errorf("docs: %q: %v", cmd, err)
+		return
+	}
+	if len(patch.Data) > 0 || len(patch.StringData) == 0 {
+		t.Errorf("docs: %q: want stringData keys only", cmd)
+	}
+	var keys []string
+	for k := range patch.StringData {
+		keys = append(keys, k)
+	}
 	slices.Sort(keys)
-	slices.Sort(want)
-	if !slices.Equal(keys, want) {
-		t.Errorf("docs: %q: keys %v, the workloads read %v", cmd, keys, want)
+	if _, err := os.Stat(filepath.Join("testdata", overlay+"-registration")); err != nil {
+		t.Errorf("docs: %q: no testdata/%s-registration to check it against", cmd, overlay)
+		return
+	}
+	before := secretKeys(render(t, overlay))[name]
+	var want []string
+	for _, k := range secretKeys(renderTestdata(t, overlay+"-registration"))[name] {
+		if !slices.Contains(before, k) {
+			want = append(want, k)
+		}
+	}
+	if len(before) == 0 || !slices.Equal(keys, want) {
+		t.Errorf("docs: %q: adds %v to Secret %s, the registration component needs %v besides %v", cmd, keys, name, want, before)
 	}
 }

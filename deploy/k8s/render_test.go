@@ -64,17 +64,29 @@ var (
 // once per test process.
 func render(t *testing.T, name string) *rendered {
 	t.Helper()
+	return renderDir(t, name, filepath.Join("overlays", name))
+}
+
+// renderTestdata builds testdata/name, a test-only variant of an overlay,
+// once per test process.
+func renderTestdata(t *testing.T, name string) *rendered {
+	t.Helper()
+	return renderDir(t, "testdata/"+name, filepath.Join("testdata", name))
+}
+
+func renderDir(t *testing.T, name, dir string) *rendered {
+	t.Helper()
 	renderMu.Lock()
 	defer renderMu.Unlock()
-	if r, ok := renderCache[name]; ok {
+	if r, ok := renderCache[dir]; ok {
 		return r
 	}
-	r, err := build(filepath.Join("overlays", name))
+	r, err := build(dir)
 	if err != nil {
 		t.Fatalf("overlay %s: %v", name, err)
 	}
 	r.overlay = name
-	renderCache[name] = r
+	renderCache[dir] = r
 	return r
 }
 

@@ -8,9 +8,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -73,6 +70,14 @@ func TestTrackersShareOneSecretForUDPConnectionIDsAndRedis(t *testing.T) {
 		secret := refs["TRACKER_UDP_SECRET"].Name
 		if refs["TRACKER_REDIS_PASSWORD"].Name != secret {
 			t.Errorf("%s: tracker reads two Secrets; keep one", o)
+		}
+		// With the registration component, the admin token too.
+		if e := env(c, "TRACKER_ADMIN_TOKEN"); e != nil {
+			if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != secret {
+				t.Errorf("%s: tracker: TRACKER_ADMIN_TOKEN must come from Secret %s", o, secret)
+			} else {
+				refs["TRACKER_ADMIN_TOKEN"] = e.ValueFrom.SecretKeyRef
+			}
 		}
 		for _, w := range r.workloads() {
 			if w.name != "redis" {
@@ -201,110 +206,6 @@ func checkSeederStorage(t *testing.T, o string, c *corev1.Container, claim strin
 			t.Errorf("%s: seeder --%s %q is not below the claim mounted at %s", o, flag, dir, mount)
 		}
 	}
-}
-
-func TestNetworkPoliciesLetOnlyPrometheusToAdminPortsAndOnlyTrackersToRedis(t *testing.T) {
-	prometheus := networkingv1.NetworkPolicyPeer{
-		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "monitoring"}},
-		PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": "prometheus"}},
-	}
-	r, err := build(filepath.Join("testdata", "dev-network-policy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.overlay = "dev with network policies"
-	tracker := r.workload(t, "tracker").template.Labels
-	isPrometheus := func(p networkingv1.NetworkPolicyPeer) bool {
-		return p.IPBlock == nil && equalSelectors(p.NamespaceSelector, prometheus.NamespaceSelector) && equalSelectors(p.PodSelector, prometheus.PodSelector)
-	}
-	isTracker := func(p networkingv1.NetworkPolicyPeer) bool {
-		return p.IPBlock == nil && p.NamespaceSelector == nil && p.PodSelector != nil && selects(t, p.PodSelector, tracker)
-	}
-	for _, tc := range []struct {
-		workload, port string
-		proto          corev1.Protocol
-		only           func(networkingv1.NetworkPolicyPeer) bool // nil: anyone
-	}{
-		{"tracker", "http", corev1.ProtocolTCP, nil},
-		{"tracker", "udp", corev1.ProtocolUDP, nil},
-		{"tracker", "admin", corev1.ProtocolTCP, isPrometheus},
-		{"seeder", "peer", corev1.ProtocolTCP, nil},
-		{"seeder", "admin", corev1.ProtocolTCP, isPrometheus},
-		{"redis", "redis", corev1.ProtocolTCP, isTracker},
-	} {
-		w := r.workload(t, tc.workload)
-		c := w.template.Spec.Containers[0]
-		number := containerPort(t, &c, tc.port, tc.proto)
-		var rules []networkingv1.NetworkPolicyIngressRule
-		for _, np := range r.networkPolicies {
-			if selects(t, &np.Spec.PodSelector, w.template.Labels) && hasIngressType(np) {
-				for _, rule := range np.Spec.Ingress {
-					if rulePortsMatch(rule.Ports, tc.port, number, tc.proto) {
-						rules = append(rules, rule)
-					}
-				}
-			}
-		}
-		if len(rules) == 0 {
-			t.Errorf("%s port %s: no ingress rule lets anyone in", tc.workload, tc.port)
-		}
-		var open bool
-		for _, rule := range rules {
-			open = open || len(rule.From) == 0
-			if tc.only == nil {
-				continue
-			}
-			for _, p := range rule.From {
-				if !tc.only(p) {
-					t.Errorf("%s port %s: a rule lets in %+v", tc.workload, tc.port, p)
-				}
-			}
-		}
-		if open != (tc.only == nil) {
-			t.Errorf("%s port %s: open to everyone is %v, want %v", tc.workload, tc.port, open, tc.only == nil)
-		}
-	}
-}
-
-func hasIngressType(np *networkingv1.NetworkPolicy) bool {
-	for _, ty := range np.Spec.PolicyTypes {
-		if ty == networkingv1.PolicyTypeIngress {
-			return true
-		}
-	}
-	return len(np.Spec.PolicyTypes) == 0
-}
-
-// rulePortsMatch reports whether a rule's ports cover a container port.
-func rulePortsMatch(ports []networkingv1.NetworkPolicyPort, name string, number int32, proto corev1.Protocol) bool {
-	if len(ports) == 0 {
-		return true
-	}
-	for _, p := range ports {
-		pp := corev1.ProtocolTCP
-		if p.Protocol != nil {
-			pp = *p.Protocol
-		}
-		if pp != proto {
-			continue
-		}
-		switch {
-		case p.Port == nil,
-			p.Port.StrVal == name && name != "",
-			p.Port.StrVal == "" && p.EndPort == nil && int32(p.Port.IntValue()) == number,
-			p.Port.StrVal == "" && p.EndPort != nil && int32(p.Port.IntValue()) <= number && number <= *p.EndPort:
-			return true
-		}
-	}
-	return false
-}
-
-func equalSelectors(a, b *metav1.LabelSelector) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return len(a.MatchExpressions) == 0 && len(b.MatchExpressions) == 0 &&
-		labels.Equals(a.MatchLabels, b.MatchLabels)
 }
 
 func itoa(n int32) string {
