@@ -103,6 +103,10 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
 	defer done()
 	c := s.newConn(nc, false)
 	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	// Shutdown does not wait for the handshake timeout; run watches ctx
+	// once the handshake is done.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
 	if err := c.acceptEncryption(); err != nil {
 		s.log.Debug("handshake failed", "peer", c.addr, "err", err)
 		nc.Close()
@@ -136,6 +140,7 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
 		return
 	}
 	done()
+	stop()
 	c.run(ctx)
 }
 
@@ -145,6 +150,10 @@ func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, nc net.Conn, enc
 	c := s.newConn(nc, true)
 	c.sw = sw
 	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	// Shutdown does not wait for the handshake timeout; run watches ctx
+	// once the handshake is done.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
 	var err error
 	if encrypt {
 		err = c.initiateEncryption()
@@ -167,6 +176,7 @@ func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, nc net.Conn, enc
 		return fmt.Errorf("handshake: %w", err)
 	}
 	c.peerID, c.fast, c.extended = h.PeerID, h.Reserved.Fast(), h.Reserved.Extended()
+	stop()
 	c.run(ctx)
 	return nil
 }

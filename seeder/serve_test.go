@@ -2,6 +2,7 @@ package seeder
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"testing"
@@ -329,5 +330,45 @@ func TestIntroNeverWaitsForTheSeederLockHoldingTheConnectionLock(t *testing.T) {
 	<-done
 	if !free {
 		t.Fatal("sendIntro holds the connection's lock while it waits for the seeder's: lock-order deadlock with sendHaves")
+	}
+}
+
+// Shutdown does not wait for the handshake timeout of connections still
+// in their handshake: they are closed at once.
+func TestShutdownClosesConnectionsInTheirHandshake(t *testing.T) {
+	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	s, err := New(Config{HandshakeTimeout: time.Minute}, []*Torrent{tor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	for {
+		s.mu.Lock()
+		n := s.handshaking
+		s.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve still waiting for a silent handshake after shutdown")
 	}
 }
