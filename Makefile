@@ -32,13 +32,13 @@ test: test-deps ## install test dependencies when missing, then run every test w
 bench: ## run the Go benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
-bench-tracker: build test-deps ## our tracker against opentracker under wrk, keep-alive and connection-per-request
+bench-tracker: build test-deps ## our tracker (memory, Redis) against opentracker: wrk and loadtest, HTTP and UDP
 	@scripts/bench-tracker.sh
 
 bench-create: build test-deps ## seeder create against mktorrent on a 1 GiB file, same piece length, all cores
 	@scripts/bench-create.sh
 
-bench-seeder: build test-deps ## 4 libtorrent leechers fetch 1 GiB from our seeder, then from libtorrent; times, ratio, peak RSS
+bench-seeder: build test-deps ## 4 libtorrent leechers fetch 1 GiB from our seeder, then from libtorrent; plus a loadtest swarm row
 	@scripts/bench-seeder.sh
 
 lint: ## gofmt, go vet and staticcheck
