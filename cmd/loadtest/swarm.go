@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -102,16 +101,8 @@ func runSwarm(ctx context.Context, o *swarmOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(rep)
-	} else {
-		err = rep.WriteText(stdout)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the report: %w", err)
+	if err := writeReport(stdout, o.json, rep); err != nil {
+		return err
 	}
 	if rep.Failed > 0 {
 		return fmt.Errorf("%d of %d leechers failed", rep.Failed, rep.Leechers)

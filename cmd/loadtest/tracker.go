@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -106,16 +105,8 @@ func runTracker(ctx context.Context, o *trackerOptions, target string, stdout, s
 	if err != nil {
 		return err
 	}
-	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(rep)
-	} else {
-		err = rep.WriteText(stdout)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the report: %w", err)
+	if err := writeReport(stdout, o.json, rep); err != nil {
+		return err
 	}
 	if rep.Sent > 0 && rep.Responses == 0 {
 		return fmt.Errorf("not one of %d requests to %s was answered", rep.Sent, target)
