@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,18 +57,7 @@ func TestClientsRequiringEncryptionDownloadFromOurSeeder(t *testing.T) {
 			}
 			checkFiles(t, "libtorrent", ltDir, sums)
 			if policy == "require" {
-				deadline := time.Now().Add(120 * time.Second)
-				for {
-					_, err1 := os.Stat(filepath.Join(trDone, "single.bin"))
-					_, err2 := os.Stat(filepath.Join(trDone, "album"))
-					if err1 == nil && err2 == nil {
-						break
-					}
-					if time.Now().After(deadline) {
-						t.Fatalf("Transmission did not complete both torrents; seeder log:\n%s", sp.proc.Tail(4000))
-					}
-					time.Sleep(200 * time.Millisecond)
-				}
+				waitTransmission(t, sp, trDone, "single.bin", "album")
 				checkFiles(t, "transmission", trDir, sums)
 			}
 			log := string(sp.proc.Output())

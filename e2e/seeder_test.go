@@ -126,6 +126,28 @@ func aria2Args(dir string, port int, torrents ...string) []string {
 	}, torrents...)
 }
 
+// waitTransmission waits up to two minutes for Transmission to finish
+// every named torrent (its done script leaves one file per name in done).
+func waitTransmission(t *testing.T, sp *seederProc, done string, names ...string) {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		finished := 0
+		for _, name := range names {
+			if _, err := os.Stat(filepath.Join(done, name)); err == nil {
+				finished++
+			}
+		}
+		if finished == len(names) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Transmission completed %d of %d torrents; seeder log:\n%s", finished, len(names), sp.proc.Tail(4000))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // transmission starts transmission-daemon with everything that reaches
 // outside turned off, adds the torrents through transmission-remote, and
 // returns the folder where a file per completed torrent appears.
@@ -236,18 +258,7 @@ func TestStandardClientsDownloadFromOurSeeder(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", p.Name, err, p.Tail(3000))
 		}
 	}
-	deadline := time.Now().Add(120 * time.Second)
-	for {
-		_, err1 := os.Stat(filepath.Join(trDone, "single.bin"))
-		_, err2 := os.Stat(filepath.Join(trDone, "album"))
-		if err1 == nil && err2 == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Transmission did not complete both torrents; seeder log:\n%s", sp.proc.Tail(4000))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitTransmission(t, sp, trDone, "single.bin", "album")
 	checkFiles(t, "aria2c", ariaDir, sums)
 	checkFiles(t, "libtorrent", ltDir, sums)
 	checkFiles(t, "transmission", trDir, sums)

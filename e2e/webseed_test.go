@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,18 +55,7 @@ func TestStandardClientsDownloadFromTheWebSeedAlone(t *testing.T) {
 			t.Fatalf("%s: %v\n%s\nseeder log:\n%s", p.Name, err, p.Tail(3000), sp.proc.Tail(3000))
 		}
 	}
-	deadline := time.Now().Add(120 * time.Second)
-	for {
-		_, err1 := os.Stat(filepath.Join(trDone, "single.bin"))
-		_, err2 := os.Stat(filepath.Join(trDone, "album"))
-		if err1 == nil && err2 == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Transmission did not complete both torrents; seeder log:\n%s", sp.proc.Tail(4000))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitTransmission(t, sp, trDone, "single.bin", "album")
 	checkFiles(t, "aria2c", ariaDir, sums)
 	checkFiles(t, "libtorrent", ltDir, sums)
 	checkFiles(t, "transmission", trDir, sums)
