@@ -138,6 +138,9 @@ type Announcer struct {
 	// last is the tracker that last answered, which gets the stopped
 	// announce.
 	last string
+	// cutOff is a tracker whose announce was in flight when the loop was
+	// cancelled: it may have counted us, so it hears stopped too.
+	cutOff string
 }
 
 // New checks cfg and returns an Announcer. The trackers of each tier are
@@ -194,18 +197,23 @@ func (a *Announcer) Run(ctx context.Context) {
 	failures := 0
 	for {
 		resp, err := a.announce(ctx, event)
-		var wait time.Duration
-		switch {
-		case ctx.Err() != nil:
+		if err == nil {
+			// An answer that arrived as we were cancelled still counts:
+			// the tracker knows us now and must hear stopped.
+			event = EventNone
+		}
+		if ctx.Err() != nil {
 			a.stop(event)
 			return
+		}
+		var wait time.Duration
+		switch {
 		case err != nil:
 			wait = a.backoff(failures)
 			failures++
 			a.log.Warn("announce failed on every tracker", "err", err, "retry_in", wait.Round(time.Second))
 		default:
 			failures = 0
-			event = EventNone
 			wait = resp.Interval
 			if wait <= 0 {
 				wait = a.cfg.DefaultInterval
@@ -241,20 +249,30 @@ func (a *Announcer) backoff(n int) time.Duration {
 	return d + jitter
 }
 
-// stop sends the stopped announce, unless started never got through, in
-// which case no tracker counts us.
+// stop sends the stopped announce to every tracker that may count us: the
+// one that last answered, unless started never got through, and one whose
+// announce the shutdown cut off (it may have been processed).
 func (a *Announcer) stop(pending Event) {
-	if pending == EventStarted || a.last == "" {
+	var targets []string
+	if pending != EventStarted && a.last != "" {
+		targets = append(targets, a.last)
+	}
+	if a.cutOff != "" && a.cutOff != a.last {
+		targets = append(targets, a.cutOff)
+	}
+	if len(targets) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.StopTimeout)
 	defer cancel()
 	req := a.request(EventStopped)
-	if _, err := a.client(a.last).Announce(ctx, a.last, req); err != nil {
-		a.log.Warn("stopped announce failed", "tracker", a.last, "err", err)
-		return
+	for _, u := range targets {
+		if _, err := a.client(u).Announce(ctx, u, req); err != nil {
+			a.log.Warn("stopped announce failed", "tracker", u, "err", err)
+			continue
+		}
+		a.log.Debug("announced stopped", "tracker", u)
 	}
-	a.log.Debug("announced stopped", "tracker", a.last)
 }
 
 // announce tries the tiers in order and, within a tier, its trackers in
@@ -266,7 +284,8 @@ func (a *Announcer) announce(ctx context.Context, event Event) (*Response, error
 	for _, tier := range a.tiers {
 		for i, u := range tier {
 			resp, err := a.client(u).Announce(ctx, u, req)
-			if ctx.Err() != nil {
+			if err != nil && ctx.Err() != nil {
+				a.cutOff = u
 				return nil, ctx.Err()
 			}
 			if err != nil {

@@ -165,6 +165,47 @@ func TestLaterTiersAreTriedWhenEarlierOnesFail(t *testing.T) {
 	}
 }
 
+// A shutdown while the started announce is in flight: the tracker may
+// have counted us already, so it must hear stopped, or it hands our
+// address out until the peer expires.
+func TestShutdownDuringStartedAnnounceStillSendsStopped(t *testing.T) {
+	received := make(chan struct{})
+	release := make(chan struct{})
+	ft := newFakeTracker(t, func(n int, _ url.Values) (int, string) {
+		if n == 1 {
+			close(received)
+			<-release
+		}
+		return 200, "d8:intervali60e5:peers0:e"
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	a, err := New(config([]string{ft.url()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	<-received // the tracker has the started announce; its answer is held back
+	cancel()
+	<-done
+	close(release)
+	got := ft.announces()
+	if len(got) != 2 || got[0].Get("event") != "started" || got[1].Get("event") != "stopped" {
+		var events []string
+		for _, q := range got {
+			events = append(events, q.Get("event"))
+		}
+		t.Fatalf("events %q, want started then stopped", events)
+	}
+}
+
 func TestTrackerThatAnswersMovesToTheFrontOfItsTier(t *testing.T) {
 	down := newFakeTracker(t, func(int, url.Values) (int, string) { return 503, "" })
 	up := newFakeTracker(t, func(int, url.Values) (int, string) { return 200, "d8:intervali1e5:peers0:e" })
