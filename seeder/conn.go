@@ -207,7 +207,6 @@ func (c *conn) run(ctx context.Context) {
 // sendIntro queues what follows the handshake: our extension handshake and
 // which pieces we have (BEP 3, BEP 6, BEP 10).
 func (c *conn) sendIntro() {
-	// Taken before c.mu: the lock order is s.mu, then c.mu.
 	port := c.s.listenPort()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -236,13 +235,13 @@ func (c *conn) sendIntro() {
 	c.signal()
 }
 
+// listenPort is the port peers and trackers should reach us on. It takes
+// no lock: a new connection calls it while others hold s.mu.
 func (s *Seeder) listenPort() uint16 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.cfg.AnnouncePort != 0 {
 		return s.cfg.AnnouncePort
 	}
-	return s.port
+	return uint16(s.port.Load())
 }
 
 // signal wakes the writer.

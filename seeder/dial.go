@@ -43,7 +43,7 @@ func (s *Seeder) addCandidates(sw *swarm, peers []netip.AddrPort) {
 // isSelf reports whether a peer address is our own listening address, as
 // a tracker may return it. s.mu is held.
 func (s *Seeder) isSelf(p netip.AddrPort) bool {
-	if p.Port() != s.port && p.Port() != s.cfg.AnnouncePort {
+	if p.Port() != uint16(s.port.Load()) && p.Port() != s.cfg.AnnouncePort {
 		return false
 	}
 	a := p.Addr()

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bitorigin/bitorigin/announcer"
@@ -48,13 +49,15 @@ type Seeder struct {
 	// loop, so that a UDP tracker's connection ID serves all of them.
 	clients     map[string]announcer.Client
 	clientsOnce sync.Once
+	// port is our listening port, once Serve runs. Atomic, so that a new
+	// connection reads it without the seeder's lock.
+	port atomic.Uint32
 
 	mu     sync.Mutex // guards what follows
 	conns  map[uint64]*conn
 	nextID uint64
 	choker *choker.Choker
 	closed bool
-	port   uint16 // our listening port, once Serve runs
 	// dialing counts dials not yet connected; dialCtx is Serve's context,
 	// which the dials run under (nil before Serve).
 	dialing int
@@ -166,7 +169,7 @@ func (s *Seeder) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	s.mu.Lock()
 	if ap, err := netip.ParseAddrPort(ln.Addr().String()); err == nil {
-		s.port = ap.Port()
+		s.port.Store(uint32(ap.Port()))
 	}
 	s.dialCtx = ctx
 	for _, sw := range s.list {
@@ -385,12 +388,7 @@ func (s *Seeder) newAnnouncer(sw *swarm) (*announcer.Announcer, error) {
 		}
 		s.clients = s.reregistering(s.metrics.countAnnounces(clients))
 	})
-	s.mu.Lock()
-	port := s.port
-	s.mu.Unlock()
-	if s.cfg.AnnouncePort != 0 {
-		port = s.cfg.AnnouncePort
-	}
+	port := s.listenPort()
 	return announcer.New(announcer.Config{
 		Tiers:      tiers,
 		Clients:    s.clients,

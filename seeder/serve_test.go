@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/bitorigin/bitorigin/peerwire"
 )
 
@@ -84,8 +87,12 @@ func answers(t *testing.T, p *testPeer, reqs []peerwire.Request) (pieces, reject
 
 func TestEveryFastRequestGetsOneAnswerThroughCancelAndChoke(t *testing.T) {
 	tor, _ := testTorrent(t, 40*16<<10, 64<<10)
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A slow upload keeps requests queued while we cancel and choke.
-	s, addr := serveTest(t, Config{UploadRate: 64 << 10}, tor)
+	s, addr := serveTest(t, Config{UploadRate: 64 << 10, Metrics: m}, tor)
 	p := connectPeer(t, addr, tor, fastReserved())
 	p.send(&peerwire.Interested{})
 	waitFor[*peerwire.Unchoke](p)
@@ -99,7 +106,9 @@ func TestEveryFastRequestGetsOneAnswerThroughCancelAndChoke(t *testing.T) {
 	p.send(msgs...)
 	c5 := peerwire.Cancel(reqs[5*4-1])
 	p.send(&c5) // queued still: rejected
-	time.Sleep(100 * time.Millisecond)
+	waitUntil(t, "the cancel to be handled", func() bool {
+		return testutil.ToFloat64(m.rejected[rejectCancelled]) == 1
+	})
 	s.mu.Lock()
 	for _, c := range s.conns {
 		c.setChoked(true)
@@ -244,7 +253,7 @@ func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
 
 func TestHalfOpenConnectionsCountAgainstTheLimitAndTimeOut(t *testing.T) {
 	tor, _ := testTorrent(t, 64<<10, 32<<10)
-	_, addr := serveTest(t, Config{MaxConns: 2, HandshakeTimeout: time.Second}, tor)
+	s, addr := serveTest(t, Config{MaxConns: 2, HandshakeTimeout: time.Second}, tor)
 	var idle []net.Conn
 	for range 2 {
 		nc, err := net.Dial("tcp", addr)
@@ -254,7 +263,11 @@ func TestHalfOpenConnectionsCountAgainstTheLimitAndTimeOut(t *testing.T) {
 		defer nc.Close()
 		idle = append(idle, nc)
 	}
-	time.Sleep(100 * time.Millisecond) // let the seeder accept them
+	waitUntil(t, "the seeder to accept both", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.handshaking == 2
+	})
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -306,9 +319,10 @@ func TestPeerThatAsksWithoutReadingIsDropped(t *testing.T) {
 }
 
 // sendIntro runs on a new connection's goroutine while others hold s.mu
-// and then take c.mu (sendHaves after a recheck, the choker): it must not
-// wait for s.mu while holding c.mu, or both wait forever.
-func TestIntroNeverWaitsForTheSeederLockHoldingTheConnectionLock(t *testing.T) {
+// and then take c.mu (sendHaves after a recheck, the choker): it must
+// never wait for s.mu, least of all while holding c.mu, or both wait
+// forever.
+func TestIntroNeverWaitsForTheSeederLock(t *testing.T) {
 	tor, _ := testTorrent(t, 64<<10, 32<<10)
 	s, err := New(Config{}, []*Torrent{tor})
 	if err != nil {
@@ -316,20 +330,16 @@ func TestIntroNeverWaitsForTheSeederLockHoldingTheConnectionLock(t *testing.T) {
 	}
 	c := &conn{s: s, sw: s.list[0], extended: true, fast: true, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		c.sendIntro()
 		close(done)
 	}()
-	time.Sleep(100 * time.Millisecond) // sendIntro waits for s.mu by now
-	free := c.mu.TryLock()
-	if free {
-		c.mu.Unlock()
-	}
-	s.mu.Unlock()
-	<-done
-	if !free {
-		t.Fatal("sendIntro holds the connection's lock while it waits for the seeder's: lock-order deadlock with sendHaves")
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("sendIntro waits for the seeder's lock: lock-order deadlock with sendHaves")
 	}
 }
 
