@@ -20,16 +20,28 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// The catalogue is stepped by hand under a clock the test moves, and file
+// times are set from that clock, so a slow copy's pauses are exact however
+// busy the machine is (Run is only a ticker around step).
 func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
+	clock := time.Now()
+	touch := func(path string) {
+		t.Helper()
+		if err := os.Chtimes(path, clock, clock); err != nil {
+			t.Fatal(err)
+		}
+	}
 	old := filepath.Join(data, "old.bin")
 	writeData(t, old, 50000, 1)
-	past := time.Now().Add(-time.Hour)
+	past := clock.Add(-time.Hour)
 	if err := os.Chtimes(old, past, past); err != nil {
 		t.Fatal(err)
 	}
-	writeData(t, filepath.Join(data, "fresh.bin"), 40000, 2)
+	fresh := filepath.Join(data, "fresh.bin")
+	writeData(t, fresh, 40000, 2)
+	touch(fresh)
 	var logs logBuffer
 	const settle = 400 * time.Millisecond
 	cat, err := NewCatalogue(CatalogueConfig{
@@ -40,6 +52,7 @@ func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cat.now = func() time.Time { return clock }
 	torrents, err := cat.Scan(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -48,15 +61,25 @@ func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 		t.Fatalf("Scan published %d torrents, want old.bin only", len(torrents))
 	}
 	s, _ := serveTest(t, Config{Logger: logs.logger()}, torrents...)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); cat.Run(ctx, s) }()
-	t.Cleanup(func() { cancel(); <-done })
 	served := func(name string) bool { return s.Torrent(name) != nil }
+	step := func(d time.Duration) {
+		t.Helper()
+		clock = clock.Add(d)
+		if err := cat.step(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
 
-	waitUntil(t, "fresh.bin is published", func() bool { return served("fresh.bin") })
+	step(settle - time.Millisecond)
+	if served("fresh.bin") {
+		t.Fatal("fresh.bin published before it settled")
+	}
+	step(time.Millisecond)
+	if !served("fresh.bin") {
+		t.Fatal("fresh.bin not published once settled")
+	}
 
-	// A slow copy: half, a pause shorter than the settle period, the rest.
+	// A slow copy: three parts, with pauses shorter than the settle period.
 	slow := filepath.Join(data, "album", "slow.bin")
 	full := writeData(t, filepath.Join(work, "src.bin"), 300000, 3)
 	if err := os.MkdirAll(filepath.Dir(slow), 0o755); err != nil {
@@ -71,13 +94,18 @@ func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 		if _, err := f.Write(full[i*100000 : (i+1)*100000]); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(settle * 3 / 4)
+		touch(slow)
+		step(0)
+		step(settle * 3 / 4)
 		if served("album") {
 			t.Fatalf("album published after %d of 3 parts", i+1)
 		}
 	}
 	f.Close()
-	waitUntil(t, "album is published", func() bool { return served("album") })
+	step(settle / 4)
+	if !served("album") {
+		t.Fatal("album not published once settled")
+	}
 	if got := s.Torrent("album").Meta.Info.TotalLength(); got != int64(len(full)) {
 		t.Fatalf("album published with %d bytes, want %d", got, len(full))
 	}
@@ -85,18 +113,24 @@ func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 	if err := os.Remove(old); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "old.bin is withdrawn", func() bool { return !served("old.bin") })
+	step(0)
+	if served("old.bin") {
+		t.Fatal("old.bin still served after its removal")
+	}
 	if len(s.Status()) != 2 {
 		t.Fatalf("status %+v", s.Status())
 	}
 
 	// A served file that changes is withdrawn, then published again.
-	fresh := filepath.Join(data, "fresh.bin")
 	before := s.Torrent("fresh.bin").InfoHash()
 	writeData(t, fresh, 40001, 4)
-	waitUntil(t, "changed fresh.bin is withdrawn", func() bool { return !served("fresh.bin") })
-	waitUntil(t, "changed fresh.bin is published again", func() bool {
-		tor := s.Torrent("fresh.bin")
-		return tor != nil && tor.InfoHash() != before
-	})
+	touch(fresh)
+	step(0)
+	if served("fresh.bin") {
+		t.Fatal("changed fresh.bin still served")
+	}
+	step(settle)
+	if tor := s.Torrent("fresh.bin"); tor == nil || tor.InfoHash() == before {
+		t.Fatal("changed fresh.bin not published again once settled")
+	}
 }
