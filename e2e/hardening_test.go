@@ -151,7 +151,10 @@ func TestTrackerShrugsOffAUDPFloodWithBadConnectionIDs(t *testing.T) {
 		t.Fatal("no answer during the flood")
 		return nil
 	}
-	time.Sleep(300 * time.Millisecond)
+	eventually(t, "the flood to reach the tracker", func() bool {
+		m := scrapeMetrics(t, tp.adminPort)
+		return m[`bitorigin_tracker_requests_total{action="announce",protocol="udp",result="client_error"}`] >= 100
+	}, func() string { return "" })
 	for i := range 20 {
 		_, id, err := udpwire.ParseConnectResponse(ask(udpwire.AppendConnectRequest(nil, uint32(i))))
 		if err != nil {
@@ -188,10 +191,13 @@ func TestSlowRedisIsAFailureReasonNotAPileUp(t *testing.T) {
 	}
 	sleep := make(chan error, 1)
 	go func() {
-		_, err := r.CLI("debug", "sleep", "3")
+		_, err := r.CLI("debug", "sleep", "5")
 		sleep <- err
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// Asleep once an announce fails for it.
+	eventually(t, "Redis to be asleep", func() bool {
+		return strings.Contains(announce(t, tp.announceURL(), hash, "p1", 7001, 0, "").Failure, "temporarily unavailable")
+	}, func() string { return "" })
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range 20 {
