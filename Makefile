@@ -25,9 +25,12 @@ run: build ## start the tracker and a seeder of a generated sample; prints an ar
 test-deps: ## install what the tests need (Debian packages), only when missing
 	@scripts/install-test-deps.sh
 
-test: test-deps ## install test dependencies when missing, then run every test with -race
+test: test-deps ## install test dependencies when missing, then run every test with -race, and the allocation tests without
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@# The race detector allocates: tests named ...WithoutAllocating skip under
+	@# -race and run here.
+	$(GO) test -count=1 -run 'WithoutAllocating' ./...
 
 bench: ## run the Go benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
