@@ -268,16 +268,20 @@ func TestCreateRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
-	if os.Geteuid() != 0 {
-		// Root reads any file, so only a normal user can see this error.
-		locked := filepath.Join(dir, "locked")
-		testenv.WriteRandomFile(t, locked, 10, 1)
-		if err := os.Chmod(locked, 0); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := Create(context.Background(), locked, CreateOptions{}); !errors.Is(err, os.ErrPermission) {
-			t.Fatalf("unreadable file: err = %v, want permission denied", err)
-		}
+}
+
+// Root reads any file, so as root this runs as the user nobody.
+func TestCreateRefusesAnUnreadableFile(t *testing.T) {
+	if !testenv.Unprivileged(t) {
+		return
+	}
+	locked := filepath.Join(t.TempDir(), "locked")
+	testenv.WriteRandomFile(t, locked, 10, 1)
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(context.Background(), locked, CreateOptions{}); !errors.Is(err, os.ErrPermission) {
+		t.Fatalf("unreadable file: err = %v, want permission denied", err)
 	}
 }
 
