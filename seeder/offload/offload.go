@@ -1,0 +1,355 @@
+// Package offload decides which pieces an origin seed reveals to each
+// leecher of one torrent, so that the swarm, not the origin, carries the
+// release: about one copy leaves the origin however many peers download.
+//
+// The origin does not announce that it has every piece. It tells each
+// leecher of a few pieces at a time (have messages), choosing pieces that
+// no connected peer holds and that are not on their way to another one, so
+// distinct leechers get distinct pieces and fetch the rest from each
+// other. A piece is revealed again only when the swarm has no other source
+// for it: its holders left, or a leecher has gained nothing for the stall
+// period (the peers holding what it lacks do not upload, or choke it). A
+// lone leecher always has pieces on their way from the origin, so it
+// downloads at full speed. BEP 16 (super seeding) is the ancestor of this
+// design; unlike it, the next piece is revealed as soon as the leecher has
+// the last one, not when a second peer has it, so the origin never waits.
+//
+// The Policy is pure logic, like package choker: it is told about peers,
+// their pieces and time, and answers with offers for the caller to send as
+// have messages. It is not safe for concurrent use.
+package offload
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/bitorigin/bitorigin/bitfield"
+)
+
+// Config tunes a Policy.
+type Config struct {
+	// Pieces is the torrent's piece count; at least 1.
+	Pieces uint32
+	// Window is how many revealed pieces a leecher may be missing at once
+	// when other leechers are connected; DefaultWindow when 0.
+	Window int
+	// LoneWindow is that number for a leecher alone with the origin,
+	// which must not wait between pieces; DefaultLoneWindow when 0.
+	LoneWindow int
+	// Stall is how long a leecher may gain no piece, from anyone, before
+	// pieces that others hold are revealed to it; DefaultStall when 0.
+	Stall time.Duration
+	// BitfieldWait is how long a new peer has to send its bitfield before
+	// it is taken to have nothing; DefaultBitfieldWait when 0.
+	BitfieldWait time.Duration
+}
+
+// Defaults of Config.
+const (
+	DefaultWindow       = 2
+	DefaultLoneWindow   = 8
+	DefaultStall        = 3 * time.Second
+	DefaultBitfieldWait = time.Second
+)
+
+// Offer tells the caller to reveal a piece to a peer: a have message.
+type Offer struct {
+	Peer  uint64
+	Piece uint32
+}
+
+// peer is the Policy's view of one connected leecher.
+type peer struct {
+	joined time.Time
+	// has is what the peer holds; nil until its bitfield (or the lack of
+	// one) is known.
+	has *bitfield.Bitfield
+	// offered is what was revealed to it; pending counts the offered
+	// pieces it does not have yet.
+	offered *bitfield.Bitfield
+	pending int
+	// gained is when it last gained a piece (or joined, or was last fed
+	// because it stalled).
+	gained time.Time
+}
+
+// Policy is the offload state of one torrent.
+type Policy struct {
+	cfg   Config
+	peers map[uint64]*peer
+	// holders counts, per piece, the connected peers that have it;
+	// pending the peers it was revealed to that do not have it yet.
+	holders []int32
+	pending []int32
+	// leechers counts the known peers that lack a piece.
+	leechers int
+	// cursor is where the search for a fresh piece starts, so offers
+	// sweep the torrent instead of piling onto its first pieces.
+	cursor uint32
+	// offers counts the pieces revealed, over the Policy's life.
+	offers uint64
+}
+
+// New returns a Policy for a torrent of cfg.Pieces pieces.
+func New(cfg Config) (*Policy, error) {
+	if cfg.Pieces == 0 {
+		return nil, fmt.Errorf("offload: a torrent of %d pieces", cfg.Pieces)
+	}
+	if cfg.Window < 0 || cfg.LoneWindow < 0 || cfg.Stall < 0 || cfg.BitfieldWait < 0 {
+		return nil, fmt.Errorf("offload: window %d, lone window %d, stall %s, bitfield wait %s: must not be negative",
+			cfg.Window, cfg.LoneWindow, cfg.Stall, cfg.BitfieldWait)
+	}
+	if cfg.Window == 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.LoneWindow == 0 {
+		cfg.LoneWindow = DefaultLoneWindow
+	}
+	if cfg.Stall == 0 {
+		cfg.Stall = DefaultStall
+	}
+	if cfg.BitfieldWait == 0 {
+		cfg.BitfieldWait = DefaultBitfieldWait
+	}
+	return &Policy{
+		cfg:     cfg,
+		peers:   make(map[uint64]*peer),
+		holders: make([]int32, cfg.Pieces),
+		pending: make([]int32, cfg.Pieces),
+	}, nil
+}
+
+// Add starts tracking a connected peer. Nothing is revealed to it until
+// its pieces are known: Bitfield, or BitfieldWait without one.
+func (p *Policy) Add(id uint64, now time.Time) {
+	if _, ok := p.peers[id]; ok {
+		return
+	}
+	p.peers[id] = &peer{joined: now, gained: now, offered: bitfield.New(p.cfg.Pieces)}
+}
+
+// Remove forgets a peer that left. Pieces only it had, or that were on
+// their way to it, become fresh again and go to the others.
+func (p *Policy) Remove(id uint64) []Offer {
+	pr, ok := p.peers[id]
+	if !ok {
+		return nil
+	}
+	delete(p.peers, id)
+	if pr.has == nil {
+		return nil
+	}
+	for i := range p.cfg.Pieces {
+		switch {
+		case pr.has.Has(i):
+			p.holders[i]--
+		case pr.offered.Has(i):
+			p.pending[i]--
+		}
+	}
+	if !pr.has.All() {
+		p.leechers--
+	}
+	return p.fillAll(nil)
+}
+
+// Bitfield records the pieces a peer has (its bitfield message; an empty
+// one for have none or no bitfield at all) and answers with what to reveal
+// to it. Later calls for the same peer are ignored: have messages follow.
+func (p *Policy) Bitfield(id uint64, has *bitfield.Bitfield, now time.Time) []Offer {
+	pr, ok := p.peers[id]
+	if !ok || pr.has != nil {
+		return nil
+	}
+	if has == nil || has.Len() != p.cfg.Pieces {
+		has = bitfield.New(p.cfg.Pieces)
+	}
+	pr.has = bitfield.New(p.cfg.Pieces)
+	for i := range p.cfg.Pieces {
+		if has.Has(i) {
+			pr.has.Set(i)
+			p.holders[i]++
+		}
+	}
+	if !pr.has.All() {
+		p.leechers++
+	}
+	// A second leecher ends the first one's lone window: nothing to take
+	// back, its offers simply stop being topped up past Window.
+	return p.fill(nil, id, pr)
+}
+
+// Have records that a peer now has a piece (its have message) and answers
+// with what to reveal next, to it and, when it was the last piece it
+// lacked, to the others.
+func (p *Policy) Have(id uint64, piece uint32, now time.Time) []Offer {
+	pr, ok := p.peers[id]
+	if !ok || piece >= p.cfg.Pieces {
+		return nil
+	}
+	if pr.has == nil {
+		// A have before any bitfield: the peer had nothing before it.
+		p.Bitfield(id, nil, now)
+	}
+	if pr.has.Has(piece) {
+		return nil
+	}
+	pr.has.Set(piece)
+	p.holders[piece]++
+	pr.gained = now
+	if pr.offered.Has(piece) {
+		pr.pending--
+		p.pending[piece]--
+	}
+	if pr.has.All() {
+		p.leechers--
+		return nil
+	}
+	return p.fill(nil, id, pr)
+}
+
+// Tick takes the peers whose bitfield never came as having nothing, and
+// reveals pieces others hold to leechers that gained nothing for the
+// stall period.
+func (p *Policy) Tick(now time.Time) []Offer {
+	var out []Offer
+	for id, pr := range p.peers {
+		if pr.has == nil {
+			if now.Sub(pr.joined) >= p.cfg.BitfieldWait {
+				out = append(out, p.Bitfield(id, nil, now)...)
+			}
+			continue
+		}
+		if pr.has.All() || now.Sub(pr.gained) < p.cfg.Stall {
+			continue
+		}
+		// Stalled: whatever the swarm holds, the origin sends what this
+		// peer lacks, least held first, a window at a time, and waits
+		// another stall period before the next window.
+		pr.gained = now
+		out = p.feed(out, id, pr)
+	}
+	return out
+}
+
+// Offered reports whether piece was revealed to peer id.
+func (p *Policy) Offered(id uint64, piece uint32) bool {
+	pr, ok := p.peers[id]
+	return ok && piece < p.cfg.Pieces && pr.offered.Has(piece)
+}
+
+// Offers is the number of pieces revealed over the Policy's life.
+func (p *Policy) Offers() uint64 { return p.offers }
+
+// Copies is the number of full copies the connected peers hold among
+// them: the fewest holders of any piece, plus the share of pieces held
+// more often than that (libtorrent's "distributed copies").
+func (p *Policy) Copies() float64 {
+	low := p.holders[0]
+	for _, h := range p.holders {
+		low = min(low, h)
+	}
+	above := 0
+	for _, h := range p.holders {
+		if h > low {
+			above++
+		}
+	}
+	return float64(low) + float64(above)/float64(len(p.holders))
+}
+
+// Spreading is the number of pieces that connected leechers lack and that
+// the origin withholds from them because another peer has them (or they
+// are on their way to one): what the swarm is carrying instead.
+func (p *Policy) Spreading() int {
+	n := 0
+	for _, pr := range p.peers {
+		if pr.has == nil {
+			continue
+		}
+		for i := range p.cfg.Pieces {
+			if !pr.has.Has(i) && !pr.offered.Has(i) && p.holders[i]+p.pending[i] > 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// window is how many revealed pieces a peer may lack at once.
+func (p *Policy) window() int {
+	if p.leechers <= 1 {
+		return p.cfg.LoneWindow
+	}
+	return p.cfg.Window
+}
+
+// fill reveals fresh pieces to one peer up to its window.
+func (p *Policy) fill(out []Offer, id uint64, pr *peer) []Offer {
+	if pr.has == nil || pr.has.All() {
+		return out
+	}
+	w := p.window()
+	for pr.pending < w {
+		i, ok := p.fresh(pr)
+		if !ok {
+			break
+		}
+		out = p.offer(out, id, pr, i)
+	}
+	return out
+}
+
+// fillAll tops every peer up, as after a departure made pieces fresh.
+func (p *Policy) fillAll(out []Offer) []Offer {
+	for id, pr := range p.peers {
+		out = p.fill(out, id, pr)
+	}
+	return out
+}
+
+// fresh finds a piece that pr lacks, that nobody connected has and that is
+// on its way to nobody, from the cursor on.
+func (p *Policy) fresh(pr *peer) (uint32, bool) {
+	n := p.cfg.Pieces
+	for k := range n {
+		i := (p.cursor + k) % n
+		if p.holders[i] == 0 && p.pending[i] == 0 && !pr.has.Has(i) && !pr.offered.Has(i) {
+			p.cursor = (i + 1) % n
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// feed reveals to a stalled peer up to a window of pieces it lacks, the
+// least held first, fresh or not.
+func (p *Policy) feed(out []Offer, id uint64, pr *peer) []Offer {
+	// Pieces already on their way from the origin count against the
+	// window; one more each stall period in any case, in case those are
+	// stuck (a piece invalidated on disk, say).
+	for range max(1, p.window()-pr.pending) {
+		best, found := uint32(0), false
+		for i := range p.cfg.Pieces {
+			if pr.has.Has(i) || pr.offered.Has(i) {
+				continue
+			}
+			if !found || p.holders[i]+p.pending[i] < p.holders[best]+p.pending[best] {
+				best, found = i, true
+			}
+		}
+		if !found {
+			break
+		}
+		out = p.offer(out, id, pr, best)
+	}
+	return out
+}
+
+func (p *Policy) offer(out []Offer, id uint64, pr *peer, i uint32) []Offer {
+	pr.offered.Set(i)
+	pr.pending++
+	p.pending[i]++
+	p.offers++
+	return append(out, Offer{Peer: id, Piece: i})
+}
