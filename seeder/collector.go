@@ -14,6 +14,8 @@ type collector struct {
 	pending, torrents *prometheus.Desc
 	uploaded, size    *prometheus.Desc
 	torrentPeers, pcs *prometheus.Desc
+	// The offload policy's view, per torrent, when it is on.
+	offered, spreading, copies *prometheus.Desc
 }
 
 // Collector returns a Prometheus collector of the seeder's peers
@@ -42,11 +44,18 @@ func (s *Seeder) Collector() prometheus.Collector {
 		pcs: prometheus.NewDesc(name("torrent_pieces"),
 			"Pieces of the torrent by verification result (verified: served; failed: never served).",
 			[]string{"info_hash", "name", "state"}, nil),
+		offered: prometheus.NewDesc(name("offload_offered_pieces_total"),
+			"Pieces the offload policy revealed to a leecher (a have message), by torrent; about the piece count per copy the origin sends.", torrent, nil),
+		spreading: prometheus.NewDesc(name("offload_withheld_pieces"),
+			"Pieces connected leechers lack that the origin withholds because another peer has them or is getting them (the swarm carries them), summed over leechers, by torrent.", torrent, nil),
+		copies: prometheus.NewDesc(name("swarm_copies"),
+			"Full copies of the torrent the connected peers hold among them (distributed copies), by torrent; only with offload on.", torrent, nil),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.peers, c.unchoked, c.pending, c.torrents, c.uploaded, c.size, c.torrentPeers, c.pcs} {
+	for _, d := range []*prometheus.Desc{c.peers, c.unchoked, c.pending, c.torrents, c.uploaded, c.size, c.torrentPeers, c.pcs,
+		c.offered, c.spreading, c.copies} {
 		ch <- d
 	}
 }
@@ -93,5 +102,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		verified := sw.Verified()
 		gauge(c.pcs, int(verified), hash, name, "verified")
 		gauge(c.pcs, int(sw.numPieces-verified), hash, name, "failed")
+		if sw.offload != nil {
+			st := sw.offload.status()
+			ch <- prometheus.MustNewConstMetric(c.offered, prometheus.CounterValue, float64(st.Offered), hash, name)
+			gauge(c.spreading, st.Spreading, hash, name)
+			ch <- prometheus.MustNewConstMetric(c.copies, prometheus.GaugeValue, st.Copies, hash, name)
+		}
 	}
 }

@@ -38,6 +38,11 @@ type Config struct {
 	// UploadRate limits the upload of all torrents together, in bytes per
 	// second; 0 means no limit.
 	UploadRate int64
+	// Offload reveals pieces to leechers a few at a time, by package
+	// offload's policy, instead of announcing every piece: distinct
+	// leechers get distinct pieces and trade the rest, so about one copy
+	// of a torrent leaves the origin however many peers download it.
+	Offload bool
 
 	// MaxConns bounds peer connections in total, MaxConnsPerTorrent per
 	// torrent, MaxDialsPerTorrent the connections we open per torrent.

@@ -43,6 +43,9 @@ type conn struct {
 
 	mu     sync.Mutex // guards what follows
 	queue  requestQueue
+	// offered is what the torrent's offload policy revealed to the peer,
+	// the only pieces it may request; nil when offload is off.
+	offered *bitfield.Bitfield
 	out    []byte // encoded control messages waiting for the writer
 	choked bool   // as the peer sees it, once out is sent
 	bad    int
@@ -193,6 +196,10 @@ func (c *conn) run(ctx context.Context) {
 	c.log.debug("peer connected", "outgoing", c.outgoing, "fast", c.fast, "extended", c.extended,
 		"client", clientName(c.peerID))
 	c.sendIntro()
+	if o := c.sw.offload; o != nil {
+		o.add(c)
+		defer o.remove(c)
+	}
 	var wg sync.WaitGroup
 	wg.Go(c.writeLoop)
 	stop := context.AfterFunc(ctx, func() { c.close(errShutdown) })
@@ -205,9 +212,13 @@ func (c *conn) run(ctx context.Context) {
 }
 
 // sendIntro queues what follows the handshake: our extension handshake and
-// which pieces we have (BEP 3, BEP 6, BEP 10).
+// which pieces we have (BEP 3, BEP 6, BEP 10). Under offload we start with
+// none: the policy reveals pieces with have messages once it knows the
+// peer's, and we do not say upload only, or clients would not tell us
+// what they gain.
 func (c *conn) sendIntro() {
 	port := c.s.listenPort()
+	offload := c.sw.offload != nil
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.extended {
@@ -219,8 +230,16 @@ func (c *conn) sendIntro() {
 			ReqQ:         c.s.cfg.ReqQ,
 			YourIP:       ip,
 			MetadataSize: len(c.sw.metadata),
-			UploadOnly:   true,
+			UploadOnly:   !offload,
 		}.AppendTo(c.out)
+	}
+	if offload {
+		c.offered = bitfield.New(c.sw.numPieces)
+		if c.fast {
+			c.out = peerwire.HaveNone{}.AppendTo(c.out)
+		}
+		c.signal()
+		return
 	}
 	// The pieces served now; one that stops being served later is
 	// rejected, as a bitfield cannot be taken back.
@@ -330,6 +349,10 @@ func (c *conn) handle(m peerwire.Message) error {
 		c.s.setInterested(c, false)
 	case *peerwire.HaveAll:
 		return errPeerIsSeed
+	case *peerwire.HaveNone:
+		if o := c.sw.offload; o != nil {
+			o.bitfield(c, nil)
+		}
 	case *peerwire.Bitfield:
 		b, err := bitfield.FromBytes(m.Bits, c.sw.numPieces)
 		if err != nil {
@@ -339,6 +362,9 @@ func (c *conn) handle(m peerwire.Message) error {
 		if b.All() {
 			return errPeerIsSeed
 		}
+		if o := c.sw.offload; o != nil {
+			o.bitfield(c, b)
+		}
 	case *peerwire.Have:
 		if m.Index >= c.sw.numPieces {
 			return fmt.Errorf("have for piece %d of %d", m.Index, c.sw.numPieces)
@@ -347,6 +373,12 @@ func (c *conn) handle(m peerwire.Message) error {
 			c.peerHave = bitfield.New(c.sw.numPieces)
 		}
 		c.peerHave.Set(m.Index)
+		if o := c.sw.offload; o != nil {
+			// A leecher that completes stays: it holds every piece for
+			// the others, which the policy must know.
+			o.have(c, m.Index)
+			return nil
+		}
 		if c.peerHave.All() {
 			return errPeerIsSeed
 		}
@@ -373,6 +405,11 @@ func (c *conn) onRequest(r *peerwire.Request) error {
 		// Verified at load, so maybe in the bitfield this peer got, and
 		// invalidated since (its file changed): not the peer's fault.
 		c.reject(*r, rejectMissing)
+		return nil
+	case why == requestOK && c.offered != nil && !c.offered.Has(r.Index):
+		// Not revealed to this peer (offload): a client bug or a guess,
+		// not an attack; refused without counting.
+		c.reject(*r, rejectNotOffered)
 		return nil
 	case why != requestOK:
 	case c.choked:

@@ -44,6 +44,9 @@ func (s *Seeder) addSwarm(sw *swarm) {
 		s.byName[sw.Name()] = sw
 	}
 	s.list = append(s.list[:len(s.list):len(s.list)], sw)
+	if s.cfg.Offload && sw.offload == nil {
+		sw.offload = newOffloader(sw.numPieces)
+	}
 	s.watchTorrent(sw)
 }
 

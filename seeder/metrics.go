@@ -26,11 +26,13 @@ const (
 	rejectMissing                       // piece not verified: failed, or its file changed
 	rejectOverflow                      // more queued requests than reqq
 	rejectReadError                     // the data could not be read
+	rejectNotOffered                    // not revealed to the peer by the offload policy
 	numRejectReasons
 )
 
 var rejectNames = [numRejectReasons]string{
 	"choked", "cancelled", "bad_index", "bad_range", "too_long", "empty", "not_verified", "over_reqq", "read_error",
+	"not_offered",
 }
 
 // rejectReasonOf maps a failed request check to its label.

@@ -154,7 +154,10 @@ func (s *Seeder) sendHaves(sw *swarm, pieces []uint32) {
 		c.mu.Lock()
 		if c.err == nil {
 			for _, i := range pieces {
-				c.out = peerwire.Have{Index: i}.AppendTo(c.out)
+				// Under offload, only what was revealed to the peer.
+				if c.offered == nil || c.offered.Has(i) {
+					c.out = peerwire.Have{Index: i}.AppendTo(c.out)
+				}
 			}
 			c.signal()
 		}

@@ -93,6 +93,9 @@ type swarm struct {
 	// before Serve starts it.
 	stopAnnounce context.CancelFunc
 	announced    chan struct{}
+	// offload is the torrent's offload policy, set once by addSwarm; nil
+	// when Config.Offload is off.
+	offload *offloader
 
 	// active counts the registered connections, which read the storage.
 	active sync.WaitGroup
@@ -182,6 +185,9 @@ func (s *Seeder) Serve(ctx context.Context, ln net.Listener) error {
 	s.wg.Go(func() { s.chokeLoop(ctx) })
 	s.wg.Go(func() { s.dialLoop(ctx) })
 	s.wg.Go(func() { s.recheckLoop(ctx) })
+	if s.cfg.Offload {
+		s.wg.Go(func() { s.offloadLoop(ctx) })
+	}
 
 	var err error
 	select {
@@ -420,14 +426,16 @@ type TorrentStatus struct {
 	Uploaded int64  `json:"uploaded"`
 	Torrent  string `json:"torrent"`
 	Magnet   string `json:"magnet"`
+	// Offload is what the offload policy knows; absent when it is off.
+	Offload *OffloadStatus `json:"offload,omitempty"`
 }
 
 // Status reports every torrent, in load order.
 func (s *Seeder) Status() []TorrentStatus {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := make([]TorrentStatus, 0, len(s.list))
-	for _, sw := range s.list {
+	list := s.list
+	for _, sw := range list {
 		out = append(out, TorrentStatus{
 			Name:     sw.Name(),
 			InfoHash: sw.InfoHash().String(),
@@ -439,6 +447,14 @@ func (s *Seeder) Status() []TorrentStatus {
 			Torrent:  sw.Path,
 			Magnet:   sw.Meta.Magnet().String(),
 		})
+	}
+	s.mu.Unlock()
+	// The offload state has its own lock, taken without the seeder's.
+	for i, sw := range list {
+		if sw.offload != nil {
+			st := sw.offload.status()
+			out[i].Offload = &st
+		}
 	}
 	return out
 }

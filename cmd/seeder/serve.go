@@ -32,6 +32,7 @@ type serveOptions struct {
 	pieceLength               sizeFlag
 	uploadSlots               int
 	uploadRate                string
+	offload                   string
 	maxConns, maxPerTorrent   int
 	maxDials                  int
 	handshakeTimeout          time.Duration
@@ -95,6 +96,7 @@ connections, exit 0.`)
 	f.Var(&o.pieceLength, "piece-length", "piece length of created torrents, `SIZE` a power of two from 16K to 256M (default: chosen for 1,000 to 2,000 pieces)")
 	f.IntVar(&o.uploadSlots, "upload-slots", origin.DefaultUploadSlots, "interested peers unchoked at once, besides one optimistic slot; more rotate round-robin")
 	f.StringVar(&o.uploadRate, "upload-rate", "0", "upload limit of all torrents together in bytes per second, `SIZE` such as 50M; 0 for none")
+	f.StringVar(&o.offload, "offload", "auto", "`MODE` auto: reveal pieces to leechers a few at a time, distinct pieces to distinct leechers, so they trade the rest and about one copy leaves the origin however many download (a lone leecher, or one the swarm does not feed within a few seconds, is still served at full speed); off: announce every piece to every peer and serve whatever is asked, like any seed")
 	f.IntVar(&o.maxConns, "max-conns", origin.DefaultMaxConns, "most peer connections in total")
 	f.IntVar(&o.maxPerTorrent, "max-conns-per-torrent", origin.DefaultMaxConnsPerTorrent, "most peer connections per torrent")
 	f.IntVar(&o.maxDials, "max-dials-per-torrent", origin.DefaultMaxDialsPerTorrent, "most connections per torrent that we open to leechers from the trackers")
@@ -149,6 +151,13 @@ func (o *serveOptions) seederConfig() (origin.Config, error) {
 			return cfg, cli.UsageError{Err: fmt.Errorf("--upload-rate: %w", err)}
 		}
 		rate = n
+	}
+	switch o.offload {
+	case "auto":
+		cfg.Offload = true
+	case "off":
+	default:
+		return cfg, cli.UsageError{Err: fmt.Errorf("--offload %q: want auto or off", o.offload)}
 	}
 	if o.uploadSlots < 1 {
 		return cfg, cli.UsageError{Err: fmt.Errorf("--upload-slots %d: need at least 1", o.uploadSlots)}

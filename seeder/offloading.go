@@ -1,0 +1,131 @@
+package seeder
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/bitorigin/bitorigin/bitfield"
+	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/offload"
+)
+
+// offloadTick is how often the offload policies look for peers whose
+// bitfield never came and for stalled leechers.
+const offloadTick = 250 * time.Millisecond
+
+// offloader is one torrent's offload policy and the connections its offers
+// go to. Its lock is its own, not the seeder's: the lock order is
+// offloader.mu, then conn.mu.
+type offloader struct {
+	mu     sync.Mutex
+	policy *offload.Policy
+	conns  map[uint64]*conn
+}
+
+func newOffloader(pieces uint32) *offloader {
+	p, err := offload.New(offload.Config{Pieces: pieces})
+	if err != nil {
+		// Only a torrent of no pieces, which metainfo never parses.
+		return nil
+	}
+	return &offloader{policy: p, conns: make(map[uint64]*conn)}
+}
+
+// apply reveals each offered piece to its peer with a have message.
+// o.mu is held.
+func (o *offloader) apply(offers []offload.Offer) {
+	for _, of := range offers {
+		c := o.conns[of.Peer]
+		if c == nil {
+			continue
+		}
+		c.mu.Lock()
+		if c.err == nil && c.offered != nil {
+			c.offered.Set(of.Piece)
+			c.out = peerwire.Have{Index: of.Piece}.AppendTo(c.out)
+			c.signal()
+		}
+		c.mu.Unlock()
+	}
+}
+
+// add starts offering to a registered connection.
+func (o *offloader) add(c *conn) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.conns[c.id] = c
+	o.policy.Add(c.id, time.Now())
+}
+
+// remove stops offering to a closed connection; what only it had goes to
+// the others.
+func (o *offloader) remove(c *conn) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.conns[c.id] != c {
+		return
+	}
+	delete(o.conns, c.id)
+	o.apply(o.policy.Remove(c.id))
+}
+
+// bitfield records a connection's pieces; nil for have none or no bitfield.
+func (o *offloader) bitfield(c *conn, has *bitfield.Bitfield) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.apply(o.policy.Bitfield(c.id, has, time.Now()))
+}
+
+// have records a piece a connection now has.
+func (o *offloader) have(c *conn, piece uint32) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.apply(o.policy.Have(c.id, piece, time.Now()))
+}
+
+// tick runs the policy's timers.
+func (o *offloader) tick(now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.apply(o.policy.Tick(now))
+}
+
+// OffloadStatus is what one torrent's offload policy knows, for /torrents
+// and the metrics.
+type OffloadStatus struct {
+	// Copies is the number of full copies the connected peers hold.
+	Copies float64 `json:"copies"`
+	// Offered counts the pieces revealed to peers.
+	Offered uint64 `json:"offered_pieces"`
+	// Spreading counts the pieces connected leechers lack that the origin
+	// withholds because another peer has them or is getting them.
+	Spreading int `json:"spreading_pieces"`
+}
+
+func (o *offloader) status() OffloadStatus {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return OffloadStatus{Copies: o.policy.Copies(), Offered: o.policy.Offers(), Spreading: o.policy.Spreading()}
+}
+
+// offloadLoop runs every torrent's offload timers until ctx is done.
+func (s *Seeder) offloadLoop(ctx context.Context) {
+	tick := time.NewTicker(offloadTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			s.mu.Lock()
+			list := s.list
+			s.mu.Unlock()
+			for _, sw := range list {
+				if sw.offload != nil {
+					sw.offload.tick(now)
+				}
+			}
+		}
+	}
+}
