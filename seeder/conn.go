@@ -41,17 +41,17 @@ type conn struct {
 	// seed. Reader goroutine only.
 	peerHave *bitfield.Bitfield
 
-	mu     sync.Mutex // guards what follows
-	queue  requestQueue
+	mu    sync.Mutex // guards what follows
+	queue requestQueue
 	// offered is what the torrent's offload policy revealed to the peer,
 	// the only pieces it may request; nil when offload is off.
 	offered *bitfield.Bitfield
-	out    []byte // encoded control messages waiting for the writer
-	choked bool   // as the peer sees it, once out is sent
-	bad    int
-	err    error // why the connection closed; set once
-	wake   chan struct{}
-	done   chan struct{}
+	out     []byte // encoded control messages waiting for the writer
+	choked  bool   // as the peer sees it, once out is sent
+	bad     int
+	err     error // why the connection closed; set once
+	wake    chan struct{}
+	done    chan struct{}
 
 	// Writer goroutine only.
 	w         *peerwire.Writer

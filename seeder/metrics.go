@@ -17,16 +17,16 @@ type rejectReason int
 
 // Reasons a request gets a reject (or, without Fast, silence).
 const (
-	rejectChoked    rejectReason = iota // sent while choked, or queued when we choked
-	rejectCancelled                     // cancelled by the peer while queued
-	rejectIndex                         // piece index out of range
-	rejectRange                         // block outside its piece
-	rejectLength                        // block longer than --max-request
-	rejectEmpty                         // zero-length block
-	rejectMissing                       // piece not verified: failed, or its file changed
-	rejectOverflow                      // more queued requests than reqq
-	rejectReadError                     // the data could not be read
-	rejectNotOffered                    // not revealed to the peer by the offload policy
+	rejectChoked     rejectReason = iota // sent while choked, or queued when we choked
+	rejectCancelled                      // cancelled by the peer while queued
+	rejectIndex                          // piece index out of range
+	rejectRange                          // block outside its piece
+	rejectLength                         // block longer than --max-request
+	rejectEmpty                          // zero-length block
+	rejectMissing                        // piece not verified: failed, or its file changed
+	rejectOverflow                       // more queued requests than reqq
+	rejectReadError                      // the data could not be read
+	rejectNotOffered                     // not revealed to the peer by the offload policy
 	numRejectReasons
 )
 
