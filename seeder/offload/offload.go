@@ -8,9 +8,11 @@
 // distinct leechers get distinct pieces and fetch the rest from each
 // other. A piece is revealed again only when the swarm has no other source
 // for it: its holders left, or a leecher has gained nothing for the stall
-// period (the peers holding what it lacks do not upload, or choke it). A
-// lone leecher always has pieces on their way from the origin, so it
-// downloads at full speed. BEP 16 (super seeding) is the ancestor of this
+// period (the peers holding what it lacks do not upload, or choke it).
+// Such a starving leecher is then served like a lone one, at full speed,
+// until it gains a piece the origin did not reveal to it: proof that the
+// swarm feeds it again. A lone leecher always has pieces on their way from
+// the origin, so it downloads at full speed. BEP 16 (super seeding) is the ancestor of this
 // design; unlike it, the next piece is revealed as soon as the leecher has
 // the last one, not when a second peer has it, so the origin never waits.
 //
@@ -68,9 +70,11 @@ type peer struct {
 	// pieces it does not have yet.
 	offered *bitfield.Bitfield
 	pending int
-	// gained is when it last gained a piece (or joined, or was last fed
-	// because it stalled).
+	// gained is when it last gained a piece (or joined).
 	gained time.Time
+	// starving is set when it gained nothing for the stall period, and
+	// cleared when it gains a piece the origin did not reveal to it.
+	starving bool
 }
 
 // Policy is the offload state of one torrent.
@@ -200,6 +204,8 @@ func (p *Policy) Have(id uint64, piece uint32, now time.Time) []Offer {
 	if pr.offered.Has(piece) {
 		pr.pending--
 		p.pending[piece]--
+	} else {
+		pr.starving = false
 	}
 	if pr.has.All() {
 		p.leechers--
@@ -220,14 +226,11 @@ func (p *Policy) Tick(now time.Time) []Offer {
 			}
 			continue
 		}
-		if pr.has.All() || now.Sub(pr.gained) < p.cfg.Stall {
+		if pr.starving || pr.has.All() || now.Sub(pr.gained) < p.cfg.Stall {
 			continue
 		}
-		// Stalled: whatever the swarm holds, the origin sends what this
-		// peer lacks, least held first, a window at a time, and waits
-		// another stall period before the next window.
-		pr.gained = now
-		out = p.feed(out, id, pr)
+		pr.starving = true
+		out = p.fill(out, id, pr)
 	}
 	return out
 }
@@ -276,22 +279,26 @@ func (p *Policy) Spreading() int {
 	return n
 }
 
-// window is how many revealed pieces a peer may lack at once.
-func (p *Policy) window() int {
-	if p.leechers <= 1 {
+// window is how many revealed pieces pr may lack at once.
+func (p *Policy) window(pr *peer) int {
+	if p.leechers <= 1 || pr.starving {
 		return p.cfg.LoneWindow
 	}
 	return p.cfg.Window
 }
 
-// fill reveals fresh pieces to one peer up to its window.
+// fill reveals pieces to one peer up to its window: fresh ones, or, to a
+// starving peer, the least held of those it lacks.
 func (p *Policy) fill(out []Offer, id uint64, pr *peer) []Offer {
 	if pr.has == nil || pr.has.All() {
 		return out
 	}
-	w := p.window()
+	w := p.window(pr)
 	for pr.pending < w {
 		i, ok := p.fresh(pr)
+		if !ok && pr.starving {
+			i, ok = p.leastHeld(pr)
+		}
 		if !ok {
 			break
 		}
@@ -322,28 +329,19 @@ func (p *Policy) fresh(pr *peer) (uint32, bool) {
 	return 0, false
 }
 
-// feed reveals to a stalled peer up to a window of pieces it lacks, the
-// least held first, fresh or not.
-func (p *Policy) feed(out []Offer, id uint64, pr *peer) []Offer {
-	// Pieces already on their way from the origin count against the
-	// window; one more each stall period in any case, in case those are
-	// stuck (a piece invalidated on disk, say).
-	for range max(1, p.window()-pr.pending) {
-		best, found := uint32(0), false
-		for i := range p.cfg.Pieces {
-			if pr.has.Has(i) || pr.offered.Has(i) {
-				continue
-			}
-			if !found || p.holders[i]+p.pending[i] < p.holders[best]+p.pending[best] {
-				best, found = i, true
-			}
+// leastHeld finds the piece pr lacks, not revealed to it yet, that the
+// fewest peers have or are getting.
+func (p *Policy) leastHeld(pr *peer) (uint32, bool) {
+	best, found := uint32(0), false
+	for i := range p.cfg.Pieces {
+		if pr.has.Has(i) || pr.offered.Has(i) {
+			continue
 		}
-		if !found {
-			break
+		if !found || p.holders[i]+p.pending[i] < p.holders[best]+p.pending[best] {
+			best, found = i, true
 		}
-		out = p.offer(out, id, pr, best)
 	}
-	return out
+	return best, found
 }
 
 func (p *Policy) offer(out []Offer, id uint64, pr *peer, i uint32) []Offer {

@@ -307,9 +307,14 @@ func TestLeechersThatNeverUploadStillGetEveryPiece(t *testing.T) {
 	for id := uint64(1); id <= 3; id++ {
 		s.join(id, false)
 	}
-	s.run(10000)
+	steps := s.run(10000)
 	if s.originSent != 3*pieces {
 		t.Fatalf("origin sent %d pieces to 3 leechers that never upload, want %d", s.originSent, 3*pieces)
+	}
+	// Three copies at the origin's rate, plus one stall period (10 steps)
+	// before they are known to starve, plus a step of slack.
+	if limit := 3*pieces/4 + 10 + 1; steps > limit {
+		t.Fatalf("leechers that never upload took %d steps, want at most %d: not served at full speed", steps, limit)
 	}
 }
 
