@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 14m
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: help build run test test-deps bench bench-tracker soak bench-create bench-seeder lint fuzz images clean
+.PHONY: help build run test test-deps bench bench-tracker soak bench-create bench-seeder bench-offload lint fuzz images clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ bench-create: build test-deps ## seeder create against mktorrent on a 1 GiB file
 
 bench-seeder: build test-deps ## 4 libtorrent leechers fetch 1 GiB from our seeder, then from libtorrent; plus a loadtest swarm row
 	@scripts/bench-seeder.sh
+
+bench-offload: build test-deps ## origin upload and time for 12 libtorrent leechers: ours (offload auto, off) against libtorrent plain and super-seeding
+	@scripts/bench-offload.sh
 
 lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)

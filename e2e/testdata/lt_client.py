@@ -4,6 +4,8 @@
     lt_client.py fetch TORRENT SAVE_DIR PORT [TIMEOUT_SECONDS]
     lt_client.py create FILE_OR_DIR TRACKER_URL OUT.torrent [PIECE_LENGTH]
     lt_client.py fetchmany SAVE_DIR PORT TIMEOUT_SECONDS PEER SOURCE...
+    lt_client.py capped TORRENT SAVE_DIR PORT RATE plain|super
+    lt_client.py swarm OUT_DIR LEECHERS TIMEOUT_SECONDS TORRENT DATA_FILE
 
 seed prints "SEEDING" once the data is checked and keeps seeding until
 SIGTERM or SIGINT. fetch exits 0 once every piece has arrived, 1 on an
@@ -13,10 +15,21 @@ session and exits 0 once all are complete; PEER is HOST:PORT to connect
 every torrent to directly (a magnet link without trackers needs it), or -.
 Everything stays on loopback: DHT, LSD, UPnP and NAT-PMP are off.
 
+capped seeds with its upload capped at RATE bytes per second (loopback peers
+included: libtorrent exempts local peers from its limits unless they are put
+in the global peer class), plainly or super-seeding (BEP 16); it prints
+SEEDING once ready and, on SIGTERM, "UPLOADED <payload bytes>".
+
+swarm starts LEECHERS sessions in one process that find each other and the
+seeder through the torrent's tracker, uncapped; once every leecher has
+every piece it checks each copy's SHA-256 against DATA_FILE (a single-file
+torrent) and prints "DONE <seconds until the last was complete>".
+
 --require-encryption before the command makes the session speak only
 Message Stream Encryption with RC4, both ways (enc_policy forced): plain
 peers are refused.
 """
+import hashlib
 import os
 import signal
 import sys
@@ -28,7 +41,7 @@ import libtorrent as lt
 REQUIRE_ENCRYPTION = False
 
 
-def session(port):
+def session(port, extra=None):
     settings = {
         "listen_interfaces": "127.0.0.1:%d" % port,
         "enable_dht": False,
@@ -40,6 +53,8 @@ def session(port):
         "min_reconnect_time": 1,
         "enable_outgoing_utp": False,
         "enable_incoming_utp": False,
+        # Re-announce as often as the test tracker allows.
+        "min_announce_interval": 5,
         "alert_mask": lt.alert.category_t.error_notification
         | lt.alert.category_t.status_notification
         | lt.alert.category_t.tracker_notification,
@@ -51,6 +66,7 @@ def session(port):
             "allowed_enc_level": int(lt.enc_level.rc4),
             "prefer_rc4": True,
         })
+    settings.update(extra or {})
     return lt.session(settings)
 
 
@@ -143,6 +159,81 @@ def fetchmany(save_dir, port, timeout, peer, sources):
     return 1
 
 
+def capped(torrent, data_dir, port, rate, mode):
+    s = session(port, {"upload_rate_limit": rate})
+    # Local peers into the global class, so the cap holds on loopback.
+    f = lt.ip_filter()
+    f.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+    s.set_peer_class_filter(f)
+    atp = {"ti": lt.torrent_info(torrent), "save_path": data_dir}
+    h = s.add_torrent(atp)
+    if mode == "super":
+        h.set_flags(lt.torrent_flags.super_seeding)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    said = False
+    while not stop:
+        if not said and h.status().is_seeding:
+            print("SEEDING", flush=True)
+            said = True
+        s.pop_alerts()
+        time.sleep(0.1)
+    print("UPLOADED %d" % h.status().total_payload_upload, flush=True)
+    return 0
+
+
+def free_port():
+    import socket
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    p = sock.getsockname()[1]
+    sock.close()
+    return p
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def swarm(out_dir, n, timeout, torrent, data_file):
+    ti = lt.torrent_info(torrent)
+    sessions = []
+    start = time.time()
+    for i in range(n):
+        s = session(free_port())
+        d = os.path.join(out_dir, "leecher-%d" % i)
+        os.makedirs(d, exist_ok=True)
+        h = s.add_torrent({"ti": ti, "save_path": d})
+        sessions.append((s, h, d))
+    done = [None] * n
+    deadline = start + timeout
+    while time.time() < deadline and None in done:
+        for i, (s, h, _) in enumerate(sessions):
+            s.pop_alerts()
+            if done[i] is None and h.status().is_seeding:
+                done[i] = time.time() - start
+        time.sleep(0.05)
+    if None in done:
+        for i, (_, h, _) in enumerate(sessions):
+            print("leecher %d at %.1f%%" % (i, h.status().progress * 100), flush=True)
+        print("timed out", flush=True)
+        return 1
+    took = max(done)
+    want = sha256(data_file)
+    name = ti.files().file_path(0)
+    for i, (_, _, d) in enumerate(sessions):
+        got = sha256(os.path.join(d, name))
+        if got != want:
+            print("leecher %d: SHA-256 %s, want %s" % (i, got, want), flush=True)
+            return 1
+    print("DONE %.2f" % took, flush=True)
+    return 0
+
+
 def create(path, tracker, out, piece_length):
     fs = lt.file_storage()
     lt.add_files(fs, path)
@@ -169,6 +260,10 @@ def main(argv):
         return fetch(argv[2], argv[3], int(argv[4]), float(argv[5]) if len(argv) > 5 else 120)
     if cmd == "fetchmany":
         return fetchmany(argv[2], int(argv[3]), float(argv[4]), argv[5], argv[6:])
+    if cmd == "capped":
+        return capped(argv[2], argv[3], int(argv[4]), int(argv[5]), argv[6])
+    if cmd == "swarm":
+        return swarm(argv[2], int(argv[3]), float(argv[4]), argv[5], argv[6])
     if cmd == "create":
         return create(argv[2], argv[3], argv[4], int(argv[5]) if len(argv) > 5 else 262144)
     print("unknown command", cmd, file=sys.stderr)
