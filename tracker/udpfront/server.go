@@ -211,8 +211,8 @@ func (w *worker) announce(pkt []byte, from netip.AddrPort, out []byte) ([]byte, 
 	if r.Port == 0 {
 		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadPort)), tracker.ErrBadPort
 	}
-	if r.Left < 0 || r.Uploaded < 0 || r.Downloaded < 0 {
-		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadLeft)), tracker.ErrBadLeft
+	if f := checkCounts(r); f != "" {
+		return udpwire.AppendError(out, r.TransactionID, string(f)), f
 	}
 	numWant := int(r.NumWant)
 	if numWant < 0 {
@@ -267,6 +267,20 @@ func (w *worker) scrape(pkt []byte, out []byte) ([]byte, error) {
 		w.ustats = append(w.ustats, udpwire.ScrapeStats{Seeders: clampU32(st.Seeders), Completed: clampU32(st.Downloaded), Leechers: clampU32(st.Leechers)})
 	}
 	return udpwire.AppendScrapeResponse(out, h.TransactionID, w.ustats), nil
+}
+
+// checkCounts returns the failure for the first negative count of r, or "".
+// BEP 15 sends them as signed 64-bit integers; none can be negative.
+func checkCounts(r *udpwire.AnnounceRequest) tracker.Failure {
+	switch {
+	case r.Uploaded < 0:
+		return tracker.ErrBadUploaded
+	case r.Downloaded < 0:
+		return tracker.ErrBadDownloaded
+	case r.Left < 0:
+		return tracker.ErrBadLeft
+	}
+	return ""
 }
 
 // failureText is what the client sees of an error: a tracker.Failure as it

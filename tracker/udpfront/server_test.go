@@ -298,6 +298,9 @@ func TestMalformedPacketsAreDroppedOrAnsweredBriefly(t *testing.T) {
 	full := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id, Port: 1})
 	badEvent := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id, Port: 1, Event: 7})
 	zeroPort := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id})
+	negUploaded := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id, Port: 1, Uploaded: -1})
+	negDownloaded := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id, Port: 1, Downloaded: -1})
+	negLeft := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id, Port: 1, Left: -1})
 	badScrape := append(udpwire.AppendScrapeRequest(nil, id, 1, nil), 1, 2, 3)
 	cases := []struct {
 		name    string
@@ -312,6 +315,9 @@ func TestMalformedPacketsAreDroppedOrAnsweredBriefly(t *testing.T) {
 		{"bad option", append(append([]byte(nil), full...), 2, 9, 'x'), msgMalformed},
 		{"unknown event", badEvent, string(tracker.ErrBadEvent)},
 		{"port zero", zeroPort, string(tracker.ErrBadPort)},
+		{"negative uploaded", negUploaded, string(tracker.ErrBadUploaded)},
+		{"negative downloaded", negDownloaded, string(tracker.ErrBadDownloaded)},
+		{"negative left", negLeft, string(tracker.ErrBadLeft)},
 		{"scrape of partial hash", badScrape, msgMalformed},
 	}
 	for _, c2 := range cases {
