@@ -1,5 +1,7 @@
 // Command tracker is the publisher's BitTorrent tracker: announce and scrape
-// over HTTP, swarms in memory, health probes on a separate admin listener.
+// over HTTP and UDP (BEP 15), swarms in memory or in Redis (shared by
+// replicas), health probes, metrics and the registration API on a separate
+// admin listener.
 package main
 
 import (
