@@ -4,11 +4,12 @@
 # client (aria2c) downloads the sample. Ctrl-C stops both (the seeder sends
 # its stopped announces first).
 #
-# Ports: TRACKER_PORT (default 6969) for announce and scrape, ADMIN_PORT
-# (6970) for the tracker's probes, SEEDER_PORT (6881) for peers and
-# SEEDER_ADMIN_PORT (6882) for the seeder's probes and /torrents. The sample
-# data, torrents and logs live in RUN_DIR (default: /tmp/bitorigin-run), kept
-# between runs so a restart skips hashing.
+# Ports: TRACKER_PORT (default 6969) for announce and scrape, over HTTP (TCP)
+# and UDP, ADMIN_PORT (6970) for the tracker's probes, SEEDER_PORT (6881) for
+# peers and SEEDER_ADMIN_PORT (6882) for the seeder's probes and /torrents.
+# Each is checked before anything starts. The sample data, torrents and logs
+# live in RUN_DIR (default: /tmp/bitorigin-run), kept between runs so a
+# restart skips hashing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BIN:-bin}
@@ -18,12 +19,39 @@ seeder_port=${SEEDER_PORT:-6881}
 seeder_admin=${SEEDER_ADMIN_PORT:-6882}
 dir=${RUN_DIR:-${TMPDIR:-/tmp}/bitorigin-run}
 
-for port in "$tracker_port" "$admin_port" "$seeder_port" "$seeder_admin"; do
-	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-		echo "run: port $port is in use; set TRACKER_PORT, ADMIN_PORT, SEEDER_PORT or SEEDER_ADMIN_PORT to free ones" >&2
+# port_in_use PROTO PORT: whether a socket on this machine holds PORT: a TCP
+# listener, or any UDP socket, on any address. /proc/net shows sockets bound to
+# every address, which a connect to 127.0.0.1 would miss (and UDP has no
+# connect to try); without it, TCP is tried by connecting and UDP is left to
+# the tracker, whose failure to start is then reported at once.
+port_in_use() {
+	local proto=$1 port=$2 files=()
+	for f in "/proc/net/$proto" "/proc/net/${proto}6"; do
+		[ -r "$f" ] && files+=("$f")
+	done
+	if [ ${#files[@]} -eq 0 ]; then
+		[ "$proto" = tcp ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+		return
+	fi
+	# Column 2 is ADDR:PORT in hex, column 4 the state (0A: TCP listening).
+	awk -v port="$(printf ':%04X' "$port")" -v proto="$proto" '
+		FNR > 1 && substr($2, length($2) - 4) == port && (proto == "udp" || $4 == "0A") { found = 1 }
+		END { exit !found }' "${files[@]}"
+}
+
+# check_free PROTO PORT VARIABLE WHAT: stop before starting anything when a
+# port is taken, naming it and the variable that moves it.
+check_free() {
+	if port_in_use "$1" "$2"; then
+		echo "run: ${1^^} port $2 ($4) is in use, perhaps by another tracker or seeder; set $3 to a free port" >&2
 		exit 1
 	fi
-done
+}
+check_free tcp "$tracker_port" TRACKER_PORT "tracker HTTP announce"
+check_free udp "$tracker_port" TRACKER_PORT "tracker UDP announce"
+check_free tcp "$admin_port" ADMIN_PORT "tracker probes"
+check_free tcp "$seeder_port" SEEDER_PORT "seeder peers"
+check_free tcp "$seeder_admin" SEEDER_ADMIN_PORT "seeder probes"
 
 # The sample: one file of random data and a small folder, sizes that are not
 # multiples of any piece length. Generated once, never checked in.
@@ -49,34 +77,46 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-wait_ready() { # URL NAME LOG
+# wait_ready PORT NAME LOG PID: wait for /readyz on 127.0.0.1:PORT. A program
+# that exits meanwhile (a port taken since the check, a bad flag) is reported
+# at once with the end of its log.
+wait_ready() {
+	local status
 	for _ in $(seq 600); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/${1##*:}") 2>/dev/null &&
-			{ exec 4<>"/dev/tcp/127.0.0.1/${1##*:}" && printf 'GET /readyz HTTP/1.0\r\n\r\n' >&4 && grep -q '200 OK' <&4; } 2>/dev/null; then
+		if ! kill -0 "$4" 2>/dev/null; then
+			status=0
+			wait "$4" || status=$?
+			echo "run: $2 exited (status $status) before it was ready; the end of its log ($3):" >&2
+			tail -20 "$3" >&2
+			exit $((status == 0 ? 1 : status))
+		fi
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null &&
+			{ exec 4<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /readyz HTTP/1.0\r\n\r\n' >&4 && grep -q '200 OK' <&4; } 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.2
 	done
-	echo "run: $2 did not become ready; its log ($3):" >&2
+	echo "run: $2 did not become ready in two minutes; the end of its log ($3):" >&2
 	tail -20 "$3" >&2
-	return 1
+	exit 1
 }
 
 announce="http://127.0.0.1:${tracker_port}/announce"
 # A short interval, so the seeder learns of new leechers (and dials them)
 # within a minute. setsid keeps Ctrl-C from reaching the tracker directly:
 # cleanup stops it after the seeder's stopped announces.
-setsid "$bin/tracker" --http-addr ":${tracker_port}" --admin-addr "127.0.0.1:${admin_port}" \
+setsid "$bin/tracker" --http-addr ":${tracker_port}" --udp-addr ":${tracker_port}" \
+	--admin-addr "127.0.0.1:${admin_port}" \
 	--interval 1m --min-interval 10s >"$dir/tracker.log" 2>&1 &
 pids+=($!)
-wait_ready "127.0.0.1:${admin_port}" tracker "$dir/tracker.log"
+wait_ready "$admin_port" tracker "$dir/tracker.log" "${pids[-1]}"
 
 echo "Starting the seeder (verifying the sample; log: $dir/seeder.log) ..."
 "$bin/seeder" serve --data "$data" --torrents "$dir/torrents" --tracker "$announce" \
 	--listen ":${seeder_port}" --admin-addr "127.0.0.1:${seeder_admin}" \
 	>"$dir/seeder.out" 2>"$dir/seeder.log" &
 pids+=($!)
-wait_ready "127.0.0.1:${seeder_admin}" seeder "$dir/seeder.log"
+wait_ready "$seeder_admin" seeder "$dir/seeder.log" "${pids[-1]}"
 
 cat <<EOT
 

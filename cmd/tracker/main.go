@@ -1,5 +1,7 @@
 // Command tracker is the publisher's BitTorrent tracker: announce and scrape
-// over HTTP, swarms in memory, health probes on a separate admin listener.
+// over HTTP and UDP (BEP 15), swarms in memory or in Redis (shared by
+// replicas), health probes, metrics and the registration API on a separate
+// admin listener.
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -162,6 +165,8 @@ func main() {
 	}
 }
 
+// run builds the tracker from o, serves until ctx is done and shuts down.
+// Each step is one function below, in the order run calls them.
 func run(ctx context.Context, o options, log *slog.Logger) error {
 	lifetime := o.peerLifetime
 	if lifetime == 0 {
@@ -183,50 +188,129 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
+	reg, m, err := newMetrics(store)
+	if err != nil {
+		return err
+	}
+	acc, err := openAccess(ctx, o, store, token, log)
+	if err != nil {
+		return err
+	}
+	defer acc.close()
+	tr, err := newTracker(o, store, acc, reg, m, log)
+	if err != nil {
+		return err
+	}
+	fronts, err := newFrontends(o, tr, proxies, storeName, m, log)
+	if err != nil {
+		return err
+	}
+	var draining atomic.Bool
+	adm := newAdmin(o, store, reg, acc.registry, token, &draining, log)
+	lns, err := listen(ctx, o)
+	if err != nil {
+		return err
+	}
+	log.Info("tracker started",
+		"version", version.Version,
+		"http", lns.http.Addr().String(),
+		"udp", udpAddrString(lns.udp),
+		"admin", lns.admin.Addr().String(),
+		"store", storeName,
+		"interval", o.interval,
+		"peer_lifetime", lifetime,
+		"allow_list", o.allowList != "",
+	)
+	return serve(ctx, o, fronts, adm, lns, &draining, log)
+}
+
+// newMetrics returns the tracker's registry and metrics, with the store's
+// own collector registered when it has one: the place for any other
+// component's collector too.
+func newMetrics(store tracker.Store) (*prometheus.Registry, *tracker.Metrics, error) {
 	reg := metrics.NewRegistry("tracker")
 	m, err := tracker.NewMetrics(reg)
 	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
+		return nil, nil, fmt.Errorf("metrics: %w", err)
 	}
 	if c, ok := store.(interface{ Collector() prometheus.Collector }); ok {
 		if err := reg.Register(c.Collector()); err != nil {
-			return fmt.Errorf("metrics: %w", err)
+			return nil, nil, fmt.Errorf("metrics: %w", err)
 		}
 	}
+	return reg, m, nil
+}
 
-	var allow tracker.Allower
-	var list *allowlist.List
+// access is which torrents the tracker serves: those of --allow-list,
+// those registered through the admin API (--registration), both, or all
+// (allow is nil).
+type access struct {
+	allow    tracker.Allower
+	list     *allowlist.List
+	registry *allowlist.Registry
+	hup      chan os.Signal // reloads list; nil without one
+}
+
+// openAccess loads the allow list and the registry the flags ask for and
+// starts watching them until ctx is done.
+func openAccess(ctx context.Context, o options, store tracker.Store, token []byte, log *slog.Logger) (*access, error) {
+	a := &access{}
 	if o.allowList != "" {
-		list, err = allowlist.Load(o.allowList, log)
+		list, err := allowlist.Load(o.allowList, log)
 		if err != nil {
-			return fmt.Errorf("--allow-list: %w", err)
+			return nil, fmt.Errorf("--allow-list: %w", err)
 		}
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		go list.Watch(ctx, hup, 2*time.Second)
-		allow = list
+		a.hup = make(chan os.Signal, 1)
+		signal.Notify(a.hup, syscall.SIGHUP)
+		go list.Watch(ctx, a.hup, 2*time.Second)
+		a.list, a.allow = list, list
 		log.Info("allow list loaded", "path", o.allowList, "torrents", list.Len())
 	}
-	var registry *allowlist.Registry
 	if o.registration {
 		as, ok := store.(tracker.AllowStore)
 		if !ok {
-			return errors.New("--registration: the store cannot keep registered torrents")
+			a.close()
+			return nil, errors.New("--registration: the store cannot keep registered torrents")
 		}
-		registry = allowlist.NewRegistry(ctx, as, log)
-		go registry.Watch(ctx, time.Second)
-		if list != nil {
-			allow = allowlist.Any{list, registry}
+		a.registry = allowlist.NewRegistry(ctx, as, log)
+		go a.registry.Watch(ctx, time.Second)
+		if a.list != nil {
+			a.allow = allowlist.Any{a.list, a.registry}
 		} else {
-			allow = registry
+			a.allow = a.registry
 		}
 		if len(token) == 0 {
 			log.Warn("--registration without an admin token: the registration API refuses every request")
 		}
-		log.Info("registration on", "registered", len(registry.Hashes()))
+		log.Info("registration on", "registered", len(a.registry.Hashes()))
 	}
+	return a, nil
+}
 
+// close stops taking SIGHUP for the allow list.
+func (a *access) close() {
+	if a.hup != nil {
+		signal.Stop(a.hup)
+	}
+}
+
+// hashes returns the info hashes of the allow list and the registry, sorted
+// and without repeats.
+func (a *access) hashes() []tracker.InfoHash {
+	var all []tracker.InfoHash
+	if a.list != nil {
+		all = a.list.Hashes()
+	}
+	if a.registry != nil {
+		all = append(all, a.registry.Hashes()...)
+	}
+	slices.SortFunc(all, func(a, b tracker.InfoHash) int { return bytes.Compare(a[:], b[:]) })
+	return slices.Compact(all)
+}
+
+// newTracker returns the swarm policy over store, with the per-torrent
+// collector on reg when --per-torrent-metrics asks for it.
+func newTracker(o options, store tracker.Store, acc *access, reg *prometheus.Registry, m *tracker.Metrics, log *slog.Logger) (*tracker.Tracker, error) {
 	tr, err := tracker.New(tracker.Config{
 		Interval:       o.interval,
 		MinInterval:    o.minInterval,
@@ -236,27 +320,31 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		FullScrape:     o.fullScrape,
 		Logger:         log,
 		Metrics:        m,
-	}, store, allow)
+	}, store, acc.allow)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if o.perTorrentMetrics {
-		hashes := func() []tracker.InfoHash {
-			var all []tracker.InfoHash
-			if list != nil {
-				all = list.Hashes()
-			}
-			if registry != nil {
-				all = append(all, registry.Hashes()...)
-			}
-			slices.SortFunc(all, func(a, b tracker.InfoHash) int { return bytes.Compare(a[:], b[:]) })
-			return slices.Compact(all)
-		}
-		if err := reg.Register(tr.TorrentCollector(hashes)); err != nil {
-			return fmt.Errorf("metrics: %w", err)
+		if err := reg.Register(tr.TorrentCollector(acc.hashes)); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
 		}
 	}
-	front, err := httpfront.New(tr, httpfront.Config{
+	return tr, nil
+}
+
+// frontends are the public servers: HTTP, and UDP unless --udp-addr is "".
+type frontends struct {
+	http *httpfront.Server
+	udp  *udpfront.Server
+}
+
+// newFrontends builds the servers, not yet listening: a bad UDP secret is
+// an error before any port is taken.
+
+func newFrontends(o options, tr *tracker.Tracker, proxies []netip.Prefix, storeName string, m *tracker.Metrics, log *slog.Logger) (frontends, error) {
+	var f frontends
+	var err error
+	f.http, err = httpfront.New(tr, httpfront.Config{
 		TrustedProxies: proxies,
 		ReadTimeout:    o.readTimeout,
 		WriteTimeout:   o.writeTimeout,
@@ -266,10 +354,32 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		Metrics:        m,
 	})
 	if err != nil {
-		return err
+		return frontends{}, err
 	}
+	if o.udpAddr == "" {
+		return f, nil
+	}
+	secret, err := secretFrom("TRACKER_UDP_SECRET", o.udpSecretFile, "--udp-secret-file")
+	if err != nil {
+		return frontends{}, err
+	}
+	if secret == nil {
+		log.Warn("UDP connection IDs use a random secret: replicas behind one address need TRACKER_UDP_SECRET or --udp-secret-file")
+	}
+	readers := o.udpReaders
+	if readers == 0 && storeName != "memory" {
+		readers = 64
+	}
+	f.udp, err = udpfront.New(tr, udpfront.Config{Secret: secret, NumWantMax: o.udpNumWantMax, Readers: readers, Logger: log, Metrics: m})
+	if err != nil {
+		return frontends{}, fmt.Errorf("--udp-*: %w", err)
+	}
+	return f, nil
+}
 
-	var draining atomic.Bool
+// newAdmin returns the admin server: probes (unready once draining is
+// set), /metrics, the registration API and the profiler as asked.
+func newAdmin(o options, store tracker.Store, reg *prometheus.Registry, registry *allowlist.Registry, token []byte, draining *atomic.Bool, log *slog.Logger) *admin.Server {
 	adm := admin.New(func(ctx context.Context) error {
 		if draining.Load() {
 			return errors.New("shutting down")
@@ -285,68 +395,55 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	if o.pprof {
 		adm.EnablePprof()
 	}
+	return adm
+}
 
-	// Listen before serving so that a port in use is an error at start,
-	// and so that ":port" is one dual-stack socket (fasthttp's own
-	// ListenAndServe would listen on IPv4 only).
-	httpLn, err := httpfront.Listen(ctx, o.httpAddr)
-	if err != nil {
-		return fmt.Errorf("--http-addr: %w", err)
-	}
-	adminLn, err := net.Listen("tcp", o.adminAddr)
-	if err != nil {
-		httpLn.Close()
-		return fmt.Errorf("--admin-addr: %w", err)
-	}
+// listeners are the tracker's sockets. They are opened before serving so
+// that a port in use is an error at start, and so that ":port" is one
+// dual-stack socket (fasthttp's own ListenAndServe would listen on IPv4
+// only).
+type listeners struct {
+	http, admin net.Listener
+	udp         *net.UDPConn // nil when UDP is off
+}
 
-	var udpConn *net.UDPConn
+func listen(ctx context.Context, o options) (listeners, error) {
+	var l listeners
+	var err error
+	if l.http, err = httpfront.Listen(ctx, o.httpAddr); err != nil {
+		return listeners{}, fmt.Errorf("--http-addr: %w", err)
+	}
+	if l.admin, err = net.Listen("tcp", o.adminAddr); err != nil {
+		l.http.Close()
+		return listeners{}, fmt.Errorf("--admin-addr: %w", err)
+	}
+	if o.udpAddr == "" {
+		return l, nil
+	}
+	ua, err := net.ResolveUDPAddr("udp", o.udpAddr)
+	if err == nil {
+		l.udp, err = net.ListenUDP("udp", ua)
+	}
+	if err != nil {
+		l.http.Close()
+		l.admin.Close()
+		return listeners{}, fmt.Errorf("--udp-addr: %w", err)
+	}
+	return l, nil
+}
+
+// serve runs the servers on their sockets until ctx is done or one fails,
+// then sets draining and lets requests in flight finish, up to
+// --shutdown-timeout.
+func serve(ctx context.Context, o options, f frontends, adm *admin.Server, l listeners, draining *atomic.Bool, log *slog.Logger) error {
 	var udpDone chan error
-	if o.udpAddr != "" {
-		secret, err := secretFrom("TRACKER_UDP_SECRET", o.udpSecretFile, "--udp-secret-file")
-		if err != nil {
-			httpLn.Close()
-			adminLn.Close()
-			return err
-		}
-		if secret == nil {
-			log.Warn("UDP connection IDs use a random secret: replicas behind one address need TRACKER_UDP_SECRET or --udp-secret-file")
-		}
-		readers := o.udpReaders
-		if readers == 0 && storeName != "memory" {
-			readers = 64
-		}
-		udp, err := udpfront.New(tr, udpfront.Config{Secret: secret, NumWantMax: o.udpNumWantMax, Readers: readers, Logger: log, Metrics: m})
-		if err != nil {
-			httpLn.Close()
-			adminLn.Close()
-			return fmt.Errorf("--udp-*: %w", err)
-		}
-		ua, err := net.ResolveUDPAddr("udp", o.udpAddr)
-		if err == nil {
-			udpConn, err = net.ListenUDP("udp", ua)
-		}
-		if err != nil {
-			httpLn.Close()
-			adminLn.Close()
-			return fmt.Errorf("--udp-addr: %w", err)
-		}
+	if l.udp != nil {
 		udpDone = make(chan error, 1)
-		go func() { udpDone <- udp.Serve(udpConn) }()
+		go func() { udpDone <- f.udp.Serve(l.udp) }()
 	}
-
 	errc := make(chan error, 2)
-	go func() { errc <- front.Serve(httpLn) }()
-	go func() { errc <- adm.Serve(adminLn) }()
-	log.Info("tracker started",
-		"version", version.Version,
-		"http", httpLn.Addr().String(),
-		"udp", udpAddrString(udpConn),
-		"admin", adminLn.Addr().String(),
-		"store", storeName,
-		"interval", o.interval,
-		"peer_lifetime", lifetime,
-		"allow_list", o.allowList != "",
-	)
+	go func() { errc <- f.http.Serve(l.http) }()
+	go func() { errc <- adm.Serve(l.admin) }()
 
 	select {
 	case <-ctx.Done():
@@ -358,13 +455,13 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
 	var errs []error
-	if udpConn != nil {
+	if l.udp != nil {
 		// A UDP request is one packet: closing the socket ends the readers
 		// after the packet each is answering.
-		udpConn.Close()
+		l.udp.Close()
 		<-udpDone
 	}
-	if err := front.Shutdown(sctx); err != nil {
+	if err := f.http.Shutdown(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
 	if err := adm.Shutdown(sctx); err != nil {

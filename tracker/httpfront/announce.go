@@ -20,7 +20,7 @@ type announceQuery struct {
 }
 
 func (q *announceQuery) reset() {
-	q.req = tracker.AnnounceRequest{NumWant: -1, Left: -1}
+	q.req = tracker.AnnounceRequest{NumWant: -1}
 	q.port = 0
 	q.compact = true
 	q.noPeerID = false
@@ -33,7 +33,7 @@ func (q *announceQuery) reset() {
 // is honoured.
 func (q *announceQuery) parse(raw []byte, trusted bool) error {
 	q.reset()
-	var haveHash, havePeer, havePort bool
+	var haveHash, havePeer, havePort, haveLeft bool
 	for len(raw) > 0 {
 		var k, v []byte
 		k, v, raw = nextParam(raw)
@@ -87,6 +87,7 @@ func (q *announceQuery) parse(raw []byte, trusted bool) error {
 				return tracker.ErrBadLeft
 			}
 			q.req.Left = n
+			haveLeft = true
 		case "event":
 			ev, ok := parseEvent(val)
 			if !ok {
@@ -131,8 +132,11 @@ func (q *announceQuery) parse(raw []byte, trusted bool) error {
 		return tracker.ErrMissingPeerID
 	case !havePort:
 		return tracker.ErrMissingPort
+	case !haveLeft:
+		// BEP 3 makes left required (unlike ip and event): it is what
+		// tells a seeder from a leecher, which the tracker must not guess.
+		return tracker.ErrMissingLeft
 	}
-	// A client that does not say what it lacks is taken for a leecher.
 	q.req.WantPeerIDs = !q.compact && !q.noPeerID
 	return nil
 }

@@ -17,7 +17,7 @@ import (
 // panic, and that what it accepts is a complete announce.
 func FuzzParseAnnounce(f *testing.F) {
 	f.Add([]byte("info_hash=%00%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13&peer_id=-TR3000-abcdefghijkl&port=51413&uploaded=0&downloaded=0&left=100&event=started&compact=1&numwant=50&key=abc"), true)
-	f.Add([]byte("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=bbbbbbbbbbbbbbbbbbbb&port=1&ip=1.2.3.4&ipv6=::1"), true)
+	f.Add([]byte("info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=bbbbbbbbbbbbbbbbbbbb&port=1&left=0&ip=1.2.3.4&ipv6=::1"), true)
 	f.Add([]byte("info_hash=%zz"), false)
 	f.Add([]byte("&&&==&info_hash"), false)
 	f.Fuzz(func(t *testing.T, raw []byte, trusted bool) {

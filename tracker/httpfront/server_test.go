@@ -102,6 +102,8 @@ func TestMalformedAnnouncesGetAFailureReason(t *testing.T) {
 		{base + "&port=65536", tracker.ErrBadPort},
 		{base + "&port=-1", tracker.ErrBadPort},
 		{base + "&port=http", tracker.ErrBadPort},
+		{base + "&port=1", tracker.ErrMissingLeft},
+		{base + "&port=1&uploaded=0&downloaded=0", tracker.ErrMissingLeft},
 		{base + "&port=1&uploaded=ten", tracker.ErrBadUploaded},
 		{base + "&port=1&uploaded=-5", tracker.ErrBadUploaded},
 		{base + "&port=1&downloaded=1e3", tracker.ErrBadDownloaded},

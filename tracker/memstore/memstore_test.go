@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -136,5 +137,53 @@ func TestCapsBoundTorrentsAndPeers(t *testing.T) {
 	s.SweepAll()
 	if s.torrents.Load() != 0 || s.peers.Load() != 0 {
 		t.Fatalf("totals after expiry: %d torrents, %d peers", s.torrents.Load(), s.peers.Load())
+	}
+}
+
+func TestAnnouncerPastThePeerCapGetsAtMostNumWant(t *testing.T) {
+	// A peer that is not stored has no place in any list; it must not be
+	// mistaken for one, in either family or role, or the store skips no
+	// one and answers one peer more than asked.
+	for _, c := range []struct {
+		name   string
+		addr   func(int) netip.AddrPort
+		seeder bool
+	}{
+		{"IPv4 leecher", storetest.Addr4, false},
+		{"IPv4 seeder", storetest.Addr4, true},
+		{"IPv6 leecher", storetest.Addr6, false},
+		{"IPv6 seeder", storetest.Addr6, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			const stored = 4
+			s, err := New(Config{PeerLifetime: storetest.Lifetime, Now: storetest.NewClock().Now, Shards: 1, MaxPeers: stored})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			h := storetest.Hash(1)
+			var out tracker.SwarmAnswer
+			for n := range stored {
+				// Leechers, which both seeders and leechers are sent.
+				pa := tracker.PeerAnnounce{InfoHash: h, PeerID: storetest.ID(n), Addr: c.addr(n), NumWant: 50}
+				if err := s.Announce(context.Background(), pa, &out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for want := 1; want <= stored; want++ {
+				out = tracker.SwarmAnswer{}
+				pa := tracker.PeerAnnounce{InfoHash: h, PeerID: storetest.ID(99), Addr: c.addr(99), Seeder: c.seeder, NumWant: want}
+				if err := s.Announce(context.Background(), pa, &out); err != nil {
+					t.Fatal(err)
+				}
+				size := tracker.CompactSize(pa.Addr.Addr())
+				if got := len(out.Peers) / size; got != want {
+					t.Errorf("numwant %d: %d peers", want, got)
+				}
+			}
+			if c := s.Counts(); c.Seeders()+c.Leechers() != stored {
+				t.Fatalf("counts %+v: the announcer past the cap was stored", c)
+			}
+		})
 	}
 }

@@ -33,8 +33,9 @@ type peer struct {
 // the low 30.
 type loc uint32
 
-// noLoc is the place of a peer that is not stored: no list and position
-// match it.
+// noLoc stands for the place of a peer that is not stored. Its bits still
+// decode to a list (leechers6) and a position, so code that reads a loc must
+// compare with noLoc first.
 const noLoc = loc(1<<32 - 1)
 
 func makeLoc(list int, pos int) loc { return loc(uint32(list)<<30 | uint32(pos)) }
@@ -153,10 +154,11 @@ func (s *swarm) sample(a, b int, self loc, want int, entrySize int, out *tracker
 	na := len(la)
 	n := na + len(lb)
 	skip := -1 // the announcer's index among the n candidates
-	switch self.list() {
-	case a:
+	switch {
+	case self == noLoc:
+	case self.list() == a:
 		skip = self.pos()
-	case b:
+	case self.list() == b:
 		skip = na + self.pos()
 	}
 	if want <= 0 || n == 0 || (n == 1 && skip == 0) {

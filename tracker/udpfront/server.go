@@ -132,8 +132,9 @@ func (s *Server) readLoop(conn *net.UDPConn) {
 	}
 }
 
-// Errors sent to clients. They are short so that an error answer to a
-// forged source address is never larger than the request that caused it.
+// Errors sent to clients. They are short so that the error for a bad
+// connection ID fits in every request a BEP 15 client sends with one; handle
+// drops a shorter request rather than answer it with more bytes than it had.
 const (
 	msgBadConnID = "bad connection id"
 	msgMalformed = "malformed request"
@@ -165,7 +166,16 @@ func (w *worker) handle(pkt []byte, from netip.AddrPort) []byte {
 	}
 	if !w.ids.valid(from, h.ConnectionID) {
 		m.Request(tracker.ProtoUDP, action, tracker.ResultClientError, time.Since(start))
-		return udpwire.AppendError(out, h.TransactionID, msgBadConnID)
+		// The source has not proved it receives at its address, so the
+		// answer must not be larger than the packet. A BEP 15 client's
+		// announce (98 bytes) or scrape (36 or more) always has room for
+		// this error, which tells it to connect again; a shorter packet
+		// is forged or broken and gets nothing.
+		reply := udpwire.AppendError(out, h.TransactionID, msgBadConnID)
+		if len(reply) > len(pkt) {
+			return nil
+		}
+		return reply
 	}
 	var reply []byte
 	var failed error
@@ -201,8 +211,8 @@ func (w *worker) announce(pkt []byte, from netip.AddrPort, out []byte) ([]byte, 
 	if r.Port == 0 {
 		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadPort)), tracker.ErrBadPort
 	}
-	if r.Left < 0 || r.Uploaded < 0 || r.Downloaded < 0 {
-		return udpwire.AppendError(out, r.TransactionID, string(tracker.ErrBadLeft)), tracker.ErrBadLeft
+	if f := checkCounts(r); f != "" {
+		return udpwire.AppendError(out, r.TransactionID, string(f)), f
 	}
 	numWant := int(r.NumWant)
 	if numWant < 0 {
@@ -257,6 +267,20 @@ func (w *worker) scrape(pkt []byte, out []byte) ([]byte, error) {
 		w.ustats = append(w.ustats, udpwire.ScrapeStats{Seeders: clampU32(st.Seeders), Completed: clampU32(st.Downloaded), Leechers: clampU32(st.Leechers)})
 	}
 	return udpwire.AppendScrapeResponse(out, h.TransactionID, w.ustats), nil
+}
+
+// checkCounts returns the failure for the first negative count of r, or "".
+// BEP 15 sends them as signed 64-bit integers; none can be negative.
+func checkCounts(r *udpwire.AnnounceRequest) tracker.Failure {
+	switch {
+	case r.Uploaded < 0:
+		return tracker.ErrBadUploaded
+	case r.Downloaded < 0:
+		return tracker.ErrBadDownloaded
+	case r.Left < 0:
+		return tracker.ErrBadLeft
+	}
+	return ""
 }
 
 // failureText is what the client sees of an error: a tracker.Failure as it

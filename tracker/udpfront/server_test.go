@@ -2,6 +2,7 @@ package udpfront
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
@@ -40,6 +41,12 @@ type testServer struct {
 
 func startServer(t *testing.T, network, host string, secret []byte, tr *tracker.Tracker, allow tracker.Allower) *testServer {
 	t.Helper()
+	return startServerConfig(t, network, host, tr, allow, Config{Secret: secret, Readers: 2})
+}
+
+// startServerConfig starts a server with cfg, whose clock it sets.
+func startServerConfig(t *testing.T, network, host string, tr *tracker.Tracker, allow tracker.Allower, cfg Config) *testServer {
+	t.Helper()
 	if tr == nil {
 		store, err := memstore.New(memstore.Config{})
 		if err != nil {
@@ -52,7 +59,8 @@ func startServer(t *testing.T, network, host string, secret []byte, tr *tracker.
 		}
 	}
 	c := &clock{now: time.Date(2026, 1, 1, 0, 0, 30, 0, time.UTC)}
-	srv, err := New(tr, Config{Secret: secret, Readers: 2, Now: c.Now})
+	cfg.Now = c.Now
+	srv, err := New(tr, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,6 +192,55 @@ func TestBadConnectionIDGetsAnErrorAndNeverTouchesTheStore(t *testing.T) {
 	}
 }
 
+func TestForgedPacketsAreNeverAnsweredWithMoreBytesThanTheyHad(t *testing.T) {
+	// One reader answers packets in the order they came, so everything
+	// read before the answer to the marker connect that follows a packet
+	// is that packet's answer.
+	s := startServerConfig(t, "udp4", "127.0.0.1", nil, nil, Config{Readers: 1})
+	c := dial(t, s.addr)
+	const marker = 0xC0FFEE
+	for _, action := range []udpwire.Action{udpwire.ActionConnect, udpwire.ActionAnnounce, udpwire.ActionScrape, udpwire.ActionError, 7} {
+		for n := 0; n <= udpwire.AnnounceRequestSize+20; n++ {
+			pkt := make([]byte, max(n, 16))
+			binary.BigEndian.PutUint64(pkt, 0x0123456789abcdef) // forged: never issued
+			if action == udpwire.ActionConnect {
+				binary.BigEndian.PutUint64(pkt, udpwire.ProtocolID)
+			}
+			binary.BigEndian.PutUint32(pkt[8:], uint32(action))
+			binary.BigEndian.PutUint32(pkt[12:], uint32(n))
+			pkt = pkt[:n]
+			if _, err := c.conn.Write(pkt); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.conn.Write(udpwire.AppendConnectRequest(nil, marker)); err != nil {
+				t.Fatal(err)
+			}
+			answered := false
+			for {
+				c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+				buf := make([]byte, 2048)
+				got, err := c.conn.Read(buf)
+				if err != nil {
+					t.Fatalf("action %d, %d bytes: no answer to the marker: %v", action, n, err)
+				}
+				if tid, _, err := udpwire.ParseConnectResponse(buf[:got]); err == nil && tid == marker {
+					break
+				}
+				answered = true
+				if got > n {
+					t.Errorf("action %d: a %d-byte packet got a %d-byte answer %x", action, n, got, buf[:got])
+				}
+			}
+			// Where the error fits, a client that sent a stale ID is
+			// still told to connect again.
+			errFits := n >= udpwire.ErrorResponseSize+len(msgBadConnID)
+			if (action == udpwire.ActionAnnounce || action == udpwire.ActionScrape) && errFits && !answered {
+				t.Errorf("action %d: a %d-byte packet with a bad connection ID got no error", action, n)
+			}
+		}
+	}
+}
+
 func TestConnectionIDsExpireAfterTwoWindows(t *testing.T) {
 	s := startServer(t, "udp4", "127.0.0.1", nil, nil, nil)
 	c := dial(t, s.addr)
@@ -241,6 +298,9 @@ func TestMalformedPacketsAreDroppedOrAnsweredBriefly(t *testing.T) {
 	full := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id, Port: 1})
 	badEvent := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id, Port: 1, Event: 7})
 	zeroPort := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id})
+	negUploaded := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id, Port: 1, Uploaded: -1})
+	negDownloaded := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id, Port: 1, Downloaded: -1})
+	negLeft := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: id, Port: 1, Left: -1})
 	badScrape := append(udpwire.AppendScrapeRequest(nil, id, 1, nil), 1, 2, 3)
 	cases := []struct {
 		name    string
@@ -255,6 +315,9 @@ func TestMalformedPacketsAreDroppedOrAnsweredBriefly(t *testing.T) {
 		{"bad option", append(append([]byte(nil), full...), 2, 9, 'x'), msgMalformed},
 		{"unknown event", badEvent, string(tracker.ErrBadEvent)},
 		{"port zero", zeroPort, string(tracker.ErrBadPort)},
+		{"negative uploaded", negUploaded, string(tracker.ErrBadUploaded)},
+		{"negative downloaded", negDownloaded, string(tracker.ErrBadDownloaded)},
+		{"negative left", negLeft, string(tracker.ErrBadLeft)},
 		{"scrape of partial hash", badScrape, msgMalformed},
 	}
 	for _, c2 := range cases {
