@@ -41,6 +41,11 @@ type Config struct {
 	// Stall is how long a leecher may gain no piece, from anyone, before
 	// pieces that others hold are revealed to it; DefaultStall when 0.
 	Stall time.Duration
+	// FirstStall is that time for a leecher that never gained a piece
+	// the origin did not reveal to it: nothing shows yet that the swarm
+	// can feed it (its peers may not have found it), so it waits less;
+	// DefaultFirstStall when 0.
+	FirstStall time.Duration
 	// BitfieldWait is how long a new peer has to send its bitfield before
 	// it is taken to have nothing; DefaultBitfieldWait when 0.
 	BitfieldWait time.Duration
@@ -49,8 +54,9 @@ type Config struct {
 // Defaults of Config.
 const (
 	DefaultWindow       = 2
-	DefaultLoneWindow   = 8
+	DefaultLoneWindow   = 3
 	DefaultStall        = 3 * time.Second
+	DefaultFirstStall   = 500 * time.Millisecond
 	DefaultBitfieldWait = time.Second
 )
 
@@ -75,6 +81,8 @@ type peer struct {
 	// starving is set when it gained nothing for the stall period, and
 	// cleared when it gains a piece the origin did not reveal to it.
 	starving bool
+	// fed is set once it gained a piece the origin did not reveal to it.
+	fed bool
 }
 
 // Policy is the offload state of one torrent.
@@ -99,9 +107,9 @@ func New(cfg Config) (*Policy, error) {
 	if cfg.Pieces == 0 {
 		return nil, fmt.Errorf("offload: a torrent of %d pieces", cfg.Pieces)
 	}
-	if cfg.Window < 0 || cfg.LoneWindow < 0 || cfg.Stall < 0 || cfg.BitfieldWait < 0 {
-		return nil, fmt.Errorf("offload: window %d, lone window %d, stall %s, bitfield wait %s: must not be negative",
-			cfg.Window, cfg.LoneWindow, cfg.Stall, cfg.BitfieldWait)
+	if cfg.Window < 0 || cfg.LoneWindow < 0 || cfg.Stall < 0 || cfg.FirstStall < 0 || cfg.BitfieldWait < 0 {
+		return nil, fmt.Errorf("offload: window %d, lone window %d, stall %s, first stall %s, bitfield wait %s: must not be negative",
+			cfg.Window, cfg.LoneWindow, cfg.Stall, cfg.FirstStall, cfg.BitfieldWait)
 	}
 	if cfg.Window == 0 {
 		cfg.Window = DefaultWindow
@@ -111,6 +119,9 @@ func New(cfg Config) (*Policy, error) {
 	}
 	if cfg.Stall == 0 {
 		cfg.Stall = DefaultStall
+	}
+	if cfg.FirstStall == 0 {
+		cfg.FirstStall = min(DefaultFirstStall, cfg.Stall)
 	}
 	if cfg.BitfieldWait == 0 {
 		cfg.BitfieldWait = DefaultBitfieldWait
@@ -205,7 +216,7 @@ func (p *Policy) Have(id uint64, piece uint32, now time.Time) []Offer {
 		pr.pending--
 		p.pending[piece]--
 	} else {
-		pr.starving = false
+		pr.starving, pr.fed = false, true
 	}
 	if pr.has.All() {
 		p.leechers--
@@ -226,7 +237,11 @@ func (p *Policy) Tick(now time.Time) []Offer {
 			}
 			continue
 		}
-		if pr.starving || pr.has.All() || now.Sub(pr.gained) < p.cfg.Stall {
+		stall := p.cfg.Stall
+		if !pr.fed {
+			stall = p.cfg.FirstStall
+		}
+		if pr.starving || pr.has.All() || now.Sub(pr.gained) < stall {
 			continue
 		}
 		pr.starving = true

@@ -140,7 +140,7 @@ func TestThePieceOfALeecherThatLeftIsOfferedAgain(t *testing.T) {
 }
 
 func TestAStalledLeecherIsFedWhatOthersHold(t *testing.T) {
-	p := newPolicy(t, Config{Pieces: 2, Window: 1, LoneWindow: 1, Stall: 3 * time.Second})
+	p := newPolicy(t, Config{Pieces: 2, Window: 1, LoneWindow: 1, Stall: 3 * time.Second, FirstStall: 3 * time.Second})
 	p.Add(1, t0)
 	p.Add(2, t0)
 	a := p.Bitfield(1, nil, t0)
@@ -340,5 +340,37 @@ func TestTheSwarmRecoversWhenTheOnlyHolderOfPiecesLeaves(t *testing.T) {
 	s.run(10000)
 	if s.originSent > 2*pieces {
 		t.Fatalf("origin sent %d pieces to 3 leechers, want fewer than two copies", s.originSent)
+	}
+}
+
+func TestALeecherTheSwarmNeverFedStarvesSooner(t *testing.T) {
+	p := newPolicy(t, Config{Pieces: 3, Window: 1, LoneWindow: 1, Stall: 3 * time.Second, FirstStall: 500 * time.Millisecond})
+	for id := uint64(1); id <= 3; id++ {
+		p.Add(id, t0)
+	}
+	two := bitfield.New(3)
+	two.Set(2)
+	if got := p.Bitfield(3, two, t0); len(got) != 1 {
+		t.Fatalf("peer 3 offered %v, want one fresh piece", got)
+	}
+	a := p.Bitfield(1, nil, t0)
+	if len(a) != 1 {
+		t.Fatalf("peer 1 offered %v, want the last fresh piece", a)
+	}
+	p.Have(1, a[0].Piece, t0)
+	// Peer 1 gets piece 2 from peer 3: the swarm feeds it.
+	p.Have(1, 2, t0)
+	p.Bitfield(2, nil, t0)
+	for _, o := range p.Tick(t0.Add(500 * time.Millisecond)) {
+		if o.Peer == 1 {
+			t.Fatalf("peer 1, which the swarm feeds, served after the first stall period: %+v", o)
+		}
+	}
+	if !p.peers[2].starving || p.peers[1].starving {
+		t.Fatal("after the first stall period: want peer 2 (never fed) starving and peer 1 (fed) not")
+	}
+	p.Tick(t0.Add(3 * time.Second))
+	if !p.peers[1].starving {
+		t.Fatal("peer 1 not starving after the stall period")
 	}
 }
