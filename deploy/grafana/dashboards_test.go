@@ -193,7 +193,7 @@ func registeredNames(t *testing.T) map[string]bool {
 	for _, tor := range torrents {
 		t.Cleanup(func() { tor.Close() })
 	}
-	s, err := origin.New(origin.Config{Metrics: m}, torrents)
+	s, err := origin.New(origin.Config{Metrics: m, Offload: true}, torrents)
 	if err != nil {
 		t.Fatal(err)
 	}
