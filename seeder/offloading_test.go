@@ -1,0 +1,86 @@
+package seeder
+
+import (
+	"testing"
+
+	"github.com/bitorigin/bitorigin/peerwire"
+)
+
+// haves reads until n have messages arrived and returns their pieces;
+// another announcement of pieces (have all, a bitfield) fails the test.
+func haves(t *testing.T, p *testPeer, n int) map[uint32]bool {
+	t.Helper()
+	got := map[uint32]bool{}
+	for len(got) < n {
+		m, err := p.r.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d of %d haves: %v", len(got), n, err)
+		}
+		switch m := m.(type) {
+		case *peerwire.Have:
+			got[m.Index] = true
+		case *peerwire.HaveAll, *peerwire.Bitfield:
+			t.Fatalf("%T under offload", m)
+		}
+	}
+	return got
+}
+
+func TestOffloadRevealsDistinctPiecesAndServesOnlyThose(t *testing.T) {
+	reg, m := newMetricsForTest(t)
+	tor, _ := testTorrent(t, 8*16<<10, 16<<10)
+	s, addr := serveTest(t, Config{Offload: true, Metrics: m}, tor)
+	if err := reg.Register(s.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	a := connectPeer(t, addr, tor, fastReserved())
+	hs, err := peerwire.ParseExtensionHandshake(waitFor[*peerwire.Extended](a))
+	if err != nil || hs.UploadOnly {
+		t.Fatalf("extension handshake %+v, %v: want no upload_only under offload", hs, err)
+	}
+	waitFor[*peerwire.HaveNone](a)
+	a.send(&peerwire.HaveNone{})
+	gotA := haves(t, a, 3) // alone: the lone window
+
+	b := connectPeer(t, addr, tor, fastReserved())
+	waitFor[*peerwire.HaveNone](b)
+	b.send(&peerwire.HaveNone{})
+	gotB := haves(t, b, 2)
+	for i := range gotB {
+		if gotA[i] {
+			t.Fatalf("piece %d revealed to both peers: %v and %v", i, gotA, gotB)
+		}
+	}
+
+	a.send(&peerwire.Interested{})
+	waitFor[*peerwire.Unchoke](a)
+	var mine, theirs uint32
+	for i := range gotA {
+		mine = i
+	}
+	for i := range gotB {
+		theirs = i
+	}
+	a.send(&peerwire.Request{Index: theirs, Length: 16 << 10}, &peerwire.Request{Index: mine, Length: 16 << 10})
+	rej := waitFor[*peerwire.Reject](a)
+	if rej.Index != theirs {
+		t.Fatalf("reject for piece %d, want %d (not revealed to this peer)", rej.Index, theirs)
+	}
+	if pc := waitFor[*peerwire.Piece](a); pc.Index != mine {
+		t.Fatalf("piece %d served, want %d", pc.Index, mine)
+	}
+
+	hash, name := tor.InfoHash().String(), tor.Name()
+	if got := metricValue(t, reg, "bitorigin_seeder_offload_offered_pieces_total", "info_hash", hash, "name", name); got != 5 {
+		t.Fatalf("offered pieces %v, want 5", got)
+	}
+	if got := metricValue(t, reg, "bitorigin_seeder_requests_rejected_total", "reason", "not_offered"); got != 1 {
+		t.Fatalf("not_offered rejects %v, want 1", got)
+	}
+	metricValue(t, reg, "bitorigin_seeder_swarm_copies", "info_hash", hash, "name", name)
+	metricValue(t, reg, "bitorigin_seeder_offload_withheld_pieces", "info_hash", hash, "name", name)
+	lint(t, reg)
+	if st := s.Status()[0].Offload; st == nil || st.Offered != 5 {
+		t.Fatalf("status %+v, want 5 pieces offered", st)
+	}
+}
