@@ -61,6 +61,13 @@ func FuzzParseExtensionHandshake(f *testing.F) {
 	})
 }
 
+func FuzzParsePex(f *testing.F) {
+	f.Add([]byte("d5:added6:\x7f\x00\x00\x01\x1a\xe17:added.f1:\x107:dropped6:\x0a\x00\x00\x01\x1a\xe2e"))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		checkExtended(t, &Extended{ExtID: pexTestID, Payload: payload})
+	})
+}
+
 func FuzzParseMetadata(f *testing.F) {
 	f.Add([]byte("d8:msg_typei1e5:piecei0e10:total_sizei3eeabc"))
 	f.Fuzz(func(t *testing.T, payload []byte) {
@@ -74,15 +81,18 @@ func FuzzParseMetadata(f *testing.F) {
 func checkExtended(t *testing.T, ext *Extended) {
 	t.Helper()
 	parse := func(e *Extended) (Message, error) {
-		if e.ExtID == ExtHandshakeID {
+		switch e.ExtID {
+		case ExtHandshakeID:
 			return ParseExtensionHandshake(e)
+		case pexTestID:
+			return ParsePex(e)
 		}
 		return ParseMetadata(e)
 	}
 	m, err := parse(ext)
 	if err != nil {
 		var be *BencodeError
-		if !errors.As(err, &be) && !errors.Is(err, ErrMetadata) && !errors.Is(err, ErrUnknownMetadataType) {
+		if !errors.As(err, &be) && !errors.Is(err, ErrMetadata) && !errors.Is(err, ErrUnknownMetadataType) && !errors.Is(err, ErrPex) {
 			t.Fatalf("error of an unexpected kind: %v", err)
 		}
 		return
