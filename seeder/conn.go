@@ -200,6 +200,10 @@ func (c *conn) run(ctx context.Context) {
 		o.add(c)
 		defer o.remove(c)
 	}
+	if p := c.sw.pex; p != nil {
+		p.add(c)
+		defer p.remove(c)
+	}
 	var wg sync.WaitGroup
 	wg.Go(c.writeLoop)
 	stop := context.AfterFunc(ctx, func() { c.close(errShutdown) })
@@ -223,8 +227,12 @@ func (c *conn) sendIntro() {
 	defer c.mu.Unlock()
 	if c.extended {
 		ip := c.addr.Addr()
+		m := map[string]uint8{peerwire.MetadataExtension: metadataID}
+		if c.sw.pex != nil {
+			m[peerwire.PexExtension] = pexID
+		}
 		c.out = peerwire.ExtensionHandshake{
-			M:            map[string]uint8{peerwire.MetadataExtension: metadataID},
+			M:            m,
 			V:            c.s.clientV,
 			P:            port,
 			ReqQ:         c.s.cfg.ReqQ,

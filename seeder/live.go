@@ -47,6 +47,9 @@ func (s *Seeder) addSwarm(sw *swarm) {
 	if s.cfg.Offload && sw.offload == nil {
 		sw.offload = newOffloader(sw.numPieces)
 	}
+	if sw.pex == nil {
+		sw.pex = newPexer(sw.Torrent)
+	}
 	s.watchTorrent(sw)
 }
 

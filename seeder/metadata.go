@@ -18,6 +18,9 @@ func (c *conn) onExtended(m *peerwire.Extended) error {
 		}
 		c.peerMetadataID = h.M[peerwire.MetadataExtension]
 		c.s.listenAddr(c, h.P)
+		if p := c.sw.pex; p != nil {
+			p.handshake(c, h.P, h.M[peerwire.PexExtension])
+		}
 		if h.UploadOnly && c.sw.Complete() {
 			// BEP 21: a peer that only uploads wants nothing from a seed.
 			return errPeerIsSeed

@@ -96,6 +96,9 @@ type swarm struct {
 	// offload is the torrent's offload policy, set once by addSwarm; nil
 	// when Config.Offload is off.
 	offload *offloader
+	// pex is the torrent's peer exchange, set once by addSwarm; nil for
+	// a private torrent.
+	pex *pexer
 
 	// active counts the registered connections, which read the storage.
 	active sync.WaitGroup
@@ -188,6 +191,7 @@ func (s *Seeder) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.Offload {
 		s.wg.Go(func() { s.offloadLoop(ctx) })
 	}
+	s.wg.Go(func() { s.pexLoop(ctx) })
 
 	var err error
 	select {

@@ -1,0 +1,44 @@
+package seeder
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/bitorigin/bitorigin/peerwire"
+)
+
+// TestLeechersAreIntroducedToEachOtherByPeerExchange connects two raw
+// peers that speak ut_pex and listen on made-up ports: each hears of the
+// other's listening address from the seeder (BEP 11).
+func TestLeechersAreIntroducedToEachOtherByPeerExchange(t *testing.T) {
+	tor, _ := testTorrent(t, 64<<10, 16<<10)
+	_, addr := serveTest(t, Config{}, tor)
+	const theirPexID = 9
+	peers := []*testPeer{connectPeer(t, addr, tor, fastReserved()), connectPeer(t, addr, tor, fastReserved())}
+	ports := []uint16{40001, 40002}
+	for i, p := range peers {
+		h, err := peerwire.ParseExtensionHandshake(waitFor[*peerwire.Extended](p))
+		if err != nil || h.M[peerwire.PexExtension] != pexID {
+			t.Fatalf("extension handshake %+v, %v: want ut_pex %d", h, err, pexID)
+		}
+		p.send(&peerwire.Extended{ExtID: peerwire.ExtHandshakeID,
+			Payload: peerwire.ExtensionHandshake{M: map[string]uint8{peerwire.PexExtension: theirPexID}, P: ports[i]}.AppendTo(nil)[6:]})
+	}
+	for i, p := range peers {
+		other := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), ports[1-i])
+		for {
+			m := waitFor[*peerwire.Extended](p)
+			if m.ExtID != theirPexID {
+				continue
+			}
+			px, err := peerwire.ParsePex(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(px.Added) != 1 || px.Added[0].Addr != other || len(px.Dropped) != 0 {
+				t.Fatalf("peer %d: pex %+v, want only %v added", i, px, other)
+			}
+			break
+		}
+	}
+}
