@@ -44,6 +44,14 @@ type Config struct {
 	// once (default 4); BatchSize caps one batch (default 64).
 	Pipelines int
 	BatchSize int
+	// MaxQueued bounds the announces waiting for a batch (default 4 ×
+	// Pipelines × BatchSize); when it is full, an announce fails at once.
+	MaxQueued int
+	// Timeout bounds one announce, scrape or ping from the call to the
+	// answer, waiting in the queue included (default 250ms): when Redis is
+	// down or slow, requests fail within it instead of piling up. Give the
+	// client (ClientConfig.Timeout) the same value.
+	Timeout time.Duration
 }
 
 // Store is the Redis swarm store. It satisfies tracker.Store.
@@ -53,6 +61,7 @@ type Store struct {
 	prefix    string
 	lifetime  time.Duration
 	retention time.Duration
+	timeout   time.Duration
 	now       func() time.Time
 }
 
@@ -91,12 +100,25 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Pipelines < 1 || cfg.BatchSize < 1 {
 		return nil, fmt.Errorf("redisstore: pipelines %d and batch size %d: both must be at least 1", cfg.Pipelines, cfg.BatchSize)
 	}
+	if cfg.MaxQueued == 0 {
+		cfg.MaxQueued = 4 * cfg.Pipelines * cfg.BatchSize
+	}
+	if cfg.MaxQueued < 1 {
+		return nil, fmt.Errorf("redisstore: max queued %d: must be at least 1", cfg.MaxQueued)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = defaultTimeout
+	}
+	if cfg.Timeout < time.Millisecond {
+		return nil, fmt.Errorf("redisstore: timeout %s: must be at least 1ms", cfg.Timeout)
+	}
 	return &Store{
 		c:         cfg.Client,
-		batch:     newBatcher(cfg.Client, cfg.Pipelines, cfg.BatchSize),
+		batch:     newBatcher(cfg.Client, cfg.Pipelines, cfg.BatchSize, cfg.MaxQueued),
 		prefix:    cfg.Prefix,
 		lifetime:  cfg.PeerLifetime,
 		retention: cfg.SwarmRetention,
+		timeout:   cfg.Timeout,
 		now:       cfg.Now,
 	}, nil
 }
@@ -131,11 +153,12 @@ func member(id tracker.PeerID, a tracker.PeerAnnounce) (string, bool) {
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
 // Announce applies one announce with one EVALSHA, pipelined with the
-// announces that arrive meanwhile.
+// announces that arrive meanwhile. It returns within the store's timeout
+// (or by ctx's deadline, if sooner).
 func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *tracker.SwarmAnswer) error {
 	m, v6 := member(a.PeerID, a)
 	now := s.now()
-	res, err := s.batch.do(s.keys(a.InfoHash), []any{
+	res, err := s.batch.do(ctx, time.Now().Add(s.timeout), s.keys(a.InfoHash), []any{
 		m, flag(v6), flag(a.Seeder), a.Event.String(),
 		millis(now), millis(now.Add(-s.lifetime)), a.NumWant,
 		s.lifetime.Milliseconds(), s.retention.Milliseconds(), flag(a.WantPeerIDs),
@@ -188,6 +211,8 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 		d      *redis.StringCmd
 	}
 	cmds := make([]pending, len(hashes))
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, h := range hashes {
 			ks := s.keys(h)
@@ -225,6 +250,8 @@ func (s *Store) FullScrape(context.Context, int, func(tracker.InfoHash, tracker.
 
 // Ping asks Redis for a PONG.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	if err := s.c.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis ping: %w", err)
 	}
