@@ -31,6 +31,13 @@ type batcher struct {
 	// short instead of holding Close up.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// mu orders enqueueing against close: a call is enqueued only under
+	// the read lock with closed false, and close sets closed under the
+	// write lock before the workers drain the queue, so no call can land
+	// in the queue after the workers have left.
+	mu     sync.RWMutex
+	closed bool
 	once   sync.Once
 }
 
@@ -85,15 +92,20 @@ func (b *batcher) do(ctx context.Context, deadline time.Time, keys []string, arg
 	}
 	c := callPool.Get().(*call)
 	c.keys, c.args, c.deadline, c.res, c.err = keys, args, deadline, nil, nil
-	select {
-	case b.calls <- c:
-	case <-b.ctx.Done():
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
 		callPool.Put(c)
 		return nil, errClosed
+	}
+	select {
+	case b.calls <- c:
 	default:
+		b.mu.RUnlock()
 		callPool.Put(c)
 		return nil, errQueueFull
 	}
+	b.mu.RUnlock()
 
 	c.timer.Reset(wait)
 	select {
@@ -120,7 +132,8 @@ func (b *batcher) run() {
 	for {
 		select {
 		case <-b.ctx.Done():
-			// Answer whatever is still queued.
+			// Nothing is enqueued once the batcher is closed: answer
+			// whatever is still queued, and leave.
 			for {
 				select {
 				case c := <-b.calls:
@@ -219,6 +232,9 @@ func isNoScript(err error) bool {
 
 func (b *batcher) close() {
 	b.once.Do(func() {
+		b.mu.Lock()
+		b.closed = true
+		b.mu.Unlock()
 		b.cancel()
 		b.wg.Wait()
 	})

@@ -151,3 +151,41 @@ func TestFullQueueFailsAtOnce(t *testing.T) {
 	}
 	cancel()
 }
+
+func TestAnnouncesRacingCloseAllReturn(t *testing.T) {
+	for round := range 20 {
+		r := redisFor(t)
+		// A timeout longer than the test: a call stranded in the queue
+		// would wait for it, and the test would see that.
+		s := newTimedStore(t, r.Addr, time.Hour, Config{Pipelines: 2, BatchSize: 4})
+		const callers = 64
+		var wg sync.WaitGroup
+		started := make(chan struct{}, callers)
+		for i := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				started <- struct{}{}
+				var out tracker.SwarmAnswer
+				// Announce until the store says it is closed.
+				for n := 0; ; n++ {
+					out.Reset()
+					if err := s.Announce(context.Background(), peer(i*1000+n), &out); errors.Is(err, errClosed) {
+						return
+					}
+				}
+			}()
+		}
+		for range callers {
+			<-started
+		}
+		s.Close()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: announces racing Close never returned", round)
+		}
+	}
+}
