@@ -223,18 +223,26 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("redis scrape of %d torrents: %w", len(hashes), err)
-	}
-	for i := range hashes {
-		c := cmds[i].counts
-		out[i] = tracker.ScrapeStats{
-			Seeders:  int(c[0].Val() + c[2].Val()),
-			Leechers: int(c[1].Val() + c[3].Val()),
+	// Pipelined's own error is only the first command's: a missing
+	// download counter (redis.Nil) would hide a real failure behind it,
+	// and on Cluster a node that fails would leave its torrents at zero.
+	// So every command is checked: redis.Nil is zero, anything else fails
+	// the scrape.
+	for i, h := range hashes {
+		var n [4]int64
+		for j, c := range cmds[i].counts {
+			if n[j], err = c.Result(); err != nil {
+				return fmt.Errorf("redis scrape of %s: count %s: %w", h, c.Args()[1], err)
+			}
 		}
-		if d, err := cmds[i].d.Int(); err == nil {
-			out[i].Downloaded = d
+		d, err := cmds[i].d.Int()
+		if errors.Is(err, redis.Nil) {
+			d, err = 0, nil
 		}
+		if err != nil {
+			return fmt.Errorf("redis scrape of %s: download count: %w", h, err)
+		}
+		out[i] = tracker.ScrapeStats{Seeders: int(n[0] + n[2]), Leechers: int(n[1] + n[3]), Downloaded: d}
 	}
 	return nil
 }
