@@ -83,8 +83,11 @@ func StartRedisCluster(t testing.TB) []string {
 	var addrs []string
 	for range 3 {
 		dir := t.TempDir()
+		// The bus port defaults to the port + 10,000, which may be taken
+		// or, for an ephemeral port, past 65,535: pick a free one.
 		r := StartRedis(t, "--cluster-enabled", "yes",
 			"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+			"--cluster-port", strconv.Itoa(FreeTCPPort(t)),
 			"--cluster-node-timeout", "2000")
 		addrs = append(addrs, r.Addr)
 	}
