@@ -41,6 +41,26 @@ func TestTwoReplicasShareOneRedis(t *testing.T) {
 	if a.proc.Tail(2000) == "" || !strings.Contains(string(a.proc.Output()), "store=\"redis redis://") {
 		t.Fatalf("tracker did not log its Redis store:\n%s", a.proc.Tail(2000))
 	}
+	// Both replicas export the shared totals: one seeder, one leecher.
+	for name, tp := range map[string]*trackerProc{"a": a, "b": b} {
+		checkSharedTotals(t, name, tp, 1, 1, 1)
+	}
+	promtoolCheck(t, "tracker on Redis", a.adminPort)
+}
+
+// checkSharedTotals reads a Redis-backed tracker's swarm totals from its
+// /metrics.
+func checkSharedTotals(t *testing.T, name string, tp *trackerProc, torrents, seeders, leechers float64) {
+	t.Helper()
+	m := scrapeMetrics(t, tp.adminPort)
+	got := [3]float64{
+		m[`bitorigin_tracker_torrents{store="redis"}`],
+		m[`bitorigin_tracker_peers{family="ipv4",role="seeder",store="redis"}`],
+		m[`bitorigin_tracker_peers{family="ipv4",role="leecher",store="redis"}`],
+	}
+	if got != [3]float64{torrents, seeders, leechers} {
+		t.Errorf("replica %s exports torrents, IPv4 seeders, IPv4 leechers %v, want %v", name, got, [3]float64{torrents, seeders, leechers})
+	}
 }
 
 // TestRedisOutageIsAFailureReasonAndHeals stops Redis under a running
@@ -153,6 +173,8 @@ func TestTrackerOnRedisCluster(t *testing.T) {
 			t.Fatalf("torrent %x: %v", k, st)
 		}
 	}
+	// The totals, kept per slot, add up across the masters.
+	checkSharedTotals(t, "on Cluster", tp, 60, 60, 60)
 	// Every master holds some of the swarms.
 	for _, a := range addrs {
 		host, port, _ := strings.Cut(a, ":")

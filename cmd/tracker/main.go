@@ -411,7 +411,7 @@ func openStore(o options, lifetime time.Duration) (tracker.Store, string, error)
 	if err != nil {
 		return nil, "", fmt.Errorf("--redis-*: %w", err)
 	}
-	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: o.redisPrefix, PeerLifetime: lifetime, Timeout: o.redisTimeout})
+	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: o.redisPrefix, PeerLifetime: lifetime, Timeout: o.redisTimeout, Logger: slog.Default()})
 	if err != nil {
 		client.Close()
 		return nil, "", fmt.Errorf("store: %w", err)

@@ -24,13 +24,14 @@ func TestScrapeReportsEveryCommandsError(t *testing.T) {
 	}
 	// Hash(1) is unknown: its missing download counter is the pipeline's
 	// first error (redis.Nil), in front of the real one for Hash(2).
+	k2, _ := s.keys(storetest.Hash(2))
 	cases := []struct {
 		name  string
 		key   string // of Hash(2)
 		value string
 	}{
-		{"swarm key of the wrong type", s.keys(storetest.Hash(2))[0], "not a sorted set"},
-		{"download counter that is no number", s.keys(storetest.Hash(2))[4], "many"},
+		{"swarm key of the wrong type", k2[0], "not a sorted set"},
+		{"download counter that is no number", k2[4], "many"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -68,7 +69,8 @@ func TestScrapeFailsWhenAClusterNodeIsDown(t *testing.T) {
 	cc := c.(*redis.ClusterClient)
 	master := func(h tracker.InfoHash) string {
 		t.Helper()
-		m, err := cc.MasterForKey(ctx, s.keys(h)[0])
+		k, _ := s.keys(h)
+		m, err := cc.MasterForKey(ctx, k[0])
 		if err != nil {
 			t.Fatal(err)
 		}
