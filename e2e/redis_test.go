@@ -187,3 +187,43 @@ func TestTrackerOnRedisCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerSurvivesASentinelFailover runs the tracker binary on a master
+// found through a Sentinel (--redis-master-name), kills the master, and
+// expects the tracker to follow the promoted replica by itself.
+func TestTrackerSurvivesASentinelFailover(t *testing.T) {
+	rs := testenv.StartRedisSentinel(t)
+	tp := startTracker(t, "", nil, "--redis-addrs", rs.Sentinel, "--redis-master-name", rs.MasterName)
+	hash := bytes.Repeat([]byte{0x7c}, 20)
+	if got := announce(t, tp.announceURL(), hash, "seeder", 7001, 0, ""); got.Failure != "" {
+		t.Fatalf("through the Sentinel: %s", got.Failure)
+	}
+	if got := announce(t, tp.announceURL(), hash, "leecher", 7002, 10, ""); got.Complete != 1 || got.Incomplete != 1 {
+		t.Fatalf("through the Sentinel: %+v", got)
+	}
+	if !strings.Contains(string(tp.proc.Output()), "store=\"redis sentinel "+rs.MasterName+"@"+rs.Sentinel) {
+		t.Fatalf("tracker did not log its Sentinel store:\n%s", tp.proc.Tail(2000))
+	}
+	rs.WaitReplicated(t)
+
+	rs.Master.Proc.Stop(syscall.SIGKILL, time.Second)
+	rs.WaitFailover(t, 30*time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := announce(t, tp.announceURL(), hash, "leecher2", 7003, 10, "")
+		if got.Failure == "" {
+			if got.Complete != 1 || got.Incomplete != 2 {
+				t.Fatalf("after failover: %+v, want the swarm as before plus one leecher", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tracker did not follow the failover: %s\n%s", got.Failure, tp.proc.Tail(3000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, _ := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", tp.adminPort)); code != 200 {
+		t.Fatalf("/readyz after failover: %d", code)
+	}
+	checkSharedTotals(t, "after failover", tp, 1, 1, 2)
+}
