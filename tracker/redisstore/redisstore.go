@@ -262,7 +262,7 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 	cmds := make([]pending, len(hashes))
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, h := range hashes {
 			ks, _ := s.keys(h)
 			for j := range 4 {
@@ -280,6 +280,7 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 	for i, h := range hashes {
 		var n [4]int64
 		for j, c := range cmds[i].counts {
+			var err error
 			if n[j], err = c.Result(); err != nil {
 				return fmt.Errorf("redis scrape of %s: count %s: %w", h, c.Args()[1], err)
 			}
