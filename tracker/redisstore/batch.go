@@ -27,8 +27,10 @@ type batcher struct {
 	calls   chan *call
 	maxSize int
 	wg      sync.WaitGroup
-	// ctx ends when the batcher closes, so a pipeline on the wire is cut
-	// short instead of holding Close up.
+	// ctx ends when the batcher closes: queued calls are answered at once
+	// and no new pipeline starts. One already on the wire runs to its
+	// deadline (go-redis cuts a read short by deadline, not by
+	// cancellation), so Close waits at most the store's timeout.
 	ctx    context.Context
 	cancel context.CancelFunc
 

@@ -106,9 +106,10 @@ func TestAnnouncesFailWithinTheTimeoutWhileRedisIsPaused(t *testing.T) {
 
 func TestFullQueueFailsAtOnce(t *testing.T) {
 	r := redisFor(t)
-	// A long timeout, so that whatever returns quickly was refused by the
-	// full queue rather than timed out.
-	const timeout = 10 * time.Second
+	// A timeout long enough that whatever returns well within it was
+	// refused by the full queue rather than timed out. (Close waits for
+	// the pipeline on the wire up to it.)
+	const timeout = 3 * time.Second
 	const queued = 4
 	s := newTimedStore(t, r.Addr, timeout, Config{Pipelines: 1, BatchSize: 1, MaxQueued: queued})
 	var out tracker.SwarmAnswer
