@@ -50,3 +50,11 @@ type PeerAnnounce struct {
 	NumWant     int
 	WantPeerIDs bool
 }
+
+// Totals are a store's swarm totals, for the tracker's gauges: torrents
+// with at least one peer, and peers by role and address family. Peers that
+// have stopped announcing count until the store drops them.
+type Totals struct {
+	Torrents                                 int
+	Seeders4, Leechers4, Seeders6, Leechers6 int
+}

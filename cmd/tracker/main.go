@@ -126,7 +126,7 @@ func main() {
 	fs.StringVar(&o.redisMasterName, "redis-master-name", "", "Sentinel master `name`; --redis-addrs are then Sentinels")
 	fs.StringVar(&o.redisPrefix, "redis-prefix", "bt", "`prefix` of every Redis key, to share one Redis between deployments")
 	fs.IntVar(&o.redisPoolSize, "redis-pool-size", 32, "most connections to each Redis node")
-	fs.DurationVar(&o.redisTimeout, "redis-timeout", 250*time.Millisecond, "bound on each Redis dial, read, write and wait for a pooled connection;\na request that hits it is told the tracker is temporarily unavailable")
+	fs.DurationVar(&o.redisTimeout, "redis-timeout", 250*time.Millisecond, "bound on each announce, scrape and readiness check against Redis, from the call\nto the answer (queueing, dial, write and read included); a request that hits it is\ntold the tracker is temporarily unavailable")
 	fs.BoolVar(&o.registration, "registration", false, "allow-list mode with torrents registered through the admin API (PUT/DELETE\n/admin/torrents/HASH with the admin token), kept in the swarm store so every\nreplica on it shares them; combines with --allow-list")
 	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "`file` holding the admin API token (instead of TRACKER_ADMIN_TOKEN);\nwithout a token the API refuses every request")
 	fs.BoolVar(&o.perTorrentMetrics, "per-torrent-metrics", false, "export seeders, leechers and downloads per torrent (labelled by info hash);\nneeds --allow-list, which bounds the number of series")
@@ -508,7 +508,7 @@ func openStore(o options, lifetime time.Duration) (tracker.Store, string, error)
 	if err != nil {
 		return nil, "", fmt.Errorf("--redis-*: %w", err)
 	}
-	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: o.redisPrefix, PeerLifetime: lifetime})
+	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: o.redisPrefix, PeerLifetime: lifetime, Timeout: o.redisTimeout, Logger: slog.Default()})
 	if err != nil {
 		client.Close()
 		return nil, "", fmt.Errorf("store: %w", err)

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -83,8 +84,11 @@ func StartRedisCluster(t testing.TB) []string {
 	var addrs []string
 	for range 3 {
 		dir := t.TempDir()
+		// The bus port defaults to the port + 10,000, which may be taken
+		// or, for an ephemeral port, past 65,535: pick a free one.
 		r := StartRedis(t, "--cluster-enabled", "yes",
 			"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+			"--cluster-port", strconv.Itoa(FreeTCPPort(t)),
 			"--cluster-node-timeout", "2000")
 		addrs = append(addrs, r.Addr)
 	}
@@ -108,4 +112,106 @@ func StartRedisCluster(t testing.TB) []string {
 		}
 	}
 	return addrs
+}
+
+// RedisSentinel is a master, one replica of it and one Sentinel watching
+// them, started for a test.
+type RedisSentinel struct {
+	// MasterName is the name the Sentinel knows the master by.
+	MasterName string
+	// Sentinel is the Sentinel's address, Master and Replica the servers
+	// as they were started (after a failover, Replica is the master).
+	Sentinel        string
+	SentinelProc    *Proc
+	Master, Replica *RedisServer
+}
+
+// StartRedisSentinel starts a master, a replica of it and a Sentinel
+// (redis-server --sentinel) that fails the master over to the replica one
+// second after it stops answering. It returns once the replica is in sync
+// and the Sentinel knows it, so that a failover can happen at once.
+func StartRedisSentinel(t testing.TB) *RedisSentinel {
+	t.Helper()
+	master := StartRedis(t)
+	host, port, _ := strings.Cut(master.Addr, ":")
+	replica := StartRedis(t, "--replicaof", host, port)
+	s := &RedisSentinel{MasterName: "bitorigin", Master: master, Replica: replica}
+
+	// The Sentinel rewrites its configuration file, so it gets its own.
+	dir := t.TempDir()
+	sport := FreeTCPPort(t)
+	conf := filepath.Join(dir, "sentinel.conf")
+	cfg := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %s\n"+
+		"sentinel monitor %s %s %s 1\n"+
+		"sentinel down-after-milliseconds %[3]s 1000\n"+
+		"sentinel failover-timeout %[3]s 10000\n",
+		sport, dir, s.MasterName, host, port)
+	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.Sentinel = "127.0.0.1:" + strconv.Itoa(sport)
+	s.SentinelProc = Start(t, LookPath(t, "redis-server"), []string{conf, "--sentinel"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := WaitTCP(ctx, s.Sentinel); err != nil {
+		t.Fatalf("sentinel did not start: %v\n%s", err, s.SentinelProc.Tail(2000))
+	}
+
+	// A failover needs a replica that is in sync and that the Sentinel
+	// has found (through the master's INFO, every few seconds).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		info, _ := replica.CLI("info", "replication")
+		replicas, _ := RedisCLI(t, "127.0.0.1", strconv.Itoa(sport), "sentinel", "replicas", s.MasterName)
+		if strings.Contains(info, "master_link_status:up") && strings.Contains(replicas, replica.Addr[strings.LastIndexByte(replica.Addr, ':')+1:]) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica not in sync or not known to the Sentinel:\n%s\n%s\n%s", info, replicas, s.SentinelProc.Tail(2000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// WaitReplicated waits until the replica has every write the master has.
+func (s *RedisSentinel) WaitReplicated(t testing.TB) {
+	t.Helper()
+	offset := func(r *RedisServer, field string) int64 {
+		out, err := r.CLI("info", "replication")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				return n
+			}
+		}
+		return -1
+	}
+	want := offset(s.Master, "master_repl_offset")
+	deadline := time.Now().Add(10 * time.Second)
+	for offset(s.Replica, "slave_repl_offset") < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("replica did not reach offset %d", want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// WaitFailover waits until the Sentinel names the replica as the master.
+func (s *RedisSentinel) WaitFailover(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	host, port, _ := strings.Cut(s.Sentinel, ":")
+	deadline := time.Now().Add(timeout)
+	for {
+		out, _ := RedisCLI(t, host, port, "sentinel", "get-master-addr-by-name", s.MasterName)
+		if strings.Join(strings.Fields(out), ":") == s.Replica.Addr {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failover to %s within %s: Sentinel says %q\n%s", s.Replica.Addr, timeout, out, s.SentinelProc.Tail(3000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

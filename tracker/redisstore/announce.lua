@@ -1,13 +1,16 @@
--- One announce in one round trip (loaded once, run by SHA).
+-- One announce in one round trip (loaded once, run by SHA; settle.lua
+-- comes first).
 --
 -- KEYS: the swarm's IPv4 seeders, IPv4 leechers, IPv6 seeders, IPv6
 -- leechers (sorted sets: member = compact address .. peer ID, score =
--- last-seen milliseconds) and its download counter. All five share one hash
--- tag, so a swarm lives in one Redis Cluster slot.
+-- last-seen milliseconds), its download counter and its counted key; then
+-- its shard's totals and index (see settle.lua). The swarm's six share one
+-- hash tag and the shard's two are in the same Redis Cluster slot, so the
+-- script runs on one node.
 --
 -- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
 -- members seen before it have expired), numwant, peer lifetime (ms), swarm
--- retention (ms), want peer IDs (0/1).
+-- retention (ms), want peer IDs (0/1), swarm id (hex info hash).
 --
 -- Returns {seeders, leechers, downloaded, compact peers, peer IDs, finished
 -- (1 when this announce counted a download)}.
@@ -21,17 +24,18 @@ local numwant = tonumber(ARGV[7])
 local lifetime = ARGV[8]
 local retention = ARGV[9]
 local want_ids = ARGV[10] == '1'
+local id = ARGV[11]
 
 local size, skey, lkey, si, li = 6, KEYS[1], KEYS[2], 1, 2
 if v6 then
   size, skey, lkey, si, li = 18, KEYS[3], KEYS[4], 3, 4
 end
 
--- Drop the expired peers of the lists this announce samples from: expiry
--- without ever scanning the keyspace. The other family's lists are counted
--- below without their expired members, and swept by their own announces.
-redis.call('ZREMRANGEBYSCORE', skey, '-inf', '(' .. cutoff)
-redis.call('ZREMRANGEBYSCORE', lkey, '-inf', '(' .. cutoff)
+-- Drop the swarm's expired peers: expiry without ever scanning the
+-- keyspace. Swarms nobody announces to are left to the sweep.
+for i = 1, 4 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
+end
 -- Apply the announce first and learn from the replies where the peer was:
 -- ZREM answers 1 when the member was there, ZADD 1 when it is new.
 local was_seeder, was_leecher
@@ -51,7 +55,8 @@ else
     was_seeder, was_leecher = left_other, was_in
   end
   -- The set outlives its newest member by nothing: an abandoned swarm's
-  -- keys vanish by themselves.
+  -- peers vanish by themselves even with no tracker left to sweep them
+  -- (settle corrects the totals at the swarm's next sweep).
   redis.call('PEXPIRE', into, lifetime)
 end
 
@@ -65,14 +70,11 @@ end
 
 local card = {}
 for i = 1, 4 do
-  if i == si or i == li then
-    card[i] = redis.call('ZCARD', KEYS[i])
-  else
-    card[i] = redis.call('ZCOUNT', KEYS[i], cutoff, '+inf')
-  end
+  card[i] = redis.call('ZCARD', KEYS[i])
 end
 local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
+settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, false)
 
 local peers, ids = {}, {}
 local function take(key, n)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -15,31 +16,64 @@ import (
 // exchanges into a few large ones, which saves both Redis and the tracker
 // most of their system calls; each announce is still one EVALSHA, and alone
 // it goes out at once.
+//
+// Every call carries a deadline, and its caller stops waiting at the
+// deadline whatever the workers are doing, so an announce fails within the
+// store's timeout however many are queued and however go-redis spends its
+// time. The queue is bounded: when it is full, an announce fails at once
+// instead of adding to a pile nobody can answer in time.
 type batcher struct {
 	c       redis.UniversalClient
 	calls   chan *call
 	maxSize int
 	wg      sync.WaitGroup
-	stop    chan struct{}
-	once    sync.Once
+	// ctx ends when the batcher closes: queued calls are answered at once
+	// and no new pipeline starts. One already on the wire runs to its
+	// deadline (go-redis cuts a read short by deadline, not by
+	// cancellation), so Close waits at most the store's timeout.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// mu orders enqueueing against close: a call is enqueued only under
+	// the read lock with closed false, and close sets closed under the
+	// write lock before the workers drain the queue, so no call can land
+	// in the queue after the workers have left.
+	mu     sync.RWMutex
+	closed bool
+	once   sync.Once
 }
 
 // call is one announce waiting for its batch.
 type call struct {
-	keys []string
-	args []any
-	res  []any
-	err  error
-	done chan struct{}
+	keys     []string
+	args     []any
+	deadline time.Time
+	res      []any
+	err      error
+	done     chan struct{}
+	timer    *time.Timer
 }
 
-var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
+var callPool = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &call{done: make(chan struct{}, 1), timer: t}
+}}
 
-// errClosed answers announces that arrive after Close.
-var errClosed = errors.New("redisstore: closed")
+var (
+	// errClosed answers announces that arrive after Close.
+	errClosed = errors.New("redisstore: closed")
+	// errQueueFull answers announces that find the queue full: Redis is
+	// not keeping up, and waiting would only make the answer late.
+	errQueueFull = errors.New("redisstore: announce queue full")
+	// errTimeout answers announces whose deadline passed before Redis
+	// answered them.
+	errTimeout = errors.New("redisstore: no answer from Redis within the timeout")
+)
 
-func newBatcher(c redis.UniversalClient, workers, maxSize int) *batcher {
-	b := &batcher{c: c, calls: make(chan *call, workers*maxSize), maxSize: maxSize, stop: make(chan struct{})}
+func newBatcher(c redis.UniversalClient, workers, maxSize, maxQueued int) *batcher {
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &batcher{c: c, calls: make(chan *call, maxQueued), maxSize: maxSize, ctx: ctx, cancel: cancel}
 	for range workers {
 		b.wg.Add(1)
 		go b.run()
@@ -47,17 +81,46 @@ func newBatcher(c redis.UniversalClient, workers, maxSize int) *batcher {
 	return b
 }
 
-// do runs one announce script through a batch and returns its reply.
-func (b *batcher) do(keys []string, args []any) ([]any, error) {
+// do runs one announce script through a batch and returns its reply. It
+// returns by the deadline (or when ctx ends, if sooner) whatever happens to
+// the call.
+func (b *batcher) do(ctx context.Context, deadline time.Time, keys []string, args []any) ([]any, error) {
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	wait := time.Until(deadline)
+	if wait <= 0 {
+		return nil, errTimeout
+	}
 	c := callPool.Get().(*call)
-	c.keys, c.args, c.res, c.err = keys, args, nil, nil
-	select {
-	case b.calls <- c:
-	case <-b.stop:
+	c.keys, c.args, c.deadline, c.res, c.err = keys, args, deadline, nil, nil
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
 		callPool.Put(c)
 		return nil, errClosed
 	}
-	<-c.done
+	select {
+	case b.calls <- c:
+	default:
+		b.mu.RUnlock()
+		callPool.Put(c)
+		return nil, errQueueFull
+	}
+	b.mu.RUnlock()
+
+	c.timer.Reset(wait)
+	select {
+	case <-c.done:
+		c.timer.Stop()
+	case <-c.timer.C:
+		// The worker still owns the call and will signal done; leave it
+		// to the garbage collector rather than to the pool.
+		return nil, errTimeout
+	case <-ctx.Done():
+		c.timer.Stop()
+		return nil, fmt.Errorf("redisstore: announce abandoned: %w", ctx.Err())
+	}
 	res, err := c.res, c.err
 	c.keys, c.args, c.res, c.err = nil, nil, nil, nil
 	callPool.Put(c)
@@ -70,8 +133,9 @@ func (b *batcher) run() {
 	cmds := make([]*redis.Cmd, 0, b.maxSize)
 	for {
 		select {
-		case <-b.stop:
-			// Answer whatever is still queued.
+		case <-b.ctx.Done():
+			// Nothing is enqueued once the batcher is closed: answer
+			// whatever is still queued, and leave.
 			for {
 				select {
 				case c := <-b.calls:
@@ -82,16 +146,19 @@ func (b *batcher) run() {
 				}
 			}
 		case c := <-b.calls:
-			batch = append(batch[:0], c)
+			batch = b.admit(batch[:0], c)
 		}
 	fill:
 		for len(batch) < b.maxSize {
 			select {
 			case c := <-b.calls:
-				batch = append(batch, c)
+				batch = b.admit(batch, c)
 			default:
 				break fill
 			}
+		}
+		if len(batch) == 0 {
+			continue
 		}
 		cmds = b.exec(batch, cmds[:0])
 		for _, c := range batch {
@@ -100,11 +167,32 @@ func (b *batcher) run() {
 	}
 }
 
+// admit adds c to the batch, or answers it at once when its caller has
+// already given up: after an outage the queue may hold calls nobody waits
+// for, and sending them would only delay the live ones.
+func (b *batcher) admit(batch []*call, c *call) []*call {
+	if !time.Now().Before(c.deadline) {
+		c.err = errTimeout
+		c.done <- struct{}{}
+		return batch
+	}
+	return append(batch, c)
+}
+
 // exec sends the batch as one pipeline of EVALSHA, loading the script and
 // sending again the ones Redis did not know it for (after a restart, or
-// on a Cluster node that is new).
+// on a Cluster node that is new). The pipeline may run until the latest
+// deadline in the batch: callers with earlier ones stop waiting by
+// themselves.
 func (b *batcher) exec(batch []*call, cmds []*redis.Cmd) []*redis.Cmd {
-	ctx := context.Background()
+	deadline := batch[0].deadline
+	for _, c := range batch[1:] {
+		if c.deadline.After(deadline) {
+			deadline = c.deadline
+		}
+	}
+	ctx, cancel := context.WithDeadline(b.ctx, deadline)
+	defer cancel()
 	cmds = b.pipeline(ctx, batch, cmds)
 	var retry []*call
 	for i, c := range batch {
@@ -146,7 +234,10 @@ func isNoScript(err error) bool {
 
 func (b *batcher) close() {
 	b.once.Do(func() {
-		close(b.stop)
+		b.mu.Lock()
+		b.closed = true
+		b.mu.Unlock()
+		b.cancel()
 		b.wg.Wait()
 	})
 }

@@ -38,7 +38,7 @@ func NewClient(cfg ClientConfig) (redis.UniversalClient, error) {
 		cfg.PoolSize = 32
 	}
 	if cfg.Timeout == 0 {
-		cfg.Timeout = 250 * time.Millisecond
+		cfg.Timeout = defaultTimeout
 	}
 	if cfg.PoolSize < 1 {
 		return nil, fmt.Errorf("redis pool size %d: must be at least 1", cfg.PoolSize)
@@ -65,23 +65,36 @@ func NewClient(cfg ClientConfig) (redis.UniversalClient, error) {
 		opts.PoolSize = cfg.PoolSize
 		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = cfg.Timeout, cfg.Timeout, cfg.Timeout, cfg.Timeout
 		opts.MaxRetries = -1 // a retry would double the time a failing request takes
+		opts.DialerRetries = 1
+		opts.ContextTimeoutEnabled = true
 		opts.DisableIdentity = true
 		return redis.NewClient(opts), nil
 	}
 	return redis.NewUniversalClient(&redis.UniversalOptions{
-		Addrs:           cfg.Addrs,
-		IsClusterMode:   cfg.Cluster,
-		MasterName:      cfg.MasterName,
-		Password:        cfg.Password,
-		PoolSize:        cfg.PoolSize,
-		DialTimeout:     cfg.Timeout,
-		ReadTimeout:     cfg.Timeout,
-		WriteTimeout:    cfg.Timeout,
-		PoolTimeout:     cfg.Timeout,
-		MaxRetries:      -1,
-		DisableIdentity: true,
+		Addrs:         cfg.Addrs,
+		IsClusterMode: cfg.Cluster,
+		MasterName:    cfg.MasterName,
+		Password:      cfg.Password,
+		PoolSize:      cfg.PoolSize,
+		DialTimeout:   cfg.Timeout,
+		ReadTimeout:   cfg.Timeout,
+		WriteTimeout:  cfg.Timeout,
+		PoolTimeout:   cfg.Timeout,
+		// No retries of a command, and one dial per attempt: go-redis
+		// otherwise dials up to 5 times, 100ms apart, before it gives up
+		// on a refused connection, which made every announce take 800ms
+		// while Redis was down whatever the timeout.
+		MaxRetries:    -1,
+		DialerRetries: 1,
+		// Let the caller's deadline (the store's timeout) bound reads and
+		// writes too, not only ReadTimeout and WriteTimeout each.
+		ContextTimeoutEnabled: true,
+		DisableIdentity:       true,
 	}), nil
 }
+
+// defaultTimeout is the default bound on one Redis request.
+const defaultTimeout = 250 * time.Millisecond
 
 var userinfoRE = regexp.MustCompile(`://[^/@]*@`)
 

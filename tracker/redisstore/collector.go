@@ -1,25 +1,39 @@
 package redisstore
 
 import (
+	"context"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bitorigin/bitorigin/metrics"
 )
 
-// collector reports the Redis connection pool when Prometheus scrapes.
+// collector reports the swarm totals and the Redis connection pool when
+// Prometheus scrapes.
 type collector struct {
 	s                             *Store
+	torrents, peers               *prometheus.Desc
 	hits, misses, timeouts, waits *prometheus.Desc
 	conns                         *prometheus.Desc
 }
 
-// Collector returns a Prometheus collector of the Redis client's pool
-// statistics. The store's swarm gauges are not among them: counting every
-// swarm would mean walking the keyspace, which no replica does.
+// Collector returns a Prometheus collector of the swarm totals (the memory
+// store's series, read from Redis and labelled store="redis", so that every
+// replica exports the shared totals) and of the Redis client's pool
+// statistics.
+// When Redis does not answer within a second, the totals are left out of
+// that scrape rather than reported as zero.
 func (s *Store) Collector() prometheus.Collector {
 	name := func(n string) string { return prometheus.BuildFQName(metrics.Namespace, "tracker", "redis_pool_"+n) }
+	// Every replica on one Redis exports the same totals: the label tells
+	// dashboards to take one of them rather than sum them.
+	shared := prometheus.Labels{"store": "redis"}
 	return &collector{
-		s:        s,
+		s: s,
+		torrents: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "torrents"),
+			"Torrents with at least one peer.", nil, shared),
+		peers: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "peers"),
+			"Peers in all swarms, by role (seeder, leecher) and address family (ipv4, ipv6).", []string{"role", "family"}, shared),
 		hits:     prometheus.NewDesc(name("hits_total"), "Times a free connection was found in the pool.", nil, nil),
 		misses:   prometheus.NewDesc(name("misses_total"), "Times no free connection was in the pool, so one was dialled or waited for.", nil, nil),
 		timeouts: prometheus.NewDesc(name("timeouts_total"), "Times waiting for a pooled connection timed out.", nil, nil),
@@ -29,12 +43,19 @@ func (s *Store) Collector() prometheus.Collector {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.hits, c.misses, c.timeouts, c.waits, c.conns} {
+	for _, d := range []*prometheus.Desc{c.torrents, c.peers, c.hits, c.misses, c.timeouts, c.waits, c.conns} {
 		ch <- d
 	}
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	if t, err := c.s.Totals(context.Background()); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.torrents, prometheus.GaugeValue, float64(t.Torrents))
+		ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(t.Seeders4), "seeder", "ipv4")
+		ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(t.Leechers4), "leecher", "ipv4")
+		ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(t.Seeders6), "seeder", "ipv6")
+		ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(t.Leechers6), "leecher", "ipv6")
+	}
 	st := c.s.c.PoolStats()
 	ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(st.Hits))
 	ch <- prometheus.MustNewConstMetric(c.misses, prometheus.CounterValue, float64(st.Misses))

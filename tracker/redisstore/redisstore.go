@@ -1,7 +1,9 @@
 // Package redisstore keeps the tracker's swarms in Redis, so that many
 // tracker replicas share one view of every swarm. One announce is one round
 // trip (a Lua script run by SHA); every key of a swarm shares a hash tag, so
-// the store works the same on Redis Cluster.
+// the store works the same on Redis Cluster. The scripts also keep the
+// totals of peers and torrents per shard (see totals.go), which every
+// replica exports.
 package redisstore
 
 import (
@@ -11,7 +13,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,10 +23,20 @@ import (
 	"github.com/bitorigin/bitorigin/tracker"
 )
 
-//go:embed announce.lua
-var announceSrc string
+var (
+	//go:embed settle.lua
+	settleSrc string
+	//go:embed announce.lua
+	announceSrc string
+	//go:embed sweep.lua
+	sweepSrc string
+)
 
-var announceScript = redis.NewScript(announceSrc)
+// Both scripts end by settling the swarm's share of the totals.
+var (
+	announceScript = redis.NewScript(settleSrc + announceSrc)
+	sweepScript    = redis.NewScript(settleSrc + sweepSrc)
+)
 
 // Config configures a Store. The zero value of a field means its default.
 type Config struct {
@@ -44,6 +58,21 @@ type Config struct {
 	// once (default 4); BatchSize caps one batch (default 64).
 	Pipelines int
 	BatchSize int
+	// MaxQueued bounds the announces waiting for a batch (default 4 ×
+	// Pipelines × BatchSize); when it is full, an announce fails at once.
+	MaxQueued int
+	// Timeout bounds one announce, scrape or ping from the call to the
+	// answer, waiting in the queue included (default 250ms): when Redis is
+	// down or slow, requests fail within it instead of piling up. Give the
+	// client (ClientConfig.Timeout) the same value.
+	Timeout time.Duration
+	// SweepEvery is how often expired peers of swarms nobody announces to
+	// are dropped from Redis and from the totals (default a quarter of
+	// PeerLifetime, between 1s and 1m). Every replica tries; one sweeps
+	// per period.
+	SweepEvery time.Duration
+	// Logger receives sweep failures (default: discard).
+	Logger *slog.Logger
 }
 
 // Store is the Redis swarm store. It satisfies tracker.Store.
@@ -53,7 +82,14 @@ type Store struct {
 	prefix    string
 	lifetime  time.Duration
 	retention time.Duration
+	timeout   time.Duration
 	now       func() time.Time
+	shards    shards
+	log       *slog.Logger
+
+	stopSweep chan struct{}
+	sweepDone chan struct{}
+	sweepOnce sync.Once
 }
 
 var _ tracker.Store = (*Store)(nil)
@@ -91,24 +127,58 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Pipelines < 1 || cfg.BatchSize < 1 {
 		return nil, fmt.Errorf("redisstore: pipelines %d and batch size %d: both must be at least 1", cfg.Pipelines, cfg.BatchSize)
 	}
-	return &Store{
+	if cfg.MaxQueued == 0 {
+		cfg.MaxQueued = 4 * cfg.Pipelines * cfg.BatchSize
+	}
+	if cfg.MaxQueued < 1 {
+		return nil, fmt.Errorf("redisstore: max queued %d: must be at least 1", cfg.MaxQueued)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = defaultTimeout
+	}
+	if cfg.Timeout < time.Millisecond {
+		return nil, fmt.Errorf("redisstore: timeout %s: must be at least 1ms", cfg.Timeout)
+	}
+	if cfg.SweepEvery == 0 {
+		cfg.SweepEvery = min(max(cfg.PeerLifetime/4, time.Second), time.Minute)
+	}
+	if cfg.SweepEvery < 10*time.Millisecond {
+		return nil, fmt.Errorf("redisstore: sweep period %s: must be at least 10ms", cfg.SweepEvery)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	_, cluster := cfg.Client.(*redis.ClusterClient)
+	s := &Store{
 		c:         cfg.Client,
-		batch:     newBatcher(cfg.Client, cfg.Pipelines, cfg.BatchSize),
+		batch:     newBatcher(cfg.Client, cfg.Pipelines, cfg.BatchSize, cfg.MaxQueued),
 		prefix:    cfg.Prefix,
 		lifetime:  cfg.PeerLifetime,
 		retention: cfg.SwarmRetention,
+		timeout:   cfg.Timeout,
 		now:       cfg.Now,
-	}, nil
+		shards:    newShards(cfg.Prefix, cluster),
+		log:       cfg.Logger,
+		stopSweep: make(chan struct{}),
+		sweepDone: make(chan struct{}),
+	}
+	go s.sweeper(cfg.SweepEvery)
+	return s, nil
 }
 
-// keys returns the swarm's five keys: IPv4 seeders, IPv4 leechers, IPv6
-// seeders, IPv6 leechers, downloads. The hex info hash in braces is the
-// Cluster hash tag.
-func (s *Store) keys(h tracker.InfoHash) []string {
+// keys returns the swarm's keys for the announce script: IPv4 seeders,
+// IPv4 leechers, IPv6 seeders, IPv6 leechers, downloads, counted (its share
+// of the totals); then its shard's totals and index. The hex info hash in
+// braces is the Cluster hash tag of the swarm's keys; the shard's are in
+// the same slot (see shards). The hex info hash is returned too: it names
+// the swarm in the shard's index.
+func (s *Store) keys(h tracker.InfoHash) ([]string, string) {
 	var buf [40]byte
 	hex.Encode(buf[:], h[:])
-	base := s.prefix + ":{" + string(buf[:]) + "}:"
-	return []string{base + "s4", base + "l4", base + "s6", base + "l6", base + "d"}
+	id := string(buf[:])
+	base := s.prefix + ":{" + id + "}:"
+	shard := s.shards.of(id)
+	return []string{base + "s4", base + "l4", base + "s6", base + "l6", base + "d", base + "c", shard + "n", shard + "x"}, id
 }
 
 // member encodes a peer as its compact address followed by its peer ID.
@@ -131,14 +201,16 @@ func member(id tracker.PeerID, a tracker.PeerAnnounce) (string, bool) {
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
 // Announce applies one announce with one EVALSHA, pipelined with the
-// announces that arrive meanwhile.
+// announces that arrive meanwhile. It returns within the store's timeout
+// (or by ctx's deadline, if sooner).
 func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *tracker.SwarmAnswer) error {
 	m, v6 := member(a.PeerID, a)
 	now := s.now()
-	res, err := s.batch.do(s.keys(a.InfoHash), []any{
+	keys, id := s.keys(a.InfoHash)
+	res, err := s.batch.do(ctx, time.Now().Add(s.timeout), keys, []any{
 		m, flag(v6), flag(a.Seeder), a.Event.String(),
 		millis(now), millis(now.Add(-s.lifetime)), a.NumWant,
-		s.lifetime.Milliseconds(), s.retention.Milliseconds(), flag(a.WantPeerIDs),
+		s.lifetime.Milliseconds(), s.retention.Milliseconds(), flag(a.WantPeerIDs), id,
 	})
 	if err != nil {
 		return fmt.Errorf("redis announce: %w", err)
@@ -188,9 +260,11 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 		d      *redis.StringCmd
 	}
 	cmds := make([]pending, len(hashes))
-	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, h := range hashes {
-			ks := s.keys(h)
+			ks, _ := s.keys(h)
 			for j := range 4 {
 				cmds[i].counts[j] = p.ZCount(ctx, ks[j], cutoff, "+inf")
 			}
@@ -198,18 +272,27 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("redis scrape of %d torrents: %w", len(hashes), err)
-	}
-	for i := range hashes {
-		c := cmds[i].counts
-		out[i] = tracker.ScrapeStats{
-			Seeders:  int(c[0].Val() + c[2].Val()),
-			Leechers: int(c[1].Val() + c[3].Val()),
+	// Pipelined's own error is only the first command's: a missing
+	// download counter (redis.Nil) would hide a real failure behind it,
+	// and on Cluster a node that fails would leave its torrents at zero.
+	// So every command is checked: redis.Nil is zero, anything else fails
+	// the scrape.
+	for i, h := range hashes {
+		var n [4]int64
+		for j, c := range cmds[i].counts {
+			var err error
+			if n[j], err = c.Result(); err != nil {
+				return fmt.Errorf("redis scrape of %s: count %s: %w", h, c.Args()[1], err)
+			}
 		}
-		if d, err := cmds[i].d.Int(); err == nil {
-			out[i].Downloaded = d
+		d, err := cmds[i].d.Int()
+		if errors.Is(err, redis.Nil) {
+			d, err = 0, nil
 		}
+		if err != nil {
+			return fmt.Errorf("redis scrape of %s: download count: %w", h, err)
+		}
+		out[i] = tracker.ScrapeStats{Seeders: int(n[0] + n[2]), Leechers: int(n[1] + n[3]), Downloaded: d}
 	}
 	return nil
 }
@@ -225,15 +308,18 @@ func (s *Store) FullScrape(context.Context, int, func(tracker.InfoHash, tracker.
 
 // Ping asks Redis for a PONG.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	if err := s.c.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis ping: %w", err)
 	}
 	return nil
 }
 
-// Close answers queued announces with an error and closes the Redis
-// client.
+// Close stops the sweep, answers queued announces with an error and closes
+// the Redis client.
 func (s *Store) Close() error {
+	s.closeSweep()
 	s.batch.close()
 	if err := s.c.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
 		return fmt.Errorf("redis close: %w", err)

@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"FullScrapeListsSwarms", testFullScrape},
 		{"ConcurrentAnnouncesKeepExactCounts", testConcurrent},
 		{"PingSucceeds", testPing},
+		{"TotalsFollowTheSwarms", testTotals},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -110,6 +111,31 @@ func Addr6(n int) netip.AddrPort {
 	b := [16]byte{0x20, 0x01, 0x0d, 0xb8}
 	b[14], b[15] = byte(n>>8), byte(n)
 	return netip.AddrPortFrom(netip.AddrFrom16(b), uint16(6881+n%1000))
+}
+
+// Counter is a store that keeps its swarm totals for the tracker's gauges.
+// The suite checks the totals of stores that have it and skips those
+// checks for stores that do not.
+type Counter interface {
+	Totals(ctx context.Context) (tracker.Totals, error)
+	// SweepExpired drops every expired peer now, as the store's own
+	// sweep does in its time.
+	SweepExpired(ctx context.Context) error
+}
+
+func checkTotals(t *testing.T, what string, s tracker.Store, want tracker.Totals) {
+	t.Helper()
+	c, ok := s.(Counter)
+	if !ok {
+		return
+	}
+	got, err := c.Totals(context.Background())
+	if err != nil {
+		t.Fatalf("%s: totals: %v", what, err)
+	}
+	if got != want {
+		t.Fatalf("%s: totals %+v, want %+v", what, got, want)
+	}
 }
 
 type announcer struct {
@@ -540,6 +566,47 @@ func testConcurrent(t *testing.T, s tracker.Store, _ *Clock) {
 	if total != workers*each {
 		t.Fatalf("counted %d peers, want %d", total, workers*each)
 	}
+	checkTotals(t, "after concurrent announces", s, tracker.Totals{Torrents: 3, Seeders4: workers * each / 2, Leechers4: workers * each / 2})
+}
+
+func testTotals(t *testing.T, s tracker.Store, clock *Clock) {
+	c, ok := s.(Counter)
+	if !ok {
+		t.Skip("the store keeps no totals")
+	}
+	a := announcer{t, s}
+	checkTotals(t, "empty store", s, tracker.Totals{})
+	seed4(a, Hash(1), 1)
+	leech4(a, Hash(1), 2)
+	a.do(Hash(1), 3, Addr6(3), tracker.EventStarted, false, 50)
+	a.do(Hash(1), 4, Addr6(4), tracker.EventStarted, true, 50)
+	leech4(a, Hash(2), 5)
+	checkTotals(t, "two swarms", s, tracker.Totals{Torrents: 2, Seeders4: 1, Leechers4: 2, Seeders6: 1, Leechers6: 1})
+	// Re-announcing changes nothing; a leecher that completes moves.
+	leech4(a, Hash(1), 2)
+	a.do(Hash(1), 2, Addr4(2), tracker.EventCompleted, true, 50)
+	checkTotals(t, "after a completion", s, tracker.Totals{Torrents: 2, Seeders4: 2, Leechers4: 1, Seeders6: 1, Leechers6: 1})
+	// The last peer of a swarm stops: one torrent fewer. A stop in an
+	// unknown swarm changes nothing.
+	a.do(Hash(2), 5, Addr4(5), tracker.EventStopped, false, 50)
+	a.do(Hash(9), 9, Addr4(9), tracker.EventStopped, false, 50)
+	checkTotals(t, "after stops", s, tracker.Totals{Torrents: 1, Seeders4: 2, Seeders6: 1, Leechers6: 1})
+	// Half a lifetime on, two of the peers announce again; a lifetime
+	// after that, the others have expired, and after the next sweep
+	// nobody counts them.
+	clock.Advance(Lifetime / 2)
+	seed4(a, Hash(1), 1)
+	leech4(a, Hash(3), 7)
+	clock.Advance(Lifetime/2 + time.Second)
+	if err := c.SweepExpired(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkTotals(t, "after one swarm's silent peers expired", s, tracker.Totals{Torrents: 2, Seeders4: 1, Leechers4: 1})
+	clock.Advance(Lifetime)
+	if err := c.SweepExpired(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkTotals(t, "after every peer expired", s, tracker.Totals{})
 }
 
 func testPing(t *testing.T, s tracker.Store, _ *Clock) {

@@ -1,0 +1,56 @@
+-- settle brings a swarm's share of its shard's totals up to date; the
+-- announce and sweep scripts both end with it.
+--
+-- keys: the swarm's four peer lists, its counted key (a hash: what the
+-- totals hold for it, by list, fields 1-4), the shard's totals (a hash:
+-- peers by list, fields 1-4, and torrents with peers, field t) and the
+-- shard's index (a sorted set: swarm id scored at or below its oldest
+-- peer's last-seen time, for the sweep). card: the lists' sizes now.
+-- reindex: score the swarm at its oldest peer again (the sweep, which has
+-- just dropped the peers older than its cutoff, must; an announce need not,
+-- since it never makes a swarm's oldest peer older: a score left low only
+-- makes the sweep visit the swarm early).
+--
+-- The totals move by the difference between what the lists hold now and
+-- what was counted for the swarm last time, not by what this call changed:
+-- a list that expired by itself (its TTL is a safety net) or a peer written
+-- by a replica of an older version is corrected at the swarm's next touch
+-- instead of leaving the totals off for good.
+local function settle(keys, counted, totals, index, id, card, reindex)
+  local old = redis.call('HMGET', counted, '1', '2', '3', '4')
+  local had, has, changed = 0, 0, false
+  for i = 1, 4 do
+    local was = tonumber(old[i]) or 0
+    had, has = had + was, has + card[i]
+    if card[i] ~= was then
+      changed = true
+      if redis.call('HINCRBY', totals, tostring(i), card[i] - was) == 0 then
+        redis.call('HDEL', totals, tostring(i))
+      end
+    end
+  end
+  if has == 0 then
+    if had > 0 then
+      redis.call('DEL', counted)
+      if redis.call('HINCRBY', totals, 't', -1) == 0 then redis.call('HDEL', totals, 't') end
+    end
+    -- Unconditionally, so that no index entry can outlive its swarm.
+    redis.call('ZREM', index, id)
+    return
+  end
+  if changed then
+    redis.call('HSET', counted, '1', card[1], '2', card[2], '3', card[3], '4', card[4])
+  end
+  if had == 0 then redis.call('HINCRBY', totals, 't', 1) end
+  if had == 0 or reindex then
+    local oldest
+    for i = 1, 4 do
+      if card[i] > 0 then
+        local score = tonumber(redis.call('ZRANGE', keys[i], 0, 0, 'WITHSCORES')[2])
+        if oldest == nil or score < oldest then oldest = score end
+      end
+    end
+    redis.call('ZADD', index, oldest, id)
+  end
+end
+

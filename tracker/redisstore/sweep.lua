@@ -1,0 +1,15 @@
+-- Drops a swarm's expired peers and settles its totals (settle.lua comes
+-- first). The sweep runs it for the swarms the shard's index lists as
+-- holding a peer older than the cutoff.
+--
+-- KEYS: the swarm's four peer lists, its counted key, the shard's totals
+-- and index (as in announce.lua, without the download counter).
+-- ARGV: swarm id (hex info hash), cutoff (ms).
+local cutoff = ARGV[2]
+local card = {}
+for i = 1, 4 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
+  card[i] = redis.call('ZCARD', KEYS[i])
+end
+settle(KEYS, KEYS[5], KEYS[6], KEYS[7], ARGV[1], card, true)
+return card[1] + card[2] + card[3] + card[4]

@@ -1,0 +1,129 @@
+package redisstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/bitorigin/bitorigin/tracker"
+	"github.com/bitorigin/bitorigin/tracker/storetest"
+)
+
+func TestEveryReplicaExportsTheSharedTotals(t *testing.T) {
+	r := redisFor(t)
+	a := newStore(t, r.Addr, Config{})
+	b := newStore(t, r.Addr, Config{})
+	ctx := context.Background()
+	var out tracker.SwarmAnswer
+	for n := range 6 {
+		pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(n % 2), PeerID: storetest.ID(n), Addr: storetest.Addr4(n), Seeder: n < 2}
+		if n == 5 {
+			pa.Addr = storetest.Addr6(n)
+		}
+		if err := a.Announce(ctx, pa, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := `
+# HELP bitorigin_tracker_peers Peers in all swarms, by role (seeder, leecher) and address family (ipv4, ipv6).
+# TYPE bitorigin_tracker_peers gauge
+bitorigin_tracker_peers{family="ipv4",role="leecher",store="redis"} 3
+bitorigin_tracker_peers{family="ipv4",role="seeder",store="redis"} 2
+bitorigin_tracker_peers{family="ipv6",role="leecher",store="redis"} 1
+bitorigin_tracker_peers{family="ipv6",role="seeder",store="redis"} 0
+# HELP bitorigin_tracker_torrents Torrents with at least one peer.
+# TYPE bitorigin_tracker_torrents gauge
+bitorigin_tracker_torrents{store="redis"} 2
+`
+	// Replica b never saw an announce; it reads the totals from Redis.
+	if err := testutil.CollectAndCompare(b.Collector(), strings.NewReader(want), "bitorigin_tracker_peers", "bitorigin_tracker_torrents"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTotalsAreLeftOutWhenRedisIsDown(t *testing.T) {
+	r := redisFor(t)
+	s := newTimedStore(t, r.Addr, 250*time.Millisecond, Config{})
+	r.Proc.Stop(9, time.Second)
+	start := time.Now()
+	// Only the six pool series: no zeros that would look like an empty
+	// tracker.
+	if n := testutil.CollectAndCount(s.Collector()); n != 6 {
+		t.Fatalf("%d series with Redis down, want the 6 of the pool", n)
+	}
+	if d := time.Since(start); d > totalsTimeout+time.Second {
+		t.Fatalf("collecting took %s with Redis down", d)
+	}
+}
+
+// The totals move by what a swarm's lists hold, not by what one call
+// changed, so a list that changed behind the scripts' backs (its TTL fired,
+// or a replica of an older version wrote to it) is corrected at the
+// swarm's next touch.
+func TestTotalsCorrectThemselvesAtTheSwarmsNextTouch(t *testing.T) {
+	r := redisFor(t)
+	clock := storetest.NewClock()
+	s := newStore(t, r.Addr, Config{Now: clock.Now, PeerLifetime: storetest.Lifetime})
+	ctx := context.Background()
+	var out tracker.SwarmAnswer
+	announce := func(n int) {
+		t.Helper()
+		out.Reset()
+		pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(1), PeerID: storetest.ID(n), Addr: storetest.Addr4(n)}
+		if err := s.Announce(ctx, pa, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(what string, want tracker.Totals) {
+		t.Helper()
+		got, err := s.Totals(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("%s: %+v, want %+v", what, got, want)
+		}
+	}
+	announce(1)
+	announce(2)
+	keys, _ := s.keys(storetest.Hash(1))
+	// A peer written without the totals, as an older replica would.
+	now := strconv.FormatInt(millis(clock.Now()), 10)
+	if _, err := r.CLI("zadd", keys[1], now, "written-by-an-older-replica"); err != nil {
+		t.Fatal(err)
+	}
+	check("before the next touch", tracker.Totals{Torrents: 1, Leechers4: 2})
+	announce(3)
+	check("after the next announce", tracker.Totals{Torrents: 1, Leechers4: 4})
+	// The list vanishes, as when its TTL fires with no tracker to sweep.
+	if _, err := r.CLI("del", keys[1]); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(storetest.Lifetime + time.Second)
+	if err := s.SweepExpired(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after the sweep", tracker.Totals{})
+	if n := dbsize(t, r); n != 0 {
+		out, _ := r.CLI("keys", "*")
+		t.Fatalf("keys left after every peer expired:\n%s", out)
+	}
+}
+
+func TestSlotTagsMapToTheirSlots(t *testing.T) {
+	// Redis's own answers (CLUSTER KEYSLOT).
+	for tag, slot := range map[string]int{"foo": 12182, "bar": 5061, "user1000": 3443, "123456789": 12739} {
+		if got := keySlot(tag); got != slot {
+			t.Errorf("slot of %q: %d, want %d", tag, got, slot)
+		}
+	}
+	for slot, tag := range slotTags() {
+		if keySlot(tag) != slot {
+			t.Fatalf("tag %q is for slot %d, not %d", tag, keySlot(tag), slot)
+		}
+	}
+}
