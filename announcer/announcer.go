@@ -60,6 +60,8 @@ type Request struct {
 	NumWant int
 	// Key identifies us across IP changes.
 	Key uint32
+	// Family is the address family to announce over (BEP 7).
+	Family Family
 }
 
 // Response is a tracker's answer.
@@ -108,6 +110,11 @@ type Config struct {
 	IP       netip.Addr
 	NumWant  int // DefaultNumWant when 0
 	Key      uint32
+	// Family restricts the announces to one address family, so that a
+	// dual-stack seeder runs one loop per family and trackers learn both
+	// its addresses (BEP 7); trackers given by a literal address of the
+	// other family are left out. FamilyAny lets the system choose.
+	Family Family
 
 	// Stats gives the counts of each announce; nil means zeros and left=0.
 	Stats Stats
@@ -177,6 +184,9 @@ func New(cfg Config) (*Announcer, error) {
 				a.log.Warn("tracker skipped: scheme not supported", "tracker", u)
 				continue
 			}
+			if !usable(pu, cfg.Family) {
+				continue
+			}
 			urls = append(urls, u)
 		}
 		rand.Shuffle(len(urls), func(i, j int) { urls[i], urls[j] = urls[j], urls[i] })
@@ -185,6 +195,9 @@ func New(cfg Config) (*Announcer, error) {
 		}
 	}
 	if len(a.tiers) == 0 {
+		if cfg.Family != FamilyAny {
+			return nil, fmt.Errorf("announcer: no tracker with a supported scheme reachable over %s: %w", cfg.Family, ErrNoRoute)
+		}
 		return nil, errors.New("announcer: no tracker with a supported scheme")
 	}
 	return a, nil
@@ -208,10 +221,15 @@ func (a *Announcer) Run(ctx context.Context) {
 		}
 		var wait time.Duration
 		switch {
+		case err != nil && onlyNoRoute(err):
+			// Not a failure: this family does not reach the trackers
+			// (no IPv6 here, say). Look again at the usual interval.
+			wait = a.cfg.DefaultInterval
+			a.log.Debug("no tracker reachable in this address family", "family", a.cfg.Family.String(), "retry_in", wait)
 		case err != nil:
 			wait = a.backoff(failures)
 			failures++
-			a.log.Warn("announce failed on every tracker", "err", err, "retry_in", wait.Round(time.Second))
+			a.log.Warn("announce failed on every tracker", "family", a.cfg.Family.String(), "err", err, "retry_in", wait.Round(time.Second))
 		default:
 			failures = 0
 			wait = resp.Interval
@@ -321,6 +339,7 @@ func (a *Announcer) request(event Event) *Request {
 		Event:    event,
 		NumWant:  a.cfg.NumWant,
 		Key:      a.cfg.Key,
+		Family:   a.cfg.Family,
 	}
 	if event == EventStopped {
 		req.NumWant = 0
@@ -329,4 +348,18 @@ func (a *Announcer) request(event Event) *Request {
 		req.Uploaded, req.Downloaded, req.Left = a.cfg.Stats()
 	}
 	return req
+}
+
+// onlyNoRoute reports whether every error joined in err is ErrNoRoute.
+func onlyNoRoute(err error) bool {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return errors.Is(err, ErrNoRoute)
+	}
+	for _, e := range j.Unwrap() {
+		if !errors.Is(e, ErrNoRoute) {
+			return false
+		}
+	}
+	return true
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bitorigin/bitorigin/internal/version"
@@ -24,6 +27,78 @@ type HTTPClient struct {
 	HTTP *http.Client
 	// UserAgent is sent with each announce.
 	UserAgent string
+
+	// byFamily are clients like HTTP whose connections are only of one
+	// family, made on first use: a connection pool shared by the families
+	// would send an IPv4 announce over an IPv6 connection.
+	once     sync.Once
+	byFamily [3]*http.Client
+}
+
+// client returns the HTTP client for announces over family f.
+func (c *HTTPClient) client(f Family) *http.Client {
+	if f == FamilyAny {
+		return c.HTTP
+	}
+	c.once.Do(func() {
+		base, ok := c.HTTP.Transport.(*http.Transport)
+		if !ok || base == nil {
+			base = http.DefaultTransport.(*http.Transport)
+		}
+		for _, fam := range []Family{FamilyIPv4, FamilyIPv6} {
+			t := base.Clone()
+			t.DialContext = familyDialer(fam)
+			c.byFamily[fam] = &http.Client{Timeout: c.HTTP.Timeout, Transport: t}
+		}
+	})
+	return c.byFamily[f]
+}
+
+// familyDialer dials only addresses of family f; a host without one, or no
+// route to it, is ErrNoRoute.
+func familyDialer(f Family) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return func(ctx context.Context, _, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		ips, err := resolve(ctx, host, f)
+		if err != nil {
+			return nil, err
+		}
+		var last error
+		for _, ip := range ips {
+			c, err := d.DialContext(ctx, f.network("tcp"), net.JoinHostPort(ip.String(), port))
+			if err == nil {
+				return c, nil
+			}
+			last = err
+		}
+		if unreachable(last) {
+			return nil, fmt.Errorf("%w: %w", ErrNoRoute, last)
+		}
+		return nil, last
+	}
+}
+
+// resolve returns host's addresses of family f (all for FamilyAny); none
+// of the family is ErrNoRoute.
+func resolve(ctx context.Context, host string, f Family) ([]netip.Addr, error) {
+	all, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", host, err)
+	}
+	var out []netip.Addr
+	for _, a := range all {
+		if f.has(a) {
+			out = append(out, a.Unmap())
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s has no %s address: %w", host, f, ErrNoRoute)
+	}
+	return out, nil
 }
 
 // NewHTTPClient returns an HTTPClient whose announces time out after
@@ -47,7 +122,7 @@ func (c *HTTPClient) Announce(ctx context.Context, trackerURL string, req *Reque
 		return nil, fmt.Errorf("tracker %s: %w", trackerURL, err)
 	}
 	hreq.Header.Set("User-Agent", c.UserAgent)
-	resp, err := c.HTTP.Do(hreq)
+	resp, err := c.client(req.Family).Do(hreq)
 	if err != nil {
 		return nil, fmt.Errorf("tracker %s: %w", trackerURL, err)
 	}

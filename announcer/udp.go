@@ -51,17 +51,20 @@ func (c *UDPClient) Announce(ctx context.Context, trackerURL string, req *Reques
 	if err != nil || u.Scheme != "udp" || u.Port() == "" {
 		return nil, fmt.Errorf("tracker %s: want udp://host:port", trackerURL)
 	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", u.Hostname())
-	if err != nil || len(addrs) == 0 {
-		return nil, fmt.Errorf("tracker %s: resolve: %w", trackerURL, err)
+	addrs, err := resolve(ctx, u.Hostname(), req.Family)
+	if err != nil {
+		return nil, fmt.Errorf("tracker %s: %w", trackerURL, err)
 	}
 	port, err := net.LookupPort("udp", u.Port())
 	if err != nil {
 		return nil, fmt.Errorf("tracker %s: port: %w", trackerURL, err)
 	}
 	to := netip.AddrPortFrom(addrs[0].Unmap(), uint16(port))
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(to))
+	conn, err := net.DialUDP(req.Family.network("udp"), nil, net.UDPAddrFromAddrPort(to))
 	if err != nil {
+		if unreachable(err) {
+			err = fmt.Errorf("%w: %w", ErrNoRoute, err)
+		}
 		return nil, fmt.Errorf("tracker %s: %w", trackerURL, err)
 	}
 	defer conn.Close()
