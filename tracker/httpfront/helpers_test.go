@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,10 @@ func (tt *testTracker) do(from, method, target string, headers ...string) (int, 
 	}
 	defer conn.Close()
 	var req strings.Builder
-	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: tracker\r\n", method, target)
+	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\n", method, target)
+	if !slices.ContainsFunc(headers, func(h string) bool { return strings.HasPrefix(h, "Host:") }) {
+		req.WriteString("Host: tracker\r\n")
+	}
 	for _, h := range headers {
 		req.WriteString(h + "\r\n")
 	}

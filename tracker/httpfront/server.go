@@ -115,8 +115,32 @@ func New(t *tracker.Tracker, cfg Config) (*Server, error) {
 		NoDefaultContentType:         true,
 		CloseOnShutdown:              true,
 		Logger:                       fasthttpLogger{cfg.Logger},
+		HeaderReceived:               bracketHost,
 	}
 	return s, nil
+}
+
+// bracketHost puts brackets around an IPv6 literal in the Host header that
+// lacks them: libtorrent 2.0 announces to http://[::1]:6969/announce with
+// "Host: ::1:6969", which fasthttp refuses as a bad request before any
+// handler runs. It costs nothing for every other host.
+func bracketHost(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	host := h.Host()
+	if len(host) == 0 || host[0] == '[' || bytes.Count(host, []byte{':'}) < 2 {
+		return fasthttp.RequestConfig{}
+	}
+	i := bytes.LastIndexByte(host, ':')
+	ip, err := netip.ParseAddr(string(host[:i]))
+	if err != nil || !ip.Is6() {
+		// Not "address:port": maybe a bare IPv6 address, or junk that
+		// fasthttp refuses as before.
+		if ip, err := netip.ParseAddr(string(host)); err == nil && ip.Is6() {
+			h.SetHost("[" + ip.String() + "]")
+		}
+		return fasthttp.RequestConfig{}
+	}
+	h.SetHost("[" + ip.String() + "]" + string(host[i:]))
+	return fasthttp.RequestConfig{}
 }
 
 // Serve accepts connections on ln until Shutdown. Open ln yourself (for

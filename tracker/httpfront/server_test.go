@@ -205,6 +205,22 @@ func TestStoppedAndCompletedOverHTTP(t *testing.T) {
 	}
 }
 
+// libtorrent 2.0 sends "Host: ::1:6969" for http://[::1]:6969/announce;
+// fasthttp alone answers 400 before the handler runs.
+func TestAnIPv6HostWithoutBracketsIsAnswered(t *testing.T) {
+	tt := newTestTracker(t, testOpts{})
+	a := announce{hash: hashN(1), peer: 1, port: 7001, left: 5}
+	for _, host := range []string{"::1:6969", "2001:db8::1:6969", "::1", "[::1]:6969", "127.0.0.1:6969"} {
+		code, body := tt.get("[::1]:1", a.url(), "Host: "+host)
+		if code != 200 {
+			t.Fatalf("Host %q: HTTP %d %q", host, code, body)
+		}
+		if r := decode[announceReply](t, body); r.Failure != "" {
+			t.Fatalf("Host %q: failure %q", host, r.Failure)
+		}
+	}
+}
+
 func TestIPv6AnnouncerGetsPeers6(t *testing.T) {
 	tt := newTestTracker(t, testOpts{})
 	h := hashN(1)
