@@ -26,6 +26,12 @@ type Config struct {
 	// Clients maps tracker URL schemes to announce clients; nil means
 	// HTTP, HTTPS and UDP (BEP 15).
 	Clients map[string]announcer.Client
+	// AnnounceFamilies are the address families announced over, one loop
+	// each (BEP 7), so that trackers learn every address peers can reach
+	// us at; empty means those the listener accepts: both for a
+	// dual-stack listener (the unspecified IPv6 address, as ":6881"
+	// gives), else the listener's own.
+	AnnounceFamilies []announcer.Family
 	// AnnounceMinBackoff and AnnounceMaxBackoff bound the retry wait after
 	// every tracker failed (announcer defaults when 0).
 	AnnounceMinBackoff, AnnounceMaxBackoff time.Duration

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	mrand "math/rand/v2"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/metainfo"
@@ -163,9 +166,24 @@ func (s *Seeder) startAnnouncing(sw *swarm) {
 // announce registers sw with the trackers, when configured, then runs its
 // announce loop until ctx is done.
 func (s *Seeder) announce(ctx context.Context, sw *swarm) {
-	a, err := s.newAnnouncer(sw)
-	if err != nil {
-		s.log.Warn("not announcing", "name", sw.Name(), "err", err)
+	var loops []*announcer.Announcer
+	// One key for every family: with the same peer ID, it tells trackers
+	// that our IPv4 and IPv6 announces come from one peer (BEP 7).
+	key := mrand.Uint32()
+	for _, f := range s.families {
+		a, err := s.newAnnouncer(sw, f, key)
+		if errors.Is(err, announcer.ErrNoRoute) {
+			s.log.Debug("not announcing over this address family", "name", sw.Name(), "family", f.String(), "err", err)
+			continue
+		}
+		if err != nil {
+			s.log.Warn("not announcing", "name", sw.Name(), "err", err)
+			return
+		}
+		loops = append(loops, a)
+	}
+	if len(loops) == 0 {
+		s.log.Warn("not announcing: no tracker reachable over the families we listen on", "name", sw.Name())
 		return
 	}
 	if r := s.cfg.Registrar; r != nil {
@@ -181,7 +199,31 @@ func (s *Seeder) announce(ctx context.Context, sw *swarm) {
 		}
 		s.log.Info("torrent registered", "name", sw.Name(), "info_hash", sw.InfoHash().String())
 	}
-	a.Run(ctx)
+	var wg sync.WaitGroup
+	for _, a := range loops {
+		wg.Go(func() { a.Run(ctx) })
+	}
+	wg.Wait()
+}
+
+// answered records the tracker that answered an announce over family.
+func (sw *swarm) answered(family announcer.Family, tracker string) {
+	sw.announcedMu.Lock()
+	defer sw.announcedMu.Unlock()
+	if sw.announcedOver == nil {
+		sw.announcedOver = make(map[string]string)
+	}
+	sw.announcedOver[family.String()] = tracker
+}
+
+// announcedTo returns a copy of what answered records, or nil.
+func (sw *swarm) announcedTo() map[string]string {
+	sw.announcedMu.Lock()
+	defer sw.announcedMu.Unlock()
+	if len(sw.announcedOver) == 0 {
+		return nil
+	}
+	return maps.Clone(sw.announcedOver)
 }
 
 // unknownTorrentReason is how our tracker starts the failure reason it

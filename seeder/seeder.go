@@ -52,6 +52,9 @@ type Seeder struct {
 	// port is our listening port, once Serve runs. Atomic, so that a new
 	// connection reads it without the seeder's lock.
 	port atomic.Uint32
+	// families are the address families announced over, set by Serve
+	// before any announce loop starts.
+	families []announcer.Family
 
 	mu     sync.Mutex // guards what follows
 	conns  map[uint64]*conn
@@ -99,6 +102,11 @@ type swarm struct {
 	// pex is the torrent's peer exchange, set once by addSwarm; nil for
 	// a private torrent.
 	pex *pexer
+
+	// announcedOver maps address families to the tracker that last
+	// answered over each, for Status.
+	announcedMu   sync.Mutex
+	announcedOver map[string]string
 
 	// active counts the registered connections, which read the storage.
 	active sync.WaitGroup
@@ -176,6 +184,10 @@ func (s *Seeder) Serve(ctx context.Context, ln net.Listener) error {
 	s.mu.Lock()
 	if ap, err := netip.ParseAddrPort(ln.Addr().String()); err == nil {
 		s.port.Store(uint32(ap.Port()))
+	}
+	s.families = s.cfg.AnnounceFamilies
+	if len(s.families) == 0 {
+		s.families = listenerFamilies(ln.Addr())
 	}
 	s.dialCtx = ctx
 	for _, sw := range s.list {
@@ -380,9 +392,27 @@ func (s *Seeder) chokeLoop(ctx context.Context) {
 	}
 }
 
-// newAnnouncer sets up the announce loop of one torrent: its own trackers,
-// or the configured ones when the .torrent names none.
-func (s *Seeder) newAnnouncer(sw *swarm) (*announcer.Announcer, error) {
+// listenerFamilies are the address families a listener accepts peers in:
+// both for the unspecified IPv6 address (a dual-stack socket), else its
+// address's own.
+func listenerFamilies(a net.Addr) []announcer.Family {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return []announcer.Family{announcer.FamilyAny}
+	}
+	switch {
+	case ta.IP.To4() != nil:
+		return []announcer.Family{announcer.FamilyIPv4}
+	case ta.IP.IsUnspecified():
+		return []announcer.Family{announcer.FamilyIPv4, announcer.FamilyIPv6}
+	}
+	return []announcer.Family{announcer.FamilyIPv6}
+}
+
+// newAnnouncer sets up the announce loop of one torrent over one address
+// family: its own trackers, or the configured ones when the .torrent names
+// none.
+func (s *Seeder) newAnnouncer(sw *swarm, family announcer.Family, key uint32) (*announcer.Announcer, error) {
 	tiers := sw.Meta.Trackers()
 	if len(tiers) == 0 {
 		tiers = s.cfg.Trackers
@@ -406,14 +436,16 @@ func (s *Seeder) newAnnouncer(sw *swarm) (*announcer.Announcer, error) {
 		PeerID:     s.peerID,
 		Port:       port,
 		IP:         s.cfg.AnnounceIP,
-		Key:        mrand.Uint32(),
+		Key:        key,
 		MinBackoff: s.cfg.AnnounceMinBackoff,
 		MaxBackoff: s.cfg.AnnounceMaxBackoff,
 		Stats: func() (int64, int64, int64) {
 			return sw.Uploaded(), 0, sw.Left()
 		},
-		Peers:  func(peers []netip.AddrPort) { s.addCandidates(sw, peers) },
-		Logger: s.log.With("name", sw.Name()),
+		Family:   family,
+		Peers:    func(peers []netip.AddrPort) { s.addCandidates(sw, peers) },
+		Answered: func(tracker string) { sw.answered(family, tracker) },
+		Logger:   s.log.With("name", sw.Name(), "family", family.String()),
 	})
 }
 
@@ -428,8 +460,12 @@ type TorrentStatus struct {
 	Verified uint32 `json:"verified_pieces"`
 	Peers    int    `json:"peers"`
 	Uploaded int64  `json:"uploaded"`
-	Torrent  string `json:"torrent"`
-	Magnet   string `json:"magnet"`
+	// Announced maps each address family ("ipv4", "ipv6") to the tracker
+	// that last answered an announce over it: trackers know our address
+	// in those families.
+	Announced map[string]string `json:"announced,omitempty"`
+	Torrent   string            `json:"torrent"`
+	Magnet    string            `json:"magnet"`
 	// Offload is what the offload policy knows; absent when it is off.
 	Offload *OffloadStatus `json:"offload,omitempty"`
 }
@@ -441,15 +477,16 @@ func (s *Seeder) Status() []TorrentStatus {
 	list := s.list
 	for _, sw := range list {
 		out = append(out, TorrentStatus{
-			Name:     sw.Name(),
-			InfoHash: sw.InfoHash().String(),
-			Size:     sw.Meta.Info.TotalLength(),
-			Pieces:   sw.numPieces,
-			Verified: sw.Verified(),
-			Peers:    sw.conns,
-			Uploaded: sw.Uploaded(),
-			Torrent:  sw.Path,
-			Magnet:   sw.Meta.Magnet().String(),
+			Name:      sw.Name(),
+			InfoHash:  sw.InfoHash().String(),
+			Size:      sw.Meta.Info.TotalLength(),
+			Pieces:    sw.numPieces,
+			Verified:  sw.Verified(),
+			Peers:     sw.conns,
+			Uploaded:  sw.Uploaded(),
+			Announced: sw.announcedTo(),
+			Torrent:   sw.Path,
+			Magnet:    sw.Meta.Magnet().String(),
 		})
 	}
 	s.mu.Unlock()

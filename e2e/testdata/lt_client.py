@@ -29,6 +29,9 @@ seeder through the torrent's tracker, uncapped; once every leecher has
 every piece it checks each copy's SHA-256 against DATA_FILE (a single-file
 torrent) and prints "DONE <seconds until the last was complete>".
 
+--ipv6 before the command makes the session listen on [::1] only, so it is
+reachable over IPv6 alone.
+
 --require-encryption before the command makes the session speak only
 Message Stream Encryption with RC4, both ways (enc_policy forced): plain
 peers are refused.
@@ -43,11 +46,13 @@ import libtorrent as lt
 
 # Set by --require-encryption.
 REQUIRE_ENCRYPTION = False
+# Set to "[::1]" by --ipv6.
+LISTEN_HOST = "127.0.0.1"
 
 
 def session(port, extra=None):
     settings = {
-        "listen_interfaces": "127.0.0.1:%d" % port,
+        "listen_interfaces": "%s:%d" % (LISTEN_HOST, port),
         "enable_dht": False,
         "enable_lsd": False,
         "enable_upnp": False,
@@ -280,9 +285,12 @@ def create(path, tracker, out, piece_length):
 
 
 def main(argv):
-    global REQUIRE_ENCRYPTION
-    if len(argv) > 1 and argv[1] == "--require-encryption":
-        REQUIRE_ENCRYPTION = True
+    global REQUIRE_ENCRYPTION, LISTEN_HOST
+    while len(argv) > 1 and argv[1] in ("--require-encryption", "--ipv6"):
+        if argv[1] == "--require-encryption":
+            REQUIRE_ENCRYPTION = True
+        else:
+            LISTEN_HOST = "[::1]"
         argv = argv[:1] + argv[2:]
     cmd = argv[1]
     if cmd == "seed":
