@@ -121,6 +121,9 @@ type Config struct {
 	// Peers receives the peers of each successful announce, on the loop's
 	// goroutine; it must not block for long.
 	Peers func([]netip.AddrPort)
+	// Answered, when set, is told the tracker of each successful
+	// announce, on the loop's goroutine.
+	Answered func(trackerURL string)
 
 	// DefaultInterval is used when a tracker gives none; 30 minutes when 0.
 	DefaultInterval time.Duration
@@ -239,6 +242,9 @@ func (a *Announcer) Run(ctx context.Context) {
 			wait = max(wait, resp.MinInterval)
 			if a.cfg.Peers != nil && len(resp.Peers) > 0 {
 				a.cfg.Peers(resp.Peers)
+			}
+			if a.cfg.Answered != nil {
+				a.cfg.Answered(a.last)
 			}
 		}
 		t := time.NewTimer(wait)

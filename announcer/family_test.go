@@ -3,8 +3,8 @@ package announcer
 import (
 	"context"
 	"errors"
-	"net"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"net/url"
 	"strings"
