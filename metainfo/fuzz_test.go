@@ -3,6 +3,7 @@ package metainfo
 import (
 	"bytes"
 	"crypto/sha1"
+	"crypto/sha256"
 	"reflect"
 	"slices"
 	"testing"
@@ -10,8 +11,9 @@ import (
 
 // FuzzParse checks that no input makes Parse panic or loop, and that
 // whatever it accepts survives encoding with the same info hash and fields.
-// The seed corpus in testdata/fuzz/FuzzParse holds torrents made by
-// mktorrent, libtorrent and this package, and broken variants of them.
+// The seed corpus in testdata/fuzz/FuzzParse holds v1, v2 and hybrid
+// torrents made by mktorrent, libtorrent and this package, and broken
+// variants of them.
 func FuzzParse(f *testing.F) {
 	top, _ := multiFile()
 	f.Add([]byte(benc(top)))
@@ -22,8 +24,22 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if tor.InfoHash() != InfoHash(sha1.Sum(tor.InfoBytes())) {
-			t.Fatal("info hash is not the SHA-1 of InfoBytes")
+		v1, hasV1 := tor.InfoHashV1()
+		v2, hasV2 := tor.InfoHashV2()
+		switch {
+		case !hasV1 && !hasV2:
+			t.Fatal("neither a v1 nor a v2 torrent")
+		case hasV1 && (v1 != InfoHash(sha1.Sum(tor.InfoBytes())) || tor.InfoHash() != v1):
+			t.Fatal("v1 info hash is not the SHA-1 of InfoBytes")
+		case hasV2 && v2 != InfoHashV2(sha256.Sum256(tor.InfoBytes())):
+			t.Fatal("v2 info hash is not the SHA-256 of InfoBytes")
+		case !hasV1 && tor.InfoHash() != v2.Truncate():
+			t.Fatal("a v2-only torrent's InfoHash is not its truncated v2 info hash")
+		case tor.Info.NumPieces() != 0 && tor.Info.TotalLength() <= 0:
+			t.Fatal("pieces without data")
+		}
+		if len(tor.Info.FileList()) == 0 {
+			t.Fatal("no files")
 		}
 		if !bytes.Contains(data, tor.InfoBytes()) {
 			t.Fatal("InfoBytes are not a part of the input")
@@ -39,7 +55,7 @@ func FuzzParse(f *testing.F) {
 		if back.InfoHash() != tor.InfoHash() {
 			t.Fatal("encoding changed the info hash")
 		}
-		if !reflect.DeepEqual(back.Info, tor.Info) || back.Comment != tor.Comment ||
+		if !reflect.DeepEqual(back.Info, tor.Info) || back.Comment != tor.Comment || !reflect.DeepEqual(back.PieceLayers, tor.PieceLayers) ||
 			!slices.Equal(back.WebSeeds, tor.WebSeeds) || !reflect.DeepEqual(back.Trackers(), tor.Trackers()) {
 			t.Fatalf("encoding changed fields:\n%+v\n%+v", tor, back)
 		}

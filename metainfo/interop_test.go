@@ -143,7 +143,7 @@ func checkAgreesWithLibtorrent(t *testing.T, torrent, root string) *Torrent {
 	if !slices.EqualFunc(tiers, lt.Tiers, slices.Equal) || !slices.Equal(tor.WebSeeds, lt.WebSeeds) {
 		t.Fatalf("trackers %q web seeds %q; libtorrent: %q %q", tiers, tor.WebSeeds, lt.Tiers, lt.WebSeeds)
 	}
-	res, err := Verify(context.Background(), &tor.Info, root, VerifyOptions{})
+	res, err := Verify(context.Background(), &tor.Info, root, VerifyOptions{PieceLayers: tor.PieceLayers})
 	if err != nil || !res.Complete() {
 		t.Fatalf("Verify: err %v, result %+v", err, res)
 	}
