@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,8 +43,13 @@ func ceilDiv(a, b int64) int64 {
 }
 
 // CreateOptions are the choices Create leaves to its caller. The zero value
-// makes a public torrent without trackers, with an automatic piece length.
+// makes a public v1 torrent without trackers, with an automatic piece
+// length.
 type CreateOptions struct {
+	// Version is V1 (the zero value), V2 or Hybrid. V1 is what every
+	// client reads; Transmission 3.00 refuses v2 and hybrid torrents and
+	// aria2 1.36 computes a wrong info hash for hybrid ones.
+	Version Version
 	// Trackers are BEP 12 tiers of announce URLs (http, https or udp).
 	// The first URL also becomes `announce`; `announce-list` is written
 	// when there is more than one URL.
@@ -73,10 +79,14 @@ type CreateOptions struct {
 	Progress func(done, total int64)
 }
 
-// Create makes a torrent of the file or folder at path. A folder's files
-// (symbolic links to files included) are taken in bytewise order of their
-// paths, as mktorrent takes them, so the same data always gives the same
-// info hash, and the one mktorrent gives with the same piece length.
+// Create makes a torrent of the file or folder at path. A v1 torrent takes
+// a folder's files (symbolic links to files included) in bytewise order of
+// their paths, as mktorrent takes them, so the same data always gives the
+// same info hash, and the one mktorrent gives with the same piece length.
+// A v2 or hybrid torrent takes them in file tree order (component by
+// component, as BEP 52's sorted dictionaries have it); a hybrid torrent's
+// v1 file list has BEP 47 padding files before each file whose data would
+// not start a piece, and none after the last.
 func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
@@ -85,45 +95,86 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	if err != nil {
 		return nil, err
 	}
-	total := info.TotalLength()
 	info.PieceLength = opts.PieceLength
 	if info.PieceLength == 0 {
-		info.PieceLength = AutoPieceLength(total)
+		info.PieceLength = AutoPieceLength(info.TotalLength())
 	}
 	info.Private = opts.Private
 	info.Source = opts.Source
+	if opts.Version != V1 {
+		paths = info.toTree(paths, opts.Version)
+	}
 	// Catch names this package would refuse before spending time hashing.
 	if err := checkComponent("info.name", info.Name); err != nil {
 		return nil, err
 	}
-	if _, err := info.checkLayout(); err != nil {
+	// The layout of the pieces, as a v1 torrent: padding included.
+	layout := Info{Name: info.Name, PieceLength: info.PieceLength}
+	if info.IsMultiFile() {
+		layout.Files = info.FileList()
+	} else {
+		layout.Length = info.TotalLength()
+	}
+	if _, err := layout.checkLayout(); err != nil {
 		return nil, err
 	}
 
-	files := info.FileList()
+	files := layout.FileList()
 	regions := make([]region, len(files))
+	next := 0 // of paths, which has no padding
 	for i, f := range files {
-		regions[i] = region{path: paths[i], length: f.Length}
+		regions[i] = region{length: f.Length, padding: f.IsPadding()}
+		if !f.IsPadding() {
+			regions[i].path = paths[next]
+			next++
+		}
 	}
 	h := &hashRun{
 		regions:     regions,
 		pieceLength: info.PieceLength,
-		total:       total,
+		total:       layout.TotalLength(),
 		workers:     opts.Workers,
 		strict:      true,
 		progress:    opts.Progress,
+		v1:          opts.Version != V2,
+		v2:          opts.Version != V1,
 	}
 	// Parse refuses files over MaxSize, so never write one.
-	if n := int64(h.numPieces()) * HashSize; n > MaxSize-1<<20 {
+	perPiece := int64(0)
+	if h.v1 {
+		perPiece += HashSize
+	}
+	if h.v2 {
+		perPiece += HashSizeV2
+	}
+	if n := int64(h.numPieces()) * perPiece; n > MaxSize-1<<20 {
 		return nil, fmt.Errorf("%d pieces of %d bytes would make the torrent too large; use a larger piece length", h.numPieces(), info.PieceLength)
 	}
-	info.Pieces = make([]byte, h.numPieces()*HashSize)
-	h.onPiece = func(r pieceResult) { copy(info.Pieces[r.index*HashSize:], r.sum[:]) }
+	if h.v1 {
+		info.Pieces = make([]byte, h.numPieces()*HashSize)
+	}
+	var v2, v2Small []Hash256
+	if h.v2 {
+		v2, v2Small = make([]Hash256, h.numPieces()), make([]Hash256, h.numPieces())
+	}
+	h.onPiece = func(r pieceResult) {
+		if h.v1 {
+			copy(info.Pieces[r.index*HashSize:], r.sum[:])
+		}
+		if h.v2 {
+			v2[r.index], v2Small[r.index] = r.v2, r.v2Small
+		}
+	}
 	if _, err := h.run(ctx); err != nil {
 		return nil, fmt.Errorf("hashing %s: %w", path, err)
 	}
+	var layers PieceLayers
+	if h.v2 {
+		layers = info.setPiecesRoots(v2, v2Small)
+	}
 
 	t := &Torrent{
+		PieceLayers:  layers,
 		AnnounceList: opts.Trackers,
 		WebSeeds:     opts.WebSeeds,
 		Comment:      opts.Comment,
@@ -182,6 +233,60 @@ func checkURL(s string, schemes ...string) error {
 		}
 	}
 	return fmt.Errorf("%q is not an absolute %s URL", s, strings.Join(schemes, ", "))
+}
+
+// toTree turns a scanned v1 Info into a v2 (or hybrid) one: its files in
+// file tree order, with offsets, and for a hybrid torrent the padded v1 file
+// list. It returns the files' disk paths in the new order.
+func (in *Info) toTree(paths []string, v Version) []string {
+	if !in.IsMultiFile() {
+		in.FileTree = []TreeFile{{Length: in.Length}}
+		if v == V2 {
+			in.Length = 0
+		}
+		return paths
+	}
+	order := make([]int, len(in.Files))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return slices.Compare(in.Files[a].Path, in.Files[b].Path) })
+	sorted := make([]string, len(paths))
+	in.FileTree = make([]TreeFile, len(in.Files))
+	var pieces int64
+	for i, j := range order {
+		f := in.Files[j]
+		in.FileTree[i] = TreeFile{Path: f.Path, Length: f.Length, Offset: pieces * in.PieceLength}
+		pieces += ceilDiv(f.Length, in.PieceLength)
+		sorted[i] = paths[j]
+	}
+	in.Files = nil
+	if v == Hybrid {
+		in.Files = in.v2Layout()
+	}
+	return sorted
+}
+
+// setPiecesRoots fills in the pieces roots of the file tree from the merkle
+// roots of every piece, and returns the piece layers of the files longer
+// than a piece.
+func (in *Info) setPiecesRoots(v2, v2Small []Hash256) PieceLayers {
+	layers := PieceLayers{}
+	span := in.PieceLength / BlockSize
+	for i := range in.FileTree {
+		f := &in.FileTree[i]
+		first, n := f.FirstPiece(in.PieceLength), f.NumPieces(in.PieceLength)
+		switch {
+		case n == 0:
+		case n == 1:
+			f.PiecesRoot = v2Small[first]
+		default:
+			layer := slices.Clone(v2[first : first+n])
+			f.PiecesRoot = MerkleRoot(layer, span)
+			layers[f.PiecesRoot] = layer
+		}
+	}
+	return layers
 }
 
 // scan lists the file or folder at path as an Info without pieces, plus the

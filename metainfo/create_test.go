@@ -341,7 +341,7 @@ func TestHashingIsRightWhateverTheWorkersAndBuffers(t *testing.T) {
 	for _, workers := range []int{1, 2, 3, 8} {
 		for _, buffers := range []int64{2, 5, 100} {
 			h := &hashRun{regions: regions, pieceLength: 16384, total: tor.Info.TotalLength(), workers: workers,
-				strict: true, bufferMemory: buffers * 16384}
+				strict: true, bufferMemory: buffers * 16384, v1: true}
 			got := make([]byte, len(want))
 			h.onPiece = func(r pieceResult) { copy(got[r.index*HashSize:], r.sum[:]) }
 			if _, err := h.run(context.Background()); err != nil {

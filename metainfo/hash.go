@@ -32,6 +32,10 @@ type regionRead struct {
 type pieceJob struct {
 	index int
 	buf   []byte
+	// data counts the bytes of buf that are not padding. In a layout
+	// where every file starts a piece (v2 and hybrid), they are one
+	// file's and come first.
+	data int
 	// complete is false when some bytes could not be read: such a piece
 	// cannot match, so it is not hashed.
 	complete bool
@@ -41,8 +45,13 @@ type pieceJob struct {
 type pieceResult struct {
 	index  int
 	size   int
-	sum    [HashSize]byte
+	sum    [HashSize]byte // SHA-1 of the piece, padding included
 	hashed bool
+	// v2 is the piece's merkle root over blocksPerPiece leaves, its piece
+	// layer hash; v2Small the root over only as many leaves as its file
+	// data has blocks, rounded up to a power of two: the pieces root of a
+	// file that fits in the piece. Both cover the file's bytes only.
+	v2, v2Small Hash256
 }
 
 // hashRun hashes the pieces of data laid out as regions. One goroutine reads
@@ -55,6 +64,9 @@ type hashRun struct {
 	pieceLength int64
 	total       int64
 	workers     int
+	// v1 computes each piece's SHA-1; v2 its merkle roots, which needs a
+	// layout where every file starts a piece.
+	v1, v2 bool
 	// strict makes any file problem end the run with an error (creating);
 	// otherwise problems are recorded and the affected pieces marked
 	// incomplete (verifying).
@@ -112,7 +124,7 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 	}()
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Go(func() { hashPieces(jobs, free, results) })
+		wg.Go(func() { h.hashPieces(jobs, free, results) })
 	}
 	go func() {
 		wg.Wait()
@@ -137,11 +149,22 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 
 // hashPieces is one hashing worker: it hashes the pieces it is given and
 // hands their buffers back to the reader.
-func hashPieces(jobs <-chan pieceJob, free chan<- []byte, results chan<- pieceResult) {
+func (h *hashRun) hashPieces(jobs <-chan pieceJob, free chan<- []byte, results chan<- pieceResult) {
+	var leaves []Hash256
+	pieceHeight := 0
+	if h.v2 {
+		pieceHeight = log2(h.pieceLength / BlockSize)
+	}
 	for job := range jobs {
 		r := pieceResult{index: job.index, size: len(job.buf), hashed: job.complete}
-		if job.complete {
+		if job.complete && h.v1 {
 			r.sum = sha1.Sum(job.buf)
+		}
+		if job.complete && h.v2 && job.data > 0 {
+			leaves = blockHashes(leaves[:0], job.buf[:job.data])
+			var height int
+			r.v2Small, height = reduceLeaves(leaves)
+			r.v2 = extend(r.v2Small, height, pieceHeight)
 		}
 		free <- job.buf[:cap(job.buf)]
 		results <- r
@@ -153,6 +176,7 @@ func (h *hashRun) read(ctx context.Context, reads []regionRead, free <-chan []by
 	var (
 		buf      []byte
 		fill     int64
+		data     int
 		index    int
 		complete = true
 	)
@@ -174,6 +198,9 @@ func (h *hashRun) read(ctx context.Context, reads []regionRead, free <-chan []by
 			}
 			n := min(remaining, int64(len(buf))-fill)
 			dst := buf[fill : fill+n]
+			if !r.padding {
+				data += int(n)
+			}
 			switch {
 			case r.padding:
 				clear(dst)
@@ -197,12 +224,12 @@ func (h *hashRun) read(ctx context.Context, reads []regionRead, free <-chan []by
 			remaining -= n
 			if fill == int64(len(buf)) {
 				select {
-				case jobs <- pieceJob{index: index, buf: buf, complete: complete}:
+				case jobs <- pieceJob{index: index, buf: buf, data: data, complete: complete}:
 				case <-ctx.Done():
 					closeFile(f)
 					return ctx.Err()
 				}
-				buf, fill, complete = nil, 0, true
+				buf, fill, data, complete = nil, 0, 0, true
 				index++
 			}
 		}

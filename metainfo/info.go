@@ -24,13 +24,23 @@ const (
 const HashSize = sha1.Size
 
 // Info is a torrent's info dictionary: what the info hash identifies.
+//
+// A v1 torrent (BEP 3) describes its files in Length or Files and its data
+// in Pieces, SHA-1 hashes of pieces that can span files. A v2 torrent
+// (BEP 52) describes them in FileTree, each file's data by the root of a
+// merkle tree of SHA-256 hashes, every file starting a new piece; the
+// piece hashes themselves are in the torrent's PieceLayers, outside the
+// info dictionary. A hybrid torrent has both, describing the same pieces:
+// its v1 Files hold BEP 47 padding files so that every file starts a piece
+// there too. Version tells which a torrent is.
 type Info struct {
 	// Name is the file's name (single-file torrent) or the top folder's
 	// name (multi-file torrent).
 	Name string
 	// PieceLength is the size of every piece but the last.
 	PieceLength int64
-	// Pieces is the concatenated SHA-1 hashes of the pieces.
+	// Pieces is the concatenated SHA-1 hashes of the pieces; nil for a
+	// v2-only torrent.
 	Pieces []byte
 	// Private marks a BEP 27 private torrent: peers only from its trackers.
 	Private bool
@@ -38,12 +48,64 @@ type Info struct {
 	// the info dictionary so it changes the info hash.
 	Source string
 	// Length is the size of a single-file torrent's file; zero when Files
-	// is set.
+	// is set, and in a v2-only torrent.
 	Length int64
 	// Files lists a multi-file torrent's files in torrent order; nil for a
-	// single-file torrent.
+	// single-file torrent and for a v2-only torrent (see FileList).
 	Files []File
+	// FileTree lists the files of the BEP 52 file tree of a v2 or hybrid
+	// torrent in tree order (depth first, names in byte order), which is
+	// the order of their data; nil for a v1 torrent. Writing the info
+	// dictionary writes `meta version` 2 when it is set.
+	FileTree []TreeFile
 }
+
+// Version says which versions of the BitTorrent protocol a torrent is for.
+type Version int
+
+// The versions. The zero value is V1.
+const (
+	// V1 is a BEP 3 torrent: SHA-1 piece hashes. Every client reads it.
+	V1 Version = iota
+	// V2 is a BEP 52 torrent: a file tree and SHA-256 merkle trees, and
+	// no v1 fields. Only v2 clients (libtorrent 2) read it.
+	V2
+	// Hybrid has both, for the same pieces, and is in two swarms: v1
+	// peers join it by its v1 info hash, v2 peers by its v2 one.
+	Hybrid
+)
+
+func (v Version) String() string {
+	switch v {
+	case V1:
+		return "v1"
+	case V2:
+		return "v2"
+	case Hybrid:
+		return "hybrid"
+	}
+	return fmt.Sprintf("Version(%d)", int(v))
+}
+
+// Version tells which protocol versions the torrent is for: V1 without a
+// file tree, V2 with only a file tree, Hybrid with both.
+func (in *Info) Version() Version {
+	switch {
+	case in.FileTree == nil:
+		return V1
+	case in.Length != 0 || in.Files != nil:
+		return Hybrid
+	}
+	return V2
+}
+
+// HasV1 reports whether the torrent has v1 fields (V1 or Hybrid): SHA-1
+// piece hashes and a v1 info hash.
+func (in *Info) HasV1() bool { return in.Version() != V2 }
+
+// HasV2 reports whether the torrent has a BEP 52 file tree (V2 or Hybrid):
+// merkle roots and a v2 info hash.
+func (in *Info) HasV2() bool { return in.FileTree != nil }
 
 // File is one file of a torrent.
 type File struct {
@@ -66,12 +128,24 @@ func (f File) IsPadding() bool { return strings.Contains(f.Attr, "p") }
 
 // IsMultiFile reports whether the torrent is a folder of files rather than
 // a single file.
-func (in *Info) IsMultiFile() bool { return len(in.Files) > 0 }
+func (in *Info) IsMultiFile() bool {
+	if in.HasV1() {
+		return len(in.Files) > 0
+	}
+	return len(in.FileTree) > 1 || len(in.FileTree) == 1 && len(in.FileTree[0].Path) > 0
+}
 
-// FileList returns the torrent's files in order; a single-file torrent has
-// one entry with an empty Path.
+// FileList returns the torrent's files in order, padding included; a
+// single-file torrent has one entry with an empty Path. This is the layout
+// of the torrent's pieces, in every version: a v1 or hybrid torrent's
+// Files, and for a v2-only torrent its FileTree with a padding file before
+// each file whose data would not start a piece. Padding files (IsPadding)
+// are zeros, never on disk.
 func (in *Info) FileList() []File {
-	if in.IsMultiFile() {
+	switch {
+	case !in.HasV1():
+		return in.v2Layout()
+	case in.IsMultiFile():
 		return in.Files
 	}
 	return []File{{Length: in.Length}}
@@ -79,7 +153,10 @@ func (in *Info) FileList() []File {
 
 // TotalLength returns the size of all the torrent's data, padding included.
 func (in *Info) TotalLength() int64 {
-	if !in.IsMultiFile() {
+	switch {
+	case !in.HasV1():
+		return in.v2Length()
+	case !in.IsMultiFile():
 		return in.Length
 	}
 	var n int64
@@ -89,11 +166,26 @@ func (in *Info) TotalLength() int64 {
 	return n
 }
 
-// NumPieces returns the number of pieces.
-func (in *Info) NumPieces() int { return len(in.Pieces) / HashSize }
+// NumPieces returns the number of pieces. A hybrid torrent has as many v1
+// pieces as v2 ones.
+func (in *Info) NumPieces() int {
+	if in.HasV1() {
+		return len(in.Pieces) / HashSize
+	}
+	var n int
+	for _, f := range in.FileTree {
+		n += f.NumPieces(in.PieceLength)
+	}
+	return n
+}
 
-// PieceHash returns the SHA-1 hash piece i must have.
+// PieceHash returns the SHA-1 hash piece i must have. A v2-only torrent has
+// none: it returns the zero hash, which no piece has, so a v1 verifier
+// finds every piece bad rather than crashing.
 func (in *Info) PieceHash(i int) [HashSize]byte {
+	if (i+1)*HashSize > len(in.Pieces) {
+		return [HashSize]byte{}
+	}
 	return [HashSize]byte(in.Pieces[i*HashSize : (i+1)*HashSize])
 }
 
@@ -140,14 +232,19 @@ func parseInfo(raw []byte) (Info, error) {
 	if in.PieceLength, err = decodeInt("info.piece length", v); err != nil {
 		return in, err
 	}
-	if v, err = required("pieces"); err != nil {
+	if err := in.parseV2(d); err != nil {
 		return in, err
 	}
-	pieces, err := decodeString("info.pieces", v)
-	if err != nil {
-		return in, err
+	pieces, hasPieces := d["pieces"]
+	if hasPieces {
+		s, err := decodeString("info.pieces", pieces)
+		if err != nil {
+			return in, err
+		}
+		in.Pieces = []byte(s)
+	} else if in.FileTree == nil {
+		return in, fieldErr("info.pieces", "missing")
 	}
-	in.Pieces = []byte(pieces)
 	if v, ok := d["private"]; ok {
 		n, err := decodeInt("info.private", v)
 		if err != nil {
@@ -167,6 +264,12 @@ func parseInfo(raw []byte) (Info, error) {
 	length, hasLength := d["length"]
 	files, hasFiles := d["files"]
 	switch {
+	case in.FileTree != nil && !hasPieces && (hasLength || hasFiles):
+		return in, fieldErr("info.pieces", "missing, but v1 files are given (a hybrid torrent needs both)")
+	case in.FileTree != nil && hasPieces && !hasLength && !hasFiles:
+		return in, fieldErr("info.pieces", "present without info.length or info.files")
+	case in.FileTree != nil && !hasPieces:
+		// v2 only.
 	case hasLength && hasFiles:
 		return in, fieldErr("info.files", "present together with info.length")
 	case hasLength:
@@ -229,6 +332,19 @@ func (in *Info) validate() error {
 	if err := checkPieceLength("info.piece length", in.PieceLength); err != nil {
 		return err
 	}
+	var v2Pieces int64
+	if in.FileTree != nil {
+		var err error
+		if v2Pieces, err = in.checkTree(); err != nil {
+			return err
+		}
+	}
+	if !in.HasV1() {
+		if in.Pieces != nil {
+			return fieldErr("info.pieces", "present without info.length or info.files")
+		}
+		return nil
+	}
 	if len(in.Pieces)%HashSize != 0 {
 		return fieldErr("info.pieces", "length %d is not a multiple of %d", len(in.Pieces), HashSize)
 	}
@@ -243,6 +359,9 @@ func (in *Info) validate() error {
 	}
 	if got := int64(in.NumPieces()); got != want {
 		return fieldErr("info.pieces", "%d hashes, but %d bytes in %d-byte pieces need %d", got, total, in.PieceLength, want)
+	}
+	if in.FileTree != nil {
+		return in.checkHybrid(v2Pieces)
 	}
 	return nil
 }
@@ -339,13 +458,15 @@ func checkPieceLength(field string, n int64) error {
 // infoDict is the info dictionary as SetInfo writes it. The encoder sorts
 // keys, so field order here does not matter.
 type infoDict struct {
-	Files       []fileDict `bencode:"files,omitempty"`
-	Length      int64      `bencode:"length,omitempty"`
-	Name        string     `bencode:"name"`
-	PieceLength int64      `bencode:"piece length"`
-	Pieces      string     `bencode:"pieces"`
-	Private     int64      `bencode:"private,omitempty"`
-	Source      string     `bencode:"source,omitempty"`
+	FileTree    map[string]any `bencode:"file tree,omitempty"`
+	Files       []fileDict     `bencode:"files,omitempty"`
+	Length      int64          `bencode:"length,omitempty"`
+	MetaVersion int64          `bencode:"meta version,omitempty"`
+	Name        string         `bencode:"name"`
+	PieceLength int64          `bencode:"piece length"`
+	Pieces      string         `bencode:"pieces,omitempty"`
+	Private     int64          `bencode:"private,omitempty"`
+	Source      string         `bencode:"source,omitempty"`
 }
 
 type fileDict struct {
@@ -368,6 +489,10 @@ func (in *Info) dict() infoDict {
 	for _, f := range in.Files {
 		d.Files = append(d.Files, fileDict{Attr: f.Attr, Length: f.Length, Path: f.Path})
 	}
+	if in.FileTree != nil {
+		d.MetaVersion = 2
+		d.FileTree = in.treeDict()
+	}
 	return d
 }
 
@@ -379,4 +504,29 @@ func sortFiles(files []File) {
 	slices.SortFunc(files, func(a, b File) int {
 		return strings.Compare(strings.Join(a.Path, "/"), strings.Join(b.Path, "/"))
 	})
+}
+
+// parseV2 reads the BEP 52 keys of an info dictionary: `meta version` 2
+// and `file tree` come together or not at all.
+func (in *Info) parseV2(d map[string]bencode.RawMessage) error {
+	mv, hasVersion := d["meta version"]
+	tree, hasTree := d["file tree"]
+	switch {
+	case !hasVersion && !hasTree:
+		return nil
+	case !hasVersion:
+		return fieldErr("info.meta version", "missing, but info.file tree is present")
+	}
+	n, err := decodeInt("info.meta version", mv)
+	if err != nil {
+		return err
+	}
+	if n != 2 {
+		return fieldErr("info.meta version", "%d is not supported (BEP 52 defines 2)", n)
+	}
+	if !hasTree {
+		return fieldErr("info.file tree", "missing (info.meta version is 2)")
+	}
+	in.FileTree, err = parseFileTree(tree, in.Name)
+	return err
 }

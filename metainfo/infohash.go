@@ -1,6 +1,7 @@
 package metainfo
 
 import (
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
@@ -37,3 +38,38 @@ func ParseInfoHash(s string) (InfoHash, error) {
 	}
 	return h, nil
 }
+
+// HashSizeV2 is the size of a SHA-256 hash: a v2 info hash, a pieces root
+// or a piece layer hash (BEP 52).
+const HashSizeV2 = sha256.Size
+
+// InfoHashV2 is a v2 info hash: the SHA-256 of a torrent's info dictionary
+// (BEP 52).
+type InfoHashV2 [HashSizeV2]byte
+
+// String returns the hash as 64 lower-case hex digits.
+func (h InfoHashV2) String() string { return hex.EncodeToString(h[:]) }
+
+// Truncate returns the hash's first 20 bytes: what a v2 torrent is known by
+// wherever the v1 protocol has room for 20 bytes only, such as the peer
+// wire handshake, tracker announces and scrapes, and the DHT (BEP 52).
+func (h InfoHashV2) Truncate() InfoHash { return InfoHash(h[:HashSize]) }
+
+// ParseInfoHashV2 reads a v2 info hash written as 64 hex digits.
+func ParseInfoHashV2(s string) (InfoHashV2, error) {
+	var h InfoHashV2
+	if len(s) != 2*HashSizeV2 {
+		return h, fmt.Errorf("v2 info hash %q: want 64 hex digits, got %d characters", s, len(s))
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return InfoHashV2{}, fmt.Errorf("v2 info hash %q: %w", s, err)
+	}
+	return h, nil
+}
+
+// Hash256 is a SHA-256 hash in a BEP 52 merkle tree: a file's pieces root,
+// a piece layer hash, or a block hash.
+type Hash256 [HashSizeV2]byte
+
+// String returns the hash as 64 lower-case hex digits.
+func (h Hash256) String() string { return hex.EncodeToString(h[:]) }

@@ -6,9 +6,15 @@ import (
 	"strings"
 )
 
-// Magnet is a BEP 9 magnet link for a v1 torrent.
+// Magnet is a BEP 9 magnet link: a v1 torrent's has a v1 info hash, a v2
+// torrent's a v2 one (BEP 52), a hybrid torrent's both.
 type Magnet struct {
+	// InfoHash is the v1 info hash (xt=urn:btih); zero when the link has
+	// none.
 	InfoHash InfoHash
+	// InfoHashV2 is the v2 info hash (xt=urn:btmh, a SHA-256 multihash);
+	// zero when the link has none.
+	InfoHashV2 InfoHashV2
 	// Name is the display name (dn), a hint until the metadata arrives.
 	Name string
 	// Trackers are the tracker URLs (tr), in order.
@@ -20,7 +26,9 @@ type Magnet struct {
 // Magnet returns the torrent's magnet link: every tracker of every tier, in
 // order, and every web seed.
 func (t *Torrent) Magnet() Magnet {
-	m := Magnet{InfoHash: t.InfoHash(), Name: t.Info.Name, WebSeeds: t.WebSeeds}
+	m := Magnet{Name: t.Info.Name, WebSeeds: t.WebSeeds}
+	m.InfoHash, _ = t.InfoHashV1()
+	m.InfoHashV2, _ = t.InfoHashV2()
 	seen := make(map[string]bool)
 	for _, tier := range t.Trackers() {
 		for _, u := range tier {
@@ -33,11 +41,27 @@ func (t *Torrent) Magnet() Magnet {
 	return m
 }
 
-// String returns the link: magnet:?xt=urn:btih:<hex>&dn=...&tr=...&ws=...
+// btmhPrefix starts a v2 info hash in a magnet link: the multihash code of
+// SHA-256 (0x12) and its length (0x20), in hex (BEP 52).
+const btmhPrefix = "1220"
+
+// String returns the link:
+// magnet:?xt=urn:btih:<hex>&xt=urn:btmh:1220<hex>&dn=...&tr=...&ws=...,
+// with each xt only when the link has that hash (btih when it has neither).
 func (m Magnet) String() string {
 	var b strings.Builder
-	b.WriteString("magnet:?xt=urn:btih:")
-	b.WriteString(m.InfoHash.String())
+	b.WriteString("magnet:?")
+	if m.InfoHash != (InfoHash{}) || m.InfoHashV2 == (InfoHashV2{}) {
+		b.WriteString("xt=urn:btih:")
+		b.WriteString(m.InfoHash.String())
+		if m.InfoHashV2 != (InfoHashV2{}) {
+			b.WriteString("&")
+		}
+	}
+	if m.InfoHashV2 != (InfoHashV2{}) {
+		b.WriteString("xt=urn:btmh:" + btmhPrefix)
+		b.WriteString(m.InfoHashV2.String())
+	}
 	if m.Name != "" {
 		b.WriteString("&dn=")
 		b.WriteString(escape(m.Name))
@@ -57,15 +81,16 @@ func (m Magnet) String() string {
 func escape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 // ParseMagnet reads a magnet link with a v1 info hash (urn:btih, hex or
-// base32). Parameters it does not use are ignored; empty tr and ws values
-// are dropped.
+// base32), a v2 info hash (urn:btmh, a SHA-256 multihash in hex), or both.
+// Parameters it does not use, and hashes of other kinds, are ignored; empty
+// tr and ws values are dropped.
 func ParseMagnet(s string) (Magnet, error) {
 	var m Magnet
 	const scheme = "magnet:?"
 	if len(s) < len(scheme) || !strings.EqualFold(s[:len(scheme)], scheme) {
 		return m, fmt.Errorf("magnet link %.40q: does not start with %q", s, scheme)
 	}
-	var found bool
+	var found, foundV2 bool
 	for _, param := range strings.Split(s[len(scheme):], "&") {
 		if param == "" {
 			continue
@@ -76,10 +101,19 @@ func ParseMagnet(s string) (Magnet, error) {
 			return Magnet{}, fmt.Errorf("magnet link: parameter %s: %w", key, err)
 		}
 		switch {
+		case key == "xt" && hasPrefixFold(val, "urn:btmh:"+btmhPrefix):
+			h, err := ParseInfoHashV2(val[len("urn:btmh:"+btmhPrefix):])
+			if err != nil {
+				return Magnet{}, fmt.Errorf("magnet link: xt: %w", err)
+			}
+			if foundV2 && h != m.InfoHashV2 {
+				return Magnet{}, fmt.Errorf("magnet link: two different v2 info hashes %s and %s", m.InfoHashV2, h)
+			}
+			m.InfoHashV2, foundV2 = h, true
 		case key == "xt":
 			const urn = "urn:btih:"
-			if len(val) < len(urn) || !strings.EqualFold(val[:len(urn)], urn) {
-				continue // another hash kind, such as BEP 52's urn:btmh
+			if !hasPrefixFold(val, urn) {
+				continue // another hash kind
 			}
 			h, err := ParseInfoHash(val[len(urn):])
 			if err != nil {
@@ -103,8 +137,12 @@ func ParseMagnet(s string) (Magnet, error) {
 			}
 		}
 	}
-	if !found {
-		return Magnet{}, fmt.Errorf("magnet link: no xt=urn:btih: (v1 info hash)")
+	if !found && !foundV2 {
+		return Magnet{}, fmt.Errorf("magnet link: no xt=urn:btih: (v1 info hash) and no xt=urn:btmh:%s (v2 info hash)", btmhPrefix)
 	}
 	return m, nil
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

@@ -3,6 +3,7 @@ package metainfo
 import (
 	"bytes"
 	"crypto/sha1"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -30,11 +31,16 @@ type Torrent struct {
 	CreatedBy string
 	// CreationDate is when the torrent was made; zero when absent.
 	CreationDate time.Time
+	// PieceLayers are a v2 or hybrid torrent's BEP 52 piece layers; nil
+	// for a v1 torrent. Parse checks them against Info.FileTree, and
+	// Encode refuses layers that do not match it.
+	PieceLayers PieceLayers
 
-	infoBytes []byte
-	infoHash  InfoHash
+	infoBytes  []byte
+	infoHash   InfoHash   // SHA-1 of infoBytes; zero for v2-only
+	infoHashV2 InfoHashV2 // SHA-256 of infoBytes; zero for v1
 	// extra keeps top-level keys this package does not interpret (BEP 5
-	// nodes, BEP 52 piece layers, ...) so re-encoding does not lose them.
+	// nodes, ...) so re-encoding does not lose them.
 	extra map[string]bencode.RawMessage
 }
 
@@ -58,8 +64,7 @@ func Parse(data []byte) (*Torrent, error) {
 	}
 	// The hash is over the bytes as they were in the file: the decoder
 	// hands back the info value's original encoding, not a re-encoding.
-	t.infoBytes = raw
-	t.infoHash = sha1.Sum(raw)
+	t.setInfoBytes(raw)
 
 	// Sorted, so that a file with several bad keys always reports the same one.
 	keys := make([]string, 0, len(top))
@@ -86,17 +91,49 @@ func Parse(data []byte) (*Torrent, error) {
 			if sec, err = decodeInt(k, v); err == nil {
 				t.CreationDate = time.Unix(sec, 0).UTC()
 			}
-		default:
-			if t.extra == nil {
-				t.extra = make(map[string]bencode.RawMessage)
+		case "piece layers":
+			if !t.Info.HasV2() {
+				// Meaningless without a file tree; kept as it was.
+				t.keep(k, v)
+				continue
 			}
-			t.extra[k] = v
+			t.PieceLayers, err = parsePieceLayers(v)
+		default:
+			t.keep(k, v)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
+	if t.Info.HasV2() {
+		if t.PieceLayers == nil {
+			t.PieceLayers = PieceLayers{}
+		}
+		if err := t.PieceLayers.check(&t.Info); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
+}
+
+// keep stores a top-level key this package does not interpret.
+func (t *Torrent) keep(k string, v bencode.RawMessage) {
+	if t.extra == nil {
+		t.extra = make(map[string]bencode.RawMessage)
+	}
+	t.extra[k] = v
+}
+
+// setInfoBytes records the encoded info dictionary and its info hashes.
+func (t *Torrent) setInfoBytes(b []byte) {
+	t.infoBytes = b
+	t.infoHash, t.infoHashV2 = InfoHash{}, InfoHashV2{}
+	if t.Info.HasV1() {
+		t.infoHash = sha1.Sum(b)
+	}
+	if t.Info.HasV2() {
+		t.infoHashV2 = sha256.Sum256(b)
+	}
 }
 
 // decodeTop decodes the outer dictionary and refuses trailing bytes, which
@@ -139,17 +176,38 @@ func decodeWebSeeds(v []byte) ([]string, error) {
 	return decodeStrings("url-list", v)
 }
 
-// InfoHash returns the v1 info hash: the SHA-1 of InfoBytes.
-func (t *Torrent) InfoHash() InfoHash { return t.infoHash }
+// InfoHash returns the 20-byte info hash the torrent is known by in
+// handshakes, announces and magnet links of the v1 protocol: the v1 info
+// hash (SHA-1 of InfoBytes) of a v1 or hybrid torrent, and the truncated
+// v2 info hash of a v2-only torrent, which v2 peers use in those places
+// (BEP 52). A hybrid torrent's truncated v2 hash names a second swarm of
+// the same torrent, the one v2 peers join: see InfoHashV2.
+func (t *Torrent) InfoHash() InfoHash {
+	if !t.Info.HasV1() {
+		return t.infoHashV2.Truncate()
+	}
+	return t.infoHash
+}
+
+// InfoHashV1 returns the v1 info hash, the SHA-1 of InfoBytes, and whether
+// the torrent has one (V1 and Hybrid).
+func (t *Torrent) InfoHashV1() (InfoHash, bool) { return t.infoHash, t.Info.HasV1() }
+
+// InfoHashV2 returns the v2 info hash, the SHA-256 of InfoBytes, and
+// whether the torrent has one (V2 and Hybrid). Its Truncate is what v2
+// peers put where a 20-byte info hash goes.
+func (t *Torrent) InfoHashV2() (InfoHashV2, bool) { return t.infoHashV2, t.Info.HasV2() }
 
 // InfoBytes returns the encoded info dictionary, exactly as in the file
 // Parse read or as SetInfo encoded it. The caller must not modify it.
 func (t *Torrent) InfoBytes() []byte { return t.infoBytes }
 
 // SetInfo validates info, encodes it as the torrent's info dictionary and
-// recomputes the info hash.
+// recomputes the info hashes. A v2 or hybrid info needs PieceLayers to
+// match its file tree before Encode.
 func (t *Torrent) SetInfo(info Info) error {
 	info.Files = slices.Clone(info.Files)
+	info.FileTree = slices.Clone(info.FileTree)
 	if err := info.validate(); err != nil {
 		return err
 	}
@@ -158,8 +216,7 @@ func (t *Torrent) SetInfo(info Info) error {
 		return fmt.Errorf("metainfo: encode info: %w", err)
 	}
 	t.Info = info
-	t.infoBytes = buf.Bytes()
-	t.infoHash = sha1.Sum(t.infoBytes)
+	t.setInfoBytes(buf.Bytes())
 	return nil
 }
 
@@ -193,7 +250,7 @@ func (t *Torrent) Encode() ([]byte, error) {
 	if len(t.infoBytes) == 0 {
 		return nil, fmt.Errorf("metainfo: torrent has no info dictionary (use SetInfo)")
 	}
-	d := make(map[string]any, len(t.extra)+7)
+	d := make(map[string]any, len(t.extra)+8)
 	for k, v := range t.extra {
 		d[k] = v
 	}
@@ -219,6 +276,13 @@ func (t *Torrent) Encode() ([]byte, error) {
 	}
 	if !t.CreationDate.IsZero() {
 		d["creation date"] = t.CreationDate.Unix()
+	}
+	if t.Info.HasV2() {
+		if err := t.PieceLayers.check(&t.Info); err != nil {
+			return nil, err
+		}
+		// Written even when empty, as libtorrent does.
+		d["piece layers"] = t.PieceLayers.dict()
 	}
 	var buf bytes.Buffer
 	if err := bencode.Marshal(&buf, d); err != nil {

@@ -71,8 +71,13 @@ type VerifyResult struct {
 	// Have marks the pieces whose data is on disk and matches its hash:
 	// the pieces a seeder can serve.
 	Have *bitfield.Bitfield
-	// Mismatched lists the pieces that were read in full but hashed wrong.
+	// Mismatched lists the pieces that were read in full but hashed wrong:
+	// for a hybrid torrent, wrong by either its SHA-1 or its v2 hash.
 	Mismatched []int
+	// Inconsistent lists the pieces of a hybrid torrent whose data matched
+	// one version's hash but not the other's: the torrent itself is wrong,
+	// and v1 and v2 peers would disagree about the piece.
+	Inconsistent []int
 	// Files reports on each file, in torrent order.
 	Files []FileReport
 }
@@ -82,6 +87,11 @@ func (r *VerifyResult) Complete() bool { return r.Have.All() }
 
 // VerifyOptions tunes Verify.
 type VerifyOptions struct {
+	// PieceLayers are the torrent's BEP 52 piece layers (Torrent.
+	// PieceLayers). A v2 or hybrid torrent needs them to check the pieces
+	// of its files longer than a piece; Verify refuses layers that do not
+	// match the file tree.
+	PieceLayers PieceLayers
 	// Workers is the number of hashing goroutines; zero means one per core.
 	Workers int
 	// Progress, when set, is called after each piece with the bytes checked
@@ -91,8 +101,11 @@ type VerifyOptions struct {
 
 // Verify hashes the torrent's data in root, the folder that holds the
 // torrent's Name, and reports which pieces match and what is wrong with
-// each file. Problems with the data are reported in the result, not as an
-// error; the error is for a missing root or a cancelled ctx.
+// each file. A v1 piece must match its SHA-1 hash, a v2 piece its piece
+// layer hash (or its file's pieces root, for a file of one piece), a hybrid
+// piece both. Problems with the data are reported in the result, not as an
+// error; the error is for a missing root, an invalid info or piece layers,
+// or a cancelled ctx.
 func Verify(ctx context.Context, info *Info, root string, opts VerifyOptions) (*VerifyResult, error) {
 	// An Info built by hand has not been through Parse's checks; a piece
 	// length of zero or a wrong piece count must be an error, not a panic.
@@ -102,6 +115,17 @@ func Verify(ctx context.Context, info *Info, root string, opts VerifyOptions) (*
 		return nil, err
 	}
 	info = &checked
+	var v2 *v2Check
+	if info.HasV2() {
+		layers := opts.PieceLayers
+		if layers == nil {
+			layers = PieceLayers{}
+		}
+		if err := layers.check(info); err != nil {
+			return nil, err
+		}
+		v2 = newV2Check(info, layers)
+	}
 	if st, err := os.Stat(root); err != nil {
 		return nil, err
 	} else if !st.IsDir() {
@@ -127,11 +151,20 @@ func Verify(ctx context.Context, info *Info, root string, opts VerifyOptions) (*
 		total:       info.TotalLength(),
 		workers:     opts.Workers,
 		progress:    opts.Progress,
+		v1:          info.HasV1(),
+		v2:          info.HasV2(),
 		onPiece: func(r pieceResult) {
+			if !r.hashed {
+				return
+			}
+			v1OK := !info.HasV1() || r.sum == info.PieceHash(r.index)
+			v2OK := v2 == nil || v2.matches(r)
 			switch {
-			case !r.hashed:
-			case r.sum == info.PieceHash(r.index):
+			case v1OK && v2OK:
 				res.Have.Set(uint32(r.index))
+			case v1OK != v2OK && info.HasV1() && v2 != nil:
+				res.Inconsistent = append(res.Inconsistent, r.index)
+				fallthrough
 			default:
 				mismatched.Set(uint32(r.index))
 			}
@@ -146,6 +179,7 @@ func Verify(ctx context.Context, info *Info, root string, opts VerifyOptions) (*
 			res.Mismatched = append(res.Mismatched, i)
 		}
 	}
+	slices.Sort(res.Inconsistent)
 	for i, f := range files {
 		fr := &res.Files[i]
 		fr.Size, fr.Err = reads[i].size, reads[i].err
@@ -176,4 +210,33 @@ func Verify(ctx context.Context, info *Info, root string, opts VerifyOptions) (*
 		}
 	}
 	return res, nil
+}
+
+// v2Check knows the v2 hash every piece must have.
+type v2Check struct {
+	info   *Info
+	layers PieceLayers
+	// file maps a piece to the index of its file in info.FileTree.
+	file []int
+}
+
+func newV2Check(info *Info, layers PieceLayers) *v2Check {
+	c := &v2Check{info: info, layers: layers, file: make([]int, info.NumPieces())}
+	for i, f := range info.FileTree {
+		first := f.FirstPiece(info.PieceLength)
+		for p := range f.NumPieces(info.PieceLength) {
+			c.file[first+p] = i
+		}
+	}
+	return c
+}
+
+// matches reports whether a hashed piece has the v2 hash the torrent
+// gives it.
+func (c *v2Check) matches(r pieceResult) bool {
+	f := c.info.FileTree[c.file[r.index]]
+	if !f.HasPieceLayer(c.info.PieceLength) {
+		return r.v2Small == f.PiecesRoot
+	}
+	return r.v2 == c.layers[f.PiecesRoot][r.index-f.FirstPiece(c.info.PieceLength)]
 }

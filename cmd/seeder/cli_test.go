@@ -17,7 +17,7 @@ import (
 
 const tracker = "http://127.0.0.1:6969/announce"
 
-var infoHashLine = regexp.MustCompile(`(?m)^info hash: ([0-9a-f]{40})$`)
+var infoHashLine = regexp.MustCompile(`(?m)^info hash: +([0-9a-f]{40})$`)
 
 // dataSet writes a small folder whose files straddle 16 KiB pieces.
 func dataSet(t *testing.T) (root, folder string) {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 	"time"
 
 	"github.com/bitorigin/bitorigin/internal/cli"
@@ -19,9 +20,21 @@ import (
 func createCommand() *cli.Command {
 	c := cli.NewCommand("create", "PATH", 1, "make a .torrent of a file or folder", `
 Hashes the file or folder at PATH on every core and writes a .torrent, then
-prints its info hash and magnet link. A folder's files are taken in path
-order, as mktorrent takes them: the same data and piece length always give
-the same info hash, and the one mktorrent gives.
+prints its info hash and magnet link. A v1 torrent takes a folder's files
+in path order, as mktorrent takes them: the same data and piece length
+always give the same info hash, and the one mktorrent gives.
+
+The torrent is BitTorrent v1 unless --hybrid or --v2 says otherwise,
+because every client reads v1: Transmission 3.00 refuses v2 and hybrid
+torrents, and aria2 1.36 computes a wrong info hash for hybrid ones (both
+are what Debian bookworm ships). --hybrid adds BEP 52's v2 file tree and
+SHA-256 merkle hashes to the v1 torrent, with padding files so that every
+file starts a piece, for v1 and v2 clients alike; --v2 writes only the v2
+part, for v2 clients (libtorrent 2) only. Both take a folder's files in
+file tree order (component by component) and print the v2 info hash too;
+v2 peers and trackers use its first 40 hex digits where a v1 info hash
+goes. seeder serve speaks v1 only, for now: it seeds a hybrid torrent to v1
+peers and cannot seed a v2-only one.
 
 Trackers are grouped in tiers (BEP 12): each -t starts a new tier, tried
 only when the ones before it fail; URLs joined by commas in one -t form one
@@ -32,7 +45,7 @@ makes tier 1 = a, b and tier 2 = c.`)
 		trackers, webSeeds   listFlag
 		pieceLength          sizeFlag
 		private, noDate      bool
-		force                bool
+		force, hybrid, v2    bool
 		comment, source, out string
 	)
 	f := c.Flags
@@ -45,11 +58,16 @@ makes tier 1 = a, b and tier 2 = c.`)
 	f.BoolVar(&noDate, "no-date", false, "leave out the creation date, so the same data gives a byte-identical file")
 	f.StringVar(&out, "o", "", "write the torrent to `FILE` (default: NAME.torrent in the current folder)")
 	f.BoolVar(&force, "force", false, "overwrite the output file if it exists")
+	f.BoolVar(&hybrid, "hybrid", false, "make a hybrid v1 + v2 torrent (BEP 52 with BEP 47 padding); not for Transmission 3.00 or aria2 1.36")
+	f.BoolVar(&v2, "v2", false, "make a v2-only torrent (BEP 52), for v2 clients such as libtorrent 2 only")
 
 	c.Run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		path := args[0]
 		if len(trackers) == 0 {
 			return cli.UsageError{Err: errors.New("at least one -t tracker URL is required")}
+		}
+		if hybrid && v2 {
+			return cli.UsageError{Err: errors.New("--hybrid and --v2 exclude each other")}
 		}
 		if out == "" {
 			abs, err := filepath.Abs(path)
@@ -73,6 +91,12 @@ makes tier 1 = a, b and tier 2 = c.`)
 			Source:      source,
 			CreatedBy:   version.Name + "/" + version.Version,
 		}
+		switch {
+		case hybrid:
+			opts.Version = metainfo.Hybrid
+		case v2:
+			opts.Version = metainfo.V2
+		}
 		if !noDate {
 			opts.CreationDate = time.Now()
 		}
@@ -90,10 +114,11 @@ makes tier 1 = a, b and tier 2 = c.`)
 		if err := writeFile(out, data, force); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "torrent:   %s\n", out)
-		fmt.Fprintf(stdout, "info hash: %s\n", t.InfoHash())
-		fmt.Fprintf(stdout, "magnet:    %s\n", t.Magnet())
-		return nil
+		tw := tabwriter.NewWriter(stdout, 0, 0, 1, ' ', 0)
+		fmt.Fprintf(tw, "torrent:\t%s\n", out)
+		writeInfoHashes(tw, t)
+		fmt.Fprintf(tw, "magnet:\t%s\n", t.Magnet())
+		return tw.Flush()
 	}
 	return c
 }

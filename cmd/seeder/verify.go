@@ -15,14 +15,17 @@ func verifyCommand() *cli.Command {
 Hashes every piece of the torrent's data in DATA_DIR, the folder that holds
 the torrent's file or folder (as a client's download folder does), and
 reports the files that are missing, short, unreadable or hold wrong data.
-Exits 0 only when every piece matches.`)
+A v1 piece must match its SHA-1 hash; a v2 piece the SHA-256 merkle hash
+of its file's piece layer, or its file's pieces root for a file of one
+piece, after the piece layers are checked against every pieces root; a
+hybrid piece both. Exits 0 only when every piece matches.`)
 	c.Run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		t, err := metainfo.Load(args[0])
 		if err != nil {
 			return err
 		}
 		bar := progress.New(stderr, "verifying")
-		res, err := metainfo.Verify(ctx, &t.Info, args[1], metainfo.VerifyOptions{Progress: bar.Update})
+		res, err := metainfo.Verify(ctx, &t.Info, args[1], metainfo.VerifyOptions{PieceLayers: t.PieceLayers, Progress: bar.Update})
 		bar.Finish()
 		if err != nil {
 			return err
@@ -48,12 +51,27 @@ func report(w io.Writer, info *metainfo.Info, res *metainfo.VerifyResult) error 
 			fmt.Fprintf(w, "%s: %s (%d bad pieces)\n", f.Path, f.Status, f.BadPieces)
 		}
 	}
+	if len(res.Inconsistent) > 0 {
+		fmt.Fprintf(w, "%d pieces match one of their v1 and v2 hashes but not the other (first: %d): the torrent is inconsistent\n",
+			len(res.Inconsistent), res.Inconsistent[0])
+	}
 	n, good := info.NumPieces(), int(res.Have.Count())
 	if res.Complete() {
-		fmt.Fprintf(w, "all %d pieces OK (%s)\n", n, progress.FormatSize(info.TotalLength()))
+		fmt.Fprintf(w, "all %d pieces OK (%s; %s)\n", n, progress.FormatSize(info.TotalLength()), hashKinds(info))
 		return nil
 	}
 	fmt.Fprintf(w, "%d of %d pieces OK: %d hold wrong data, %d could not be read in full\n",
 		good, n, len(res.Mismatched), n-good-len(res.Mismatched))
 	return fmt.Errorf("verification failed: %d of %d pieces bad", n-good, n)
+}
+
+// hashKinds says which hashes verify checked.
+func hashKinds(info *metainfo.Info) string {
+	switch info.Version() {
+	case metainfo.V2:
+		return "v2 merkle hashes"
+	case metainfo.Hybrid:
+		return "SHA-1 and v2 merkle hashes"
+	}
+	return "SHA-1 hashes"
 }
