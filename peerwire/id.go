@@ -49,6 +49,9 @@ var idNames = [...]string{
 	IDReject:        "reject request",
 	IDAllowedFast:   "allowed fast",
 	IDExtended:      "extended",
+	IDHashRequest:   "hash request",
+	IDHashes:        "hashes",
+	IDHashReject:    "hash reject",
 }
 
 // String is the message's name as the BEPs write it, or "unknown (N)".

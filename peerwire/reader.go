@@ -177,6 +177,10 @@ func (r *Reader) limits(id ID) (lo, hi uint32) {
 		return pieceHeaderLen - 4, r.maxPiece
 	case IDExtended:
 		return 1 + 1, r.maxExtended
+	case IDHashRequest, IDHashReject:
+		return 1 + hashHeaderLen, 1 + hashHeaderLen
+	case IDHashes:
+		return 1 + hashHeaderLen, r.maxExtended
 	}
 	return 1, r.maxExtended
 }
@@ -249,6 +253,8 @@ func (r *Reader) decode(id ID, p []byte) (Message, error) {
 	case IDExtended:
 		r.extended = Extended{ExtID: p[0], Payload: p[1:]}
 		return &r.extended, nil
+	case IDHashRequest, IDHashReject, IDHashes:
+		return decodeV2(id, p)
 	}
 	r.unknown = Unknown{ID: id, Payload: p}
 	return &r.unknown, nil
