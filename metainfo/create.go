@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bitorigin/bitorigin/internal/version"
 )
@@ -73,10 +74,29 @@ type CreateOptions struct {
 	Progress func(done, total int64)
 }
 
+// checkUTF8 refuses a name or file path that is not UTF-8, as BEP 3 asks
+// names to be. Converting (U+FFFD for the bad bytes) would make a torrent
+// whose paths name no file on disk: the seeder could not serve it from the
+// folder it was made from, nor verify it. The error asks for a rename.
+func checkUTF8(info *Info) error {
+	if !utf8.ValidString(info.Name) {
+		return fieldErr("info.name", "%q is not valid UTF-8 (BEP 3); rename it", info.Name)
+	}
+	for _, f := range info.Files {
+		for _, c := range f.Path {
+			if !utf8.ValidString(c) {
+				return fieldErr("info.files", "path %q is not valid UTF-8 (BEP 3); rename it", strings.Join(f.Path, "/"))
+			}
+		}
+	}
+	return nil
+}
+
 // Create makes a torrent of the file or folder at path. A folder's files
 // (symbolic links to files included) are taken in bytewise order of their
 // paths, as mktorrent takes them, so the same data always gives the same
-// info hash, and the one mktorrent gives with the same piece length.
+// info hash, and the one mktorrent gives with the same piece length. A name
+// or path that is not valid UTF-8 is refused (see checkUTF8).
 func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
@@ -94,6 +114,9 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	info.Source = opts.Source
 	// Catch names this package would refuse before spending time hashing.
 	if err := checkComponent("info.name", info.Name); err != nil {
+		return nil, err
+	}
+	if err := checkUTF8(&info); err != nil {
 		return nil, err
 	}
 	if _, err := info.checkLayout(); err != nil {

@@ -55,7 +55,10 @@ listening port for all of them. An existing .torrent in --torrents whose
 files match the data is used; otherwise NAME.torrent is created there with
 the --tracker URLs. The data is verified against the piece hashes before
 serving (a resume record in --resume-dir lets a restart skip files that did
-not change); a piece that fails is never served.
+not change); a piece that fails is never served. An entry whose name is not
+valid UTF-8 gets no created torrent (BEP 3 wants UTF-8 names; see create
+--help) and is skipped with an error in the log; a matching .torrent made
+elsewhere is served, its name shown in /metrics with U+FFFD for bad bytes.
 
 Every torrent is announced to its trackers (each --tracker is a tier; URLs
 joined by commas share one), and the leechers they return are dialled, as
