@@ -65,7 +65,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s := c.s
 	s.mu.Lock()
-	peers, handshaking, dialing := len(s.conns), s.handshaking, s.dialing
+	peers, handshaking, dialing := len(s.conns), s.gate.Handshakes(), s.dialing
 	unchoked := 0
 	for _, cn := range s.conns {
 		cn.mu.Lock()

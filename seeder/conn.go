@@ -13,6 +13,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/bitfield"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/admission"
 )
 
 // Our extended message ID for ut_metadata: peers send requests with it.
@@ -93,17 +94,9 @@ func (s *Seeder) handshake(sw *swarm) peerwire.Handshake {
 
 // handleIncoming runs a connection a peer opened: the info hash in its
 // handshake picks the torrent, and an unknown one ends it at once.
-func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
-	handshaking := true
-	done := func() {
-		if handshaking {
-			handshaking = false
-			s.mu.Lock()
-			s.handshaking--
-			s.mu.Unlock()
-		}
-	}
-	defer done()
+// The gate admitted it as id.
+func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn, id admission.ID) {
+	defer s.incomingClosed(id)
 	c := s.newConn(nc, false)
 	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	// Shutdown does not wait for the handshake timeout; run watches ctx
@@ -142,7 +135,11 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
 		nc.Close()
 		return
 	}
-	done()
+	if !s.handshakeDone(id) {
+		// Evicted just before: the gate gave its place away.
+		nc.Close()
+		return
+	}
 	stop()
 	c.run(ctx)
 }

@@ -75,7 +75,7 @@ func (s *Seeder) dialDue(now time.Time) {
 	}
 	for _, sw := range s.list {
 		for addr, t := range sw.candidate {
-			if len(s.conns)+s.dialing >= s.cfg.MaxConns || sw.dials >= s.cfg.MaxDialsPerTorrent ||
+			if s.gate.Len()+s.outgoing >= s.cfg.MaxConns || sw.dials >= s.cfg.MaxDialsPerTorrent ||
 				sw.conns >= s.cfg.MaxConnsPerTorrent {
 				break
 			}
@@ -94,6 +94,7 @@ func (s *Seeder) dialDue(now time.Time) {
 			}
 			t.attempts = -t.attempts // in flight
 			sw.dials++
+			s.outgoing++
 			s.dialing++
 			s.wg.Go(func() { s.dial(ctx, sw, addr, t) })
 		}
@@ -114,6 +115,7 @@ func (s *Seeder) dial(ctx context.Context, sw *swarm, addr netip.AddrPort, t *ta
 	}
 	s.mu.Lock()
 	sw.dials--
+	s.outgoing--
 	s.mu.Unlock()
 	if err != nil {
 		s.log.Debug("dial failed", "peer", addr, "name", sw.Name(), "attempt", attempt, "err", err)
