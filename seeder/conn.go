@@ -51,8 +51,13 @@ type conn struct {
 	choked  bool   // as the peer sees it, once out is sent
 	bad     int
 	err     error // why the connection closed; set once
-	wake    chan struct{}
-	done    chan struct{}
+	// interested is the peer's interest as it last said; the pacer and
+	// its timer decide when the choker hears of it.
+	interested    bool
+	pacer         interestPacer
+	interestTimer *time.Timer
+	wake          chan struct{}
+	done          chan struct{}
 
 	// Writer goroutine only.
 	w         *peerwire.Writer
@@ -280,8 +285,36 @@ func (c *conn) close(err error) {
 	}
 	c.err = err
 	close(c.done)
+	if c.interestTimer != nil {
+		c.interestTimer.Stop()
+	}
 	c.mu.Unlock()
 	c.nc.Close()
+}
+
+// onInterest records the peer's interest and tells the choker, at once or
+// when the pacer says (see interestInterval).
+func (c *conn) onInterest(interested bool) {
+	c.mu.Lock()
+	c.interested = interested
+	apply, wait := c.pacer.change(time.Now())
+	if wait > 0 && c.err == nil {
+		// Stopped by close; the connection owns it.
+		c.interestTimer = time.AfterFunc(wait, c.flushInterest)
+	}
+	c.mu.Unlock()
+	if apply {
+		c.s.setInterested(c)
+	}
+}
+
+// flushInterest tells the choker the peer's latest interest, when the
+// pacer held a change back.
+func (c *conn) flushInterest() {
+	c.mu.Lock()
+	c.pacer.flushed(time.Now())
+	c.mu.Unlock()
+	c.s.setInterested(c)
 }
 
 // errTooManyBad ends a connection that keeps sending bad requests.
@@ -341,9 +374,9 @@ func (c *conn) handle(m peerwire.Message) error {
 	case *peerwire.Cancel:
 		c.onCancel(peerwire.Request(*m))
 	case *peerwire.Interested:
-		c.s.setInterested(c, true)
+		c.onInterest(true)
 	case *peerwire.NotInterested:
-		c.s.setInterested(c, false)
+		c.onInterest(false)
 	case *peerwire.HaveAll:
 		return errPeerIsSeed
 	case *peerwire.HaveNone:

@@ -58,7 +58,10 @@ type Seeder struct {
 	conns  map[uint64]*conn
 	nextID uint64
 	choker *choker.Choker
-	closed bool
+	// interestUpdates counts the changes of interest handed to the
+	// choker, which the pacing of interestInterval bounds (tests read it).
+	interestUpdates int
+	closed          bool
 	// dialing counts dials not yet connected, outgoing the connections we
 	// opened or are opening (the sum of the swarms' dials); dialCtx is
 	// Serve's context, which the dials run under (nil before Serve).
@@ -382,13 +385,19 @@ func (s *Seeder) unregister(c *conn) {
 	s.apply(s.choker.Remove(c.id, time.Now()))
 }
 
-// setInterested records a peer's interest and applies the choker's answer.
-func (s *Seeder) setInterested(c *conn, interested bool) {
+// setInterested tells the choker the peer's latest interest and applies
+// its answer. The latest is read under s.mu, so of two calls racing (the
+// reader's and a paced flush) the last to run applies the newest state.
+func (s *Seeder) setInterested(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conns[c.id] != c {
 		return
 	}
+	c.mu.Lock()
+	interested := c.interested
+	c.mu.Unlock()
+	s.interestUpdates++
 	s.apply(s.choker.SetInterested(c.id, interested, time.Now()))
 }
 
