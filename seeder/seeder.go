@@ -26,6 +26,7 @@ import (
 	"github.com/bitorigin/bitorigin/internal/version"
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/seeder/admission"
+	"github.com/bitorigin/bitorigin/seeder/candidates"
 	"github.com/bitorigin/bitorigin/seeder/choker"
 )
 
@@ -91,11 +92,11 @@ type swarm struct {
 	metadata []byte // the info dictionary, for ut_metadata
 
 	// Guarded by Seeder.mu.
-	conns     int
-	dials     int                        // outgoing connections open or being opened
-	byPeerID  map[[20]byte]uint64        // connection IDs
-	addrs     map[netip.AddrPort]uint64  // peers' listening addresses
-	candidate map[netip.AddrPort]*target // peers from trackers to dial
+	conns      int
+	dials      int                       // outgoing connections open or being opened
+	byPeerID   map[[20]byte]uint64       // connection IDs
+	addrs      map[netip.AddrPort]uint64 // peers' listening addresses
+	candidates *candidates.List          // peers from trackers to dial
 	// queued is set while sw waits in Seeder.rechecks.
 	queued bool
 	// stopAnnounce ends the announce loop, which closes announced; nil
@@ -108,12 +109,6 @@ type swarm struct {
 
 	// active counts the registered connections, which read the storage.
 	active sync.WaitGroup
-}
-
-// target is a peer address a tracker gave, to dial.
-type target struct {
-	attempts int
-	next     time.Time
 }
 
 // New returns a Seeder of torrents. It takes over the torrents: Serve
@@ -357,7 +352,7 @@ func (s *Seeder) register(c *conn) error {
 	sw.byPeerID[c.peerID] = c.id
 	if c.outgoing {
 		sw.addrs[c.addr] = c.id
-		delete(sw.candidate, c.addr)
+		sw.candidates.Remove(c.addr)
 	}
 	s.choker.Add(c.id)
 	sw.active.Add(1)
@@ -412,7 +407,7 @@ func (s *Seeder) listenAddr(c *conn, port uint16) {
 	defer s.mu.Unlock()
 	if s.conns[c.id] == c {
 		c.sw.addrs[a] = c.id
-		delete(c.sw.candidate, a)
+		c.sw.candidates.Remove(a)
 	}
 }
 
