@@ -290,3 +290,59 @@ func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
+
+// TestSeederIsNotLockedByOneHostsIdleConnections is the hardening
+// issue's case: one host opens 1,500 idle connections to a seeder of
+// --max-conns 500, then aria2c, which does not retry a peer that dropped
+// it until its next announce, starts. The tracker's default interval keeps
+// the seeder from learning aria2c's address and dialling it: aria2c's own
+// connection must get in. The flood comes from 127.0.0.2, which the
+// default exemption of loopback would cover: only 127.0.0.1 is exempt here.
+// Offload is off: with it on, a lone aria2c that the seeder does not dial
+// stalls halfway, flood or not (a separate problem, of the offload policy).
+func TestSeederIsNotLockedByOneHostsIdleConnections(t *testing.T) {
+	aria := testenv.LookPath(t, "aria2c")
+	tp := startTracker(t, "", nil)
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	sums := content(t, data, 4<<20+99)
+	sp := startSeeder(t, data, filepath.Join(work, "torrents"), []string{tp.announceURL()},
+		"--piece-length", "256K", "--handshake-timeout", "5m", "--max-conns", "500",
+		"--conn-limit-exempt", "127.0.0.1/32", "--offload", "off")
+	single := sp.status(t)["single.bin"]
+	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 1 })
+
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}, Timeout: 2 * time.Second}
+	for i := range 1500 {
+		c, err := d.Dial("tcp", sp.addr())
+		if err != nil {
+			t.Fatalf("dial %d from 127.0.0.2: %v", i, err)
+		}
+		idle = append(idle, c)
+	}
+	ariaDir := filepath.Join(work, "aria2")
+	ariaProc := testenv.Start(t, aria, aria2Args(ariaDir, testenv.FreePort(t), single.Torrent))
+	if err := ariaProc.Wait(120 * time.Second); err != nil {
+		t.Fatalf("aria2c after 1,500 idle connections from one host: %v\n%s", err, ariaProc.Tail(3000))
+	}
+	checkFiles(t, "aria2c", ariaDir, map[string]string{"single.bin": sums["single.bin"]})
+
+	m := scrapeMetrics(t, sp.adminPort)
+	if n := m[`bitorigin_seeder_connections_total{direction="outgoing"}`]; n != 0 {
+		t.Fatalf("the seeder dialled %v peers: aria2c's own connection was to be tested", n)
+	}
+	// The flooding host keeps its 32 (--max-conns-per-ip), the rest were
+	// evicted by its own newer connections.
+	if n := m[`bitorigin_seeder_pending_connections{stage="handshake"}`]; n != 32 {
+		t.Fatalf("%v connections in their handshake, want the flooding host's 32", n)
+	}
+	if n := m[`bitorigin_seeder_dropped_connections_total{reason="evicted"}`]; n != 1500-32 {
+		t.Fatalf("%v handshakes evicted, want %d", n, 1500-32)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bitorigin/bitorigin/internal/version"
 )
@@ -79,6 +80,24 @@ type CreateOptions struct {
 	Progress func(done, total int64)
 }
 
+// checkUTF8 refuses a name or file path that is not UTF-8, as BEP 3 asks
+// names to be. Converting (U+FFFD for the bad bytes) would make a torrent
+// whose paths name no file on disk: the seeder could not serve it from the
+// folder it was made from, nor verify it. The error asks for a rename.
+func checkUTF8(info *Info) error {
+	if !utf8.ValidString(info.Name) {
+		return fieldErr("info.name", "%q is not valid UTF-8 (BEP 3); rename it", info.Name)
+	}
+	for _, f := range info.Files {
+		for _, c := range f.Path {
+			if !utf8.ValidString(c) {
+				return fieldErr("info.files", "path %q is not valid UTF-8 (BEP 3); rename it", strings.Join(f.Path, "/"))
+			}
+		}
+	}
+	return nil
+}
+
 // Create makes a torrent of the file or folder at path. A v1 torrent takes
 // a folder's files (symbolic links to files included) in bytewise order of
 // their paths, as mktorrent takes them, so the same data always gives the
@@ -86,7 +105,8 @@ type CreateOptions struct {
 // A v2 or hybrid torrent takes them in file tree order (component by
 // component, as BEP 52's sorted dictionaries have it); a hybrid torrent's
 // v1 file list has BEP 47 padding files before each file whose data would
-// not start a piece, and none after the last.
+// not start a piece, and none after the last. A name or path that is not
+// valid UTF-8 is refused (see checkUTF8).
 func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
@@ -114,6 +134,9 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 		layout.Files = info.FileList()
 	} else {
 		layout.Length = info.TotalLength()
+	}
+	if err := checkUTF8(&layout); err != nil {
+		return nil, err
 	}
 	if _, err := layout.checkLayout(); err != nil {
 		return nil, err

@@ -235,6 +235,10 @@ func TestCreateRefusesBadInput(t *testing.T) {
 	}
 	backslash := mkdir("backslash")
 	testenv.WriteRandomFile(t, filepath.Join(backslash, `a\b`), 10, 1)
+	latin1 := filepath.Join(dir, "caf\xe9")
+	testenv.WriteRandomFile(t, latin1, 10, 1)
+	latin1Inside := mkdir("latin1-inside")
+	testenv.WriteRandomFile(t, filepath.Join(latin1Inside, "sub", "na\xefve"), 10, 1)
 
 	file := filepath.Join(dir, "file")
 	tests := []struct {
@@ -250,6 +254,8 @@ func TestCreateRefusesBadInput(t *testing.T) {
 		{"dangling link", dangling, CreateOptions{}, "gone"},
 		{"link to a folder", loop, CreateOptions{}, "symbolic link to a folder"},
 		{"unstorable name", backslash, CreateOptions{}, "path separator"},
+		{"name not UTF-8", latin1, CreateOptions{}, "not valid UTF-8"},
+		{"file path not UTF-8", latin1Inside, CreateOptions{}, "sub/na\\xefve\" is not valid UTF-8"},
 		{"piece length not a power of two", file, CreateOptions{PieceLength: 100000}, "power of two"},
 		{"piece length too small", file, CreateOptions{PieceLength: 8192}, "16 KiB"},
 		{"tracker without scheme", file, CreateOptions{Trackers: [][]string{{"tracker.example/announce"}}}, "tracker"},

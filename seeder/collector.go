@@ -1,6 +1,8 @@
 package seeder
 
 import (
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bitorigin/bitorigin/metrics"
@@ -63,7 +65,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s := c.s
 	s.mu.Lock()
-	peers, handshaking, dialing := len(s.conns), s.handshaking, s.dialing
+	peers, handshaking, dialing := len(s.conns), s.gate.Handshakes(), s.dialing
 	unchoked := 0
 	for _, cn := range s.conns {
 		cn.mu.Lock()
@@ -95,7 +97,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.torrents, complete, "complete")
 	gauge(c.torrents, len(list)-complete, "partial")
 	for i, sw := range list {
-		hash, name := sw.InfoHash().String(), sw.Name()
+		hash, name := sw.InfoHash().String(), labelValue(sw.Name())
 		ch <- prometheus.MustNewConstMetric(c.uploaded, prometheus.CounterValue, float64(sw.Uploaded()), hash, name)
 		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(sw.Meta.Info.TotalLength()), hash, name)
 		gauge(c.torrentPeers, perTorrent[i], hash, name)
@@ -110,3 +112,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
+
+// labelValue makes a torrent name a valid label value. Prometheus wants
+// UTF-8, and a .torrent made elsewhere may name its torrent in another
+// encoding (BEP 3 asks for UTF-8; old tools wrote the local code page):
+// MustNewConstMetric would panic on it, and client_golang, recovering,
+// drops that series and every one after it in the scrape.
+func labelValue(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }

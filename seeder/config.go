@@ -52,7 +52,20 @@ type Config struct {
 
 	// MaxConns bounds peer connections in total, MaxConnsPerTorrent per
 	// torrent, MaxDialsPerTorrent the connections we open per torrent.
+	// When MaxConns is reached, a newcomer takes the place of the oldest
+	// connection still in its handshake; it is refused only when every
+	// connection is past its handshake.
 	MaxConns, MaxConnsPerTorrent, MaxDialsPerTorrent int
+	// MaxConnsPerIP bounds the incoming connections from one source (an
+	// IPv4 address or an IPv6 /64), handshakes included
+	// (DefaultMaxConnsPerIP when 0). At the limit a newcomer takes the
+	// place of that source's oldest handshake, or is refused.
+	MaxConnsPerIP int
+	// ConnLimitExempt lists the addresses MaxConnsPerIP does not apply to:
+	// a proxy that connects for many clients, or test clients on
+	// loopback. nil means DefaultConnLimitExempt (loopback); an empty,
+	// non-nil list exempts nothing.
+	ConnLimitExempt []netip.Prefix
 
 	// HandshakeTimeout bounds the handshake, IdleTimeout the silence of a
 	// peer, WriteTimeout one write to a peer that does not read.
@@ -96,17 +109,28 @@ const (
 	DefaultMaxConns           = 500
 	DefaultMaxConnsPerTorrent = 200
 	DefaultMaxDialsPerTorrent = 50
-	DefaultHandshakeTimeout   = 10 * time.Second
-	DefaultIdleTimeout        = 3 * time.Minute
-	DefaultWriteTimeout       = 60 * time.Second
-	DefaultKeepAlive          = 90 * time.Second
-	DefaultMaxRequest         = 16 << 10
-	DefaultReqQ               = 1000
-	DefaultMaxBadRequests     = 100
-	DefaultRechokeInterval    = 10 * time.Second
+	// DefaultMaxConnsPerIP lets one host download 32 torrents at once
+	// (clients keep one connection per torrent with a peer) while holding
+	// at most 32 of the DefaultMaxConns slots.
+	DefaultMaxConnsPerIP    = 32
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultIdleTimeout      = 3 * time.Minute
+	DefaultWriteTimeout     = 60 * time.Second
+	DefaultKeepAlive        = 90 * time.Second
+	DefaultMaxRequest       = 16 << 10
+	DefaultReqQ             = 1000
+	DefaultMaxBadRequests   = 100
+	DefaultRechokeInterval  = 10 * time.Second
 	// MaxRequestLimit is the most MaxRequest may be: no client asks more.
 	MaxRequestLimit = 128 << 10
 )
+
+// DefaultConnLimitExempt is loopback, IPv4 and IPv6. No host elsewhere can
+// connect from it (the kernel drops such packets arriving on any other
+// interface), so exempting it lets nobody past the limit but local
+// processes: a proxy on the same machine, which connects for all its
+// clients, and the real clients of tests, which all share 127.0.0.1.
+var DefaultConnLimitExempt = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
 func (c Config) withDefaults() Config {
 	def := func(v *int, d int) {
@@ -123,6 +147,10 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxConns, DefaultMaxConns)
 	def(&c.MaxConnsPerTorrent, DefaultMaxConnsPerTorrent)
 	def(&c.MaxDialsPerTorrent, DefaultMaxDialsPerTorrent)
+	def(&c.MaxConnsPerIP, DefaultMaxConnsPerIP)
+	if c.ConnLimitExempt == nil {
+		c.ConnLimitExempt = DefaultConnLimitExempt
+	}
 	def(&c.MaxRequest, DefaultMaxRequest)
 	def(&c.ReqQ, DefaultReqQ)
 	def(&c.MaxBadRequests, DefaultMaxBadRequests)
@@ -150,6 +178,7 @@ func (c Config) Validate() error {
 	positive("max conns", c.MaxConns)
 	positive("max conns per torrent", c.MaxConnsPerTorrent)
 	positive("max dials per torrent", c.MaxDialsPerTorrent)
+	positive("max conns per IP", c.MaxConnsPerIP)
 	positive("reqq", c.ReqQ)
 	positive("max bad requests", c.MaxBadRequests)
 	if c.UploadRate < 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/bitfield"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/admission"
 )
 
 // Our extended message ID for ut_metadata: peers send requests with it.
@@ -50,8 +51,13 @@ type conn struct {
 	choked  bool   // as the peer sees it, once out is sent
 	bad     int
 	err     error // why the connection closed; set once
-	wake    chan struct{}
-	done    chan struct{}
+	// interested is the peer's interest as it last said; the pacer and
+	// its timer decide when the choker hears of it.
+	interested    bool
+	pacer         interestPacer
+	interestTimer *time.Timer
+	wake          chan struct{}
+	done          chan struct{}
 
 	// Writer goroutine only.
 	w         *peerwire.Writer
@@ -93,17 +99,9 @@ func (s *Seeder) handshake(sw *swarm) peerwire.Handshake {
 
 // handleIncoming runs a connection a peer opened: the info hash in its
 // handshake picks the torrent, and an unknown one ends it at once.
-func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
-	handshaking := true
-	done := func() {
-		if handshaking {
-			handshaking = false
-			s.mu.Lock()
-			s.handshaking--
-			s.mu.Unlock()
-		}
-	}
-	defer done()
+// The gate admitted it as id.
+func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn, id admission.ID) {
+	defer s.incomingClosed(id)
 	c := s.newConn(nc, false)
 	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	// Shutdown does not wait for the handshake timeout; run watches ctx
@@ -142,7 +140,11 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn) {
 		nc.Close()
 		return
 	}
-	done()
+	if !s.handshakeDone(id) {
+		// Evicted just before: the gate gave its place away.
+		nc.Close()
+		return
+	}
 	stop()
 	c.run(ctx)
 }
@@ -291,8 +293,36 @@ func (c *conn) close(err error) {
 	}
 	c.err = err
 	close(c.done)
+	if c.interestTimer != nil {
+		c.interestTimer.Stop()
+	}
 	c.mu.Unlock()
 	c.nc.Close()
+}
+
+// onInterest records the peer's interest and tells the choker, at once or
+// when the pacer says (see interestInterval).
+func (c *conn) onInterest(interested bool) {
+	c.mu.Lock()
+	c.interested = interested
+	apply, wait := c.pacer.change(time.Now())
+	if wait > 0 && c.err == nil {
+		// Stopped by close; the connection owns it.
+		c.interestTimer = time.AfterFunc(wait, c.flushInterest)
+	}
+	c.mu.Unlock()
+	if apply {
+		c.s.setInterested(c)
+	}
+}
+
+// flushInterest tells the choker the peer's latest interest, when the
+// pacer held a change back.
+func (c *conn) flushInterest() {
+	c.mu.Lock()
+	c.pacer.flushed(time.Now())
+	c.mu.Unlock()
+	c.s.setInterested(c)
 }
 
 // errTooManyBad ends a connection that keeps sending bad requests.
@@ -352,9 +382,9 @@ func (c *conn) handle(m peerwire.Message) error {
 	case *peerwire.Cancel:
 		c.onCancel(peerwire.Request(*m))
 	case *peerwire.Interested:
-		c.s.setInterested(c, true)
+		c.onInterest(true)
 	case *peerwire.NotInterested:
-		c.s.setInterested(c, false)
+		c.onInterest(false)
 	case *peerwire.HaveAll:
 		return errPeerIsSeed
 	case *peerwire.HaveNone:

@@ -5,22 +5,44 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/bitorigin/bitorigin/seeder/candidates"
 )
 
 // Dialling: like other clients, the seeder connects to the leechers its
 // trackers return. Some clients (Transmission) never dial a loopback or
-// local peer themselves, so without this they would never download.
+// local peer themselves, so without this they would never download. The
+// bookkeeping (which address to dial when, how often) is package
+// candidates; this file carries its answers out.
 const (
 	dialAttempts = 3
 	dialRetry    = 5 * time.Second
 	dialTick     = time.Second
+	// maxCandidates is one full answer of our tracker (--numwant-max):
+	// at most MaxDialsPerTorrent are dialled at a time, and the next
+	// announce brings fresh addresses.
+	maxCandidates = 200
+	// candidateTTL drops an address no tracker named for this long, so
+	// that while the seeder is at its limits the list does not fill with
+	// peers that have long left.
+	candidateTTL = 10 * time.Minute
 )
+
+// newCandidates returns a torrent's empty list of peers to dial.
+func newCandidates() *candidates.List {
+	l, err := candidates.New(candidates.Config{Attempts: dialAttempts, Retry: dialRetry, Max: maxCandidates, TTL: candidateTTL})
+	if err != nil {
+		panic(err) // the constants above are valid
+	}
+	return l
+}
 
 // addCandidates records the peers a tracker returned, to be dialled.
 func (s *Seeder) addCandidates(sw *swarm, peers []netip.AddrPort) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
+	fresh := make([]netip.AddrPort, 0, len(peers))
 	for _, p := range peers {
 		p = netip.AddrPortFrom(p.Addr().Unmap(), p.Port())
 		if s.isSelf(p) {
@@ -29,12 +51,9 @@ func (s *Seeder) addCandidates(sw *swarm, peers []netip.AddrPort) {
 		if _, ok := sw.addrs[p]; ok {
 			continue
 		}
-		if t, ok := sw.candidate[p]; ok {
-			t.attempts = 0
-			continue
-		}
-		sw.candidate[p] = &target{next: now}
+		fresh = append(fresh, p)
 	}
+	sw.candidates.Add(fresh, now)
 	// Do not wait for the next tick: the first dial is the one a
 	// Transmission leecher waits for.
 	s.dialDue(now)
@@ -74,48 +93,37 @@ func (s *Seeder) dialDue(now time.Time) {
 		return
 	}
 	for _, sw := range s.list {
-		for addr, t := range sw.candidate {
-			if len(s.conns)+s.dialing >= s.cfg.MaxConns || sw.dials >= s.cfg.MaxDialsPerTorrent ||
-				sw.conns >= s.cfg.MaxConnsPerTorrent {
-				break
-			}
-			if t.next.After(now) || t.attempts < 0 {
-				continue
-			}
-			if _, ok := sw.addrs[addr]; ok {
-				delete(sw.candidate, addr)
-				continue
-			}
-			t.attempts++
-			t.next = now.Add(dialRetry * time.Duration(t.attempts))
-			if t.attempts > dialAttempts {
-				delete(sw.candidate, addr)
-				continue
-			}
-			t.attempts = -t.attempts // in flight
+		room := min(s.cfg.MaxConns-s.gate.Len()-s.outgoing, s.cfg.MaxDialsPerTorrent-sw.dials,
+			s.cfg.MaxConnsPerTorrent-sw.conns)
+		// Called with no room too: the list drops stale addresses.
+		for _, d := range sw.candidates.Due(now, room) {
 			sw.dials++
+			s.outgoing++
 			s.dialing++
-			s.wg.Go(func() { s.dial(ctx, sw, addr, t) })
+			s.wg.Go(func() { s.dial(ctx, sw, d) })
 		}
 	}
 }
 
-// dial connects to one candidate and serves the connection.
-func (s *Seeder) dial(ctx context.Context, sw *swarm, addr netip.AddrPort, t *target) {
-	d := net.Dialer{Timeout: s.cfg.HandshakeTimeout}
-	nc, err := d.DialContext(ctx, "tcp", addr.String())
+// dial connects to one candidate and serves the connection; then tells
+// the candidates how it went.
+func (s *Seeder) dial(ctx context.Context, sw *swarm, d candidates.Dial) {
+	dl := net.Dialer{Timeout: s.cfg.HandshakeTimeout}
+	nc, err := dl.DialContext(ctx, "tcp", d.Addr.String())
 	s.mu.Lock()
 	s.dialing--
-	t.attempts = -t.attempts
-	attempt := t.attempts
 	s.mu.Unlock()
 	if err == nil {
-		err = s.dialHandshake(ctx, sw, addr, nc)
+		err = s.dialHandshake(ctx, sw, d.Addr, nc)
 	}
 	s.mu.Lock()
 	sw.dials--
+	s.outgoing--
+	// A registered peer's address was removed from the list; any other
+	// is retried after its back-off, or dropped.
+	sw.candidates.Done(d.Addr, time.Now())
 	s.mu.Unlock()
 	if err != nil {
-		s.log.Debug("dial failed", "peer", addr, "name", sw.Name(), "attempt", attempt, "err", err)
+		s.log.Debug("dial failed", "peer", d.Addr, "name", sw.Name(), "attempt", d.Attempt, "err", err)
 	}
 }

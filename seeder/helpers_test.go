@@ -118,6 +118,17 @@ func connectPeer(t *testing.T, addr string, tor *Torrent, reserved peerwire.Rese
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
+	return handshakePeerWith(t, nc, tor, reserved)
+}
+
+// handshakePeer sends our handshake for tor on nc and reads the seeder's.
+func handshakePeer(t *testing.T, nc net.Conn, tor *Torrent) *testPeer {
+	t.Helper()
+	return handshakePeerWith(t, nc, tor, fastReserved())
+}
+
+func handshakePeerWith(t *testing.T, nc net.Conn, tor *Torrent, reserved peerwire.Reserved) *testPeer {
+	t.Helper()
 	nc.SetDeadline(time.Now().Add(20 * time.Second))
 	h := peerwire.Handshake{Reserved: reserved, InfoHash: tor.InfoHash(), PeerID: [20]byte{'-', 'T', 'T', '0', '0', '0', '1', '-'}}
 	copy(h.PeerID[8:], fmt.Sprintf("%012d", peerCount.Add(1)))

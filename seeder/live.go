@@ -31,11 +31,11 @@ var ErrNotServed = errors.New("torrent not served")
 // newSwarm wraps a torrent for serving.
 func newSwarm(t *Torrent) *swarm {
 	return &swarm{
-		Torrent:   t,
-		metadata:  t.Meta.InfoBytes(),
-		byPeerID:  make(map[[20]byte]uint64),
-		addrs:     make(map[netip.AddrPort]uint64),
-		candidate: make(map[netip.AddrPort]*target),
+		Torrent:    t,
+		metadata:   t.Meta.InfoBytes(),
+		byPeerID:   make(map[[20]byte]uint64),
+		addrs:      make(map[netip.AddrPort]uint64),
+		candidates: newCandidates(),
 	}
 }
 

@@ -79,6 +79,9 @@ type Metrics struct {
 	diskRead  prometheus.Observer
 	announces [numAnnounceResults]prometheus.Counter
 	conns     [2]prometheus.Counter // incoming, outgoing
+	// dropped counts incoming connections closed by admission: a
+	// handshake evicted to make room, a newcomer refused.
+	dropped   [2]prometheus.Counter // evicted, refused
 	hashed    prometheus.Counter
 	hashLeft  prometheus.Gauge
 	queued    prometheus.Gauge
@@ -115,6 +118,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "connections_total",
 		Help: "Peer connections that completed the handshake and were accepted, by direction (incoming, outgoing).",
 	}, []string{"direction"})
+	dropped := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "dropped_connections_total",
+		Help: "Incoming connections closed by the connection limits, by reason: evicted (still in its handshake when a newcomer needed the room), refused (the limit was reached by established peers).",
+	}, []string{"reason"})
 	hashed := prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "hashed_bytes_total",
 		Help: "Bytes of data hashed at start, verifying torrents or creating them.",
@@ -139,7 +146,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "rechecked_pieces_total",
 		Help: "Pieces verified again while serving after an invalidation, by result: good (served again), bad (not served).",
 	}, []string{"result"})
-	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, hashed, hashLeft, pending, skipped,
+	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, dropped, hashed, hashLeft, pending, skipped,
 		invalidations, rechecked} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("seeder metrics: %w", err)
@@ -158,6 +165,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m.recheckedPieces[1] = rechecked.WithLabelValues("good")
 	m.conns[0] = conns.WithLabelValues("incoming")
 	m.conns[1] = conns.WithLabelValues("outgoing")
+	m.dropped[0] = dropped.WithLabelValues("evicted")
+	m.dropped[1] = dropped.WithLabelValues("refused")
 	return m, nil
 }
 
@@ -207,6 +216,18 @@ func (m *Metrics) connected(outgoing bool) {
 		m.conns[1].Inc()
 	} else {
 		m.conns[0].Inc()
+	}
+}
+
+// droppedConn counts an incoming connection closed by admission.
+func (m *Metrics) droppedConn(evicted bool) {
+	if m == nil {
+		return
+	}
+	if evicted {
+		m.dropped[0].Inc()
+	} else {
+		m.dropped[1].Inc()
 	}
 }
 

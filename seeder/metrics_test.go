@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/bitorigin/bitorigin/announcer"
+	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/metrics"
 	"github.com/bitorigin/bitorigin/peerwire"
 )
@@ -225,4 +226,53 @@ func TestMetricsFollowPreparationHashingAndTorrentStates(t *testing.T) {
 	if got := metricValue(t, reg, "bitorigin_seeder_hashed_bytes_total"); got != float64(want) {
 		t.Errorf("verified: %v bytes hashed, want b.bin's pieces, %d", got, want)
 	}
+}
+
+// namedTorrent makes a complete single-file torrent whose name is name,
+// taken as bytes: metainfo.Create refuses names that are not UTF-8, which
+// torrents made by other tools may still carry.
+func namedTorrent(t *testing.T, name string, size int) *Torrent {
+	t.Helper()
+	root := t.TempDir()
+	writeData(t, filepath.Join(root, "made.bin"), size, 2)
+	meta, err := metainfo.Create(context.Background(), filepath.Join(root, "made.bin"), metainfo.CreateOptions{PieceLength: 32 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "made.bin"), filepath.Join(root, name)); err != nil {
+		t.Fatal(err)
+	}
+	info := meta.Info
+	info.Name = name
+	if err := meta.SetInfo(info); err != nil {
+		t.Fatal(err)
+	}
+	return NewTorrent(meta, "", root, newFullBitfield(meta), 0)
+}
+
+// A torrent named in Latin-1 (not UTF-8) made MustNewConstMetric panic in
+// the collector, and the scrape lost its series and every one after it.
+func TestTorrentNotNamedInUTF8KeepsEveryTorrentsSeries(t *testing.T) {
+	reg, m := newMetricsForTest(t)
+	latin1 := namedTorrent(t, "caf\xe9.bin", 70000)
+	plain, _ := testTorrent(t, 100000, 32<<10)
+	s, addr := serveTest(t, Config{Metrics: m}, latin1, plain)
+	if err := reg.Register(s.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	connectPeer(t, addr, latin1, fastReserved())
+	for _, c := range []struct {
+		tor  *Torrent
+		name string
+		size float64
+	}{{latin1, "caf\uFFFD.bin", 70000}, {plain, plain.Name(), 100000}} {
+		hash := c.tor.InfoHash().String()
+		if got := metricValue(t, reg, "bitorigin_seeder_torrent_size_bytes", "info_hash", hash, "name", c.name); got != c.size {
+			t.Errorf("%q: size %v, want %v", c.name, got, c.size)
+		}
+		metricValue(t, reg, "bitorigin_seeder_uploaded_bytes_total", "info_hash", hash, "name", c.name)
+		metricValue(t, reg, "bitorigin_seeder_torrent_peers", "info_hash", hash, "name", c.name)
+		metricValue(t, reg, "bitorigin_seeder_torrent_pieces", "info_hash", hash, "name", c.name, "state", "verified")
+	}
+	lint(t, reg)
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/internal/version"
 	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder/admission"
+	"github.com/bitorigin/bitorigin/seeder/candidates"
 	"github.com/bitorigin/bitorigin/seeder/choker"
 )
 
@@ -60,13 +62,21 @@ type Seeder struct {
 	conns  map[uint64]*conn
 	nextID uint64
 	choker *choker.Choker
-	closed bool
-	// dialing counts dials not yet connected; dialCtx is Serve's context,
-	// which the dials run under (nil before Serve).
-	dialing int
-	dialCtx context.Context
-	// handshaking counts accepted connections still in their handshake.
-	handshaking int
+	// interestUpdates counts the changes of interest handed to the
+	// choker, which the pacing of interestInterval bounds (tests read it).
+	interestUpdates int
+	closed          bool
+	// dialing counts dials not yet connected, outgoing the connections we
+	// opened or are opening (the sum of the swarms' dials); dialCtx is
+	// Serve's context, which the dials run under (nil before Serve).
+	dialing  int
+	outgoing int
+	dialCtx  context.Context
+	// gate decides on incoming connections and counts them from accept to
+	// close; shaking holds those still in their handshake, to close one
+	// the gate evicts.
+	gate    *admission.Gate
+	shaking map[admission.ID]net.Conn
 
 	wg sync.WaitGroup // every goroutine of Serve
 	// announcers are the torrents' registration and announce loops.
@@ -85,11 +95,11 @@ type swarm struct {
 	metadata []byte // the info dictionary, for ut_metadata
 
 	// Guarded by Seeder.mu.
-	conns     int
-	dials     int                        // outgoing connections open or being opened
-	byPeerID  map[[20]byte]uint64        // connection IDs
-	addrs     map[netip.AddrPort]uint64  // peers' listening addresses
-	candidate map[netip.AddrPort]*target // peers from trackers to dial
+	conns      int
+	dials      int                       // outgoing connections open or being opened
+	byPeerID   map[[20]byte]uint64       // connection IDs
+	addrs      map[netip.AddrPort]uint64 // peers' listening addresses
+	candidates *candidates.List          // peers from trackers to dial
 	// queued is set while sw waits in Seeder.rechecks.
 	queued bool
 	// stopAnnounce ends the announce loop, which closes announced; nil
@@ -112,12 +122,6 @@ type swarm struct {
 	active sync.WaitGroup
 }
 
-// target is a peer address a tracker gave, to dial.
-type target struct {
-	attempts int
-	next     time.Time
-}
-
 // New returns a Seeder of torrents. It takes over the torrents: Serve
 // closes them.
 func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
@@ -130,8 +134,15 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 	if err != nil {
 		return nil, err
 	}
+	gate, err := admission.New(admission.Config{MaxConns: cfg.MaxConns, MaxPerSource: cfg.MaxConnsPerIP,
+		Exempt: cfg.ConnLimitExempt})
+	if err != nil {
+		return nil, err
+	}
 	s := &Seeder{
 		cfg:      cfg,
+		gate:     gate,
+		shaking:  make(map[admission.ID]net.Conn),
 		log:      cfg.Logger,
 		peerID:   cfg.PeerID,
 		torrents: make(map[metainfo.InfoHash]*swarm),
@@ -254,20 +265,63 @@ func (s *Seeder) accept(ctx context.Context, ln net.Listener) error {
 			}
 			continue
 		}
-		// Connections still in their handshake count too, so a flood of
-		// half-open connections cannot exceed the limit.
-		s.mu.Lock()
-		full := s.closed || len(s.conns)+s.handshaking+s.dialing >= s.cfg.MaxConns
-		if !full {
-			s.handshaking++
+		if id, ok := s.admit(nc); ok {
+			s.wg.Go(func() { s.handleIncoming(ctx, nc, id) })
 		}
-		s.mu.Unlock()
-		if full {
-			nc.Close()
-			continue
-		}
-		s.wg.Go(func() { s.handleIncoming(ctx, nc) })
 	}
+}
+
+// admit asks the gate about a new connection, closes the one it evicts to
+// make room, and closes nc when it is refused. Connections still in their
+// handshake count against the limits, so a flood of half-open connections
+// cannot exceed them; the oldest of them make room for newcomers, so it
+// cannot lock honest peers out either.
+func (s *Seeder) admit(nc net.Conn) (admission.ID, bool) {
+	var a netip.Addr
+	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
+		a = ap.Addr()
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		nc.Close()
+		return 0, false
+	}
+	v := s.gate.Accept(a, s.outgoing)
+	victim := s.shaking[v.Evict]
+	delete(s.shaking, v.Evict)
+	if v.Admit {
+		s.shaking[v.ID] = nc
+	}
+	s.mu.Unlock()
+	if victim != nil {
+		s.metrics.droppedConn(true)
+		s.log.Debug("handshake evicted to make room", "peer", victim.RemoteAddr().String(), "for", a)
+		victim.Close()
+	}
+	if !v.Admit {
+		s.metrics.droppedConn(false)
+		s.log.Debug("connection refused: limit reached", "peer", a)
+		nc.Close()
+	}
+	return v.ID, v.Admit
+}
+
+// handshakeDone tells the gate that incoming connection id finished its
+// handshake, so it can no longer be evicted; false when it was evicted.
+func (s *Seeder) handshakeDone(id admission.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.shaking, id)
+	return s.gate.Established(id)
+}
+
+// incomingClosed tells the gate that incoming connection id is gone.
+func (s *Seeder) incomingClosed(id admission.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.shaking, id)
+	s.gate.Close(id)
 }
 
 // closeAll marks the seeder closed and closes every connection.
@@ -314,7 +368,7 @@ func (s *Seeder) register(c *conn) error {
 	sw.byPeerID[c.peerID] = c.id
 	if c.outgoing {
 		sw.addrs[c.addr] = c.id
-		delete(sw.candidate, c.addr)
+		sw.candidates.Remove(c.addr)
 	}
 	s.choker.Add(c.id)
 	sw.active.Add(1)
@@ -342,13 +396,19 @@ func (s *Seeder) unregister(c *conn) {
 	s.apply(s.choker.Remove(c.id, time.Now()))
 }
 
-// setInterested records a peer's interest and applies the choker's answer.
-func (s *Seeder) setInterested(c *conn, interested bool) {
+// setInterested tells the choker the peer's latest interest and applies
+// its answer. The latest is read under s.mu, so of two calls racing (the
+// reader's and a paced flush) the last to run applies the newest state.
+func (s *Seeder) setInterested(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conns[c.id] != c {
 		return
 	}
+	c.mu.Lock()
+	interested := c.interested
+	c.mu.Unlock()
+	s.interestUpdates++
 	s.apply(s.choker.SetInterested(c.id, interested, time.Now()))
 }
 
@@ -363,7 +423,7 @@ func (s *Seeder) listenAddr(c *conn, port uint16) {
 	defer s.mu.Unlock()
 	if s.conns[c.id] == c {
 		c.sw.addrs[a] = c.id
-		delete(c.sw.candidate, a)
+		c.sw.candidates.Remove(a)
 	}
 }
 

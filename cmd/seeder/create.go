@@ -40,7 +40,12 @@ Trackers are grouped in tiers (BEP 12): each -t starts a new tier, tried
 only when the ones before it fail; URLs joined by commas in one -t form one
 tier, whose trackers clients try in random order:
   seeder create ./release -t http://a/announce,http://b/announce -t udp://c:6969
-makes tier 1 = a, b and tier 2 = c.`)
+makes tier 1 = a, b and tier 2 = c.
+
+File and folder names must be valid UTF-8, as BEP 3 asks: a name in another
+encoding is refused, not converted, because a converted name would match no
+file on disk (the torrent could not be served or verified from PATH).
+Rename it first.`)
 	var (
 		trackers, webSeeds   listFlag
 		pieceLength          sizeFlag

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -63,4 +65,40 @@ func (s *sizeFlag) Set(v string) error {
 	}
 	*s = sizeFlag(n)
 	return nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDR prefixes or bare
+// addresses (a prefix of one); "none" is the empty, non-nil list.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	out := []netip.Prefix{}
+	if strings.TrimSpace(s) == "none" {
+		return out, nil
+	}
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(v); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return nil, fmt.Errorf("%q: want CIDR prefixes or addresses separated by commas, or none", v)
+		}
+		out = append(out, p.Masked())
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty: say none to exempt nothing")
+	}
+	return out, nil
+}
+
+// prefixList writes prefixes as parsePrefixes reads them.
+func prefixList(ps []netip.Prefix) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return strings.Join(out, ",")
 }

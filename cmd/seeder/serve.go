@@ -34,7 +34,8 @@ type serveOptions struct {
 	uploadRate                string
 	offload                   string
 	maxConns, maxPerTorrent   int
-	maxDials                  int
+	maxDials, maxPerIP        int
+	connLimitExempt           string
 	handshakeTimeout          time.Duration
 	idleTimeout, writeTimeout time.Duration
 	keepAlive, rechoke        time.Duration
@@ -48,14 +49,20 @@ type serveOptions struct {
 	live                      liveOptions
 }
 
-func serveCommand() *cli.Command {
+func serveCommand() *cli.Command { return serveCommandFor(&serveOptions{}) }
+
+// serveCommandFor is `seeder serve` with its flags parsed into o.
+func serveCommandFor(o *serveOptions) *cli.Command {
 	c := cli.NewCommand("serve", "", 0, "seed every file and folder of a content folder", `
 Seeds each top-level file or folder of --data as one torrent, on one
 listening port for all of them. An existing .torrent in --torrents whose
 files match the data is used; otherwise NAME.torrent is created there with
 the --tracker URLs. The data is verified against the piece hashes before
 serving (a resume record in --resume-dir lets a restart skip files that did
-not change); a piece that fails is never served.
+not change); a piece that fails is never served. An entry whose name is not
+valid UTF-8 gets no created torrent (BEP 3 wants UTF-8 names; see create
+--help) and is skipped with an error in the log; a matching .torrent made
+elsewhere is served, its name shown in /metrics with U+FFFD for bad bytes.
 
 Every torrent is announced to its trackers (each --tracker is a tier; URLs
 joined by commas share one), and the leechers they return are dialled, as
@@ -83,7 +90,6 @@ SEEDER_DATA, SEEDER_UPLOAD_SLOTS. The command line wins.
 
 SIGTERM or SIGINT: stop listening, send stopped announces, close the peer
 connections, exit 0.`)
-	o := &serveOptions{}
 	f := c.Flags
 	f.StringVar(&o.data, "data", "", "content `DIR`: each top-level file or folder is one torrent (required)")
 	f.StringVar(&o.torrents, "torrents", "", "`DIR` of .torrent files, used when they match the data and created otherwise (required)")
@@ -97,8 +103,10 @@ connections, exit 0.`)
 	f.IntVar(&o.uploadSlots, "upload-slots", origin.DefaultUploadSlots, "interested peers unchoked at once, besides one optimistic slot; more rotate round-robin")
 	f.StringVar(&o.uploadRate, "upload-rate", "0", "upload limit of all torrents together in bytes per second, `SIZE` such as 50M; 0 for none")
 	f.StringVar(&o.offload, "offload", "auto", "`MODE` auto: reveal pieces to leechers a few at a time, distinct pieces to distinct leechers, so they trade the rest and about one copy leaves the origin however many download (a lone leecher, or one the swarm does not feed within a few seconds, is still served at full speed); off: announce every piece to every peer and serve whatever is asked, like any seed")
-	f.IntVar(&o.maxConns, "max-conns", origin.DefaultMaxConns, "most peer connections in total")
+	f.IntVar(&o.maxConns, "max-conns", origin.DefaultMaxConns, "most peer connections in total; when reached, a newcomer replaces the oldest connection still in its handshake, and is refused only when every connection is past it")
 	f.IntVar(&o.maxPerTorrent, "max-conns-per-torrent", origin.DefaultMaxConnsPerTorrent, "most peer connections per torrent")
+	f.IntVar(&o.maxPerIP, "max-conns-per-ip", origin.DefaultMaxConnsPerIP, "most incoming peer connections from one IPv4 address or IPv6 /64, handshakes included; at the limit a newcomer replaces that address's oldest connection still in its handshake, or is refused (a client keeps one connection per torrent with us)")
+	f.StringVar(&o.connLimitExempt, "conn-limit-exempt", prefixList(origin.DefaultConnLimitExempt), "addresses `CIDR,...` exempt from --max-conns-per-ip (still counted in --max-conns), or none. The default, loopback, lets no remote host past the limit (the kernel drops packets from 127/8 or ::1 arriving from a network) and keeps a proxy on this machine and the real clients of local tests, which all share 127.0.0.1, working; list a proxy or NAT that connects for many clients, or say none to limit loopback too")
 	f.IntVar(&o.maxDials, "max-dials-per-torrent", origin.DefaultMaxDialsPerTorrent, "most connections per torrent that we open to leechers from the trackers")
 	f.DurationVar(&o.handshakeTimeout, "handshake-timeout", origin.DefaultHandshakeTimeout, "time allowed to connect and exchange handshakes")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", origin.DefaultIdleTimeout, "a peer silent this long is disconnected")
@@ -169,6 +177,12 @@ func (o *serveOptions) seederConfig() (origin.Config, error) {
 	cfg.MaxConns = o.maxConns
 	cfg.MaxConnsPerTorrent = o.maxPerTorrent
 	cfg.MaxDialsPerTorrent = o.maxDials
+	cfg.MaxConnsPerIP = o.maxPerIP
+	exempt, err := parsePrefixes(o.connLimitExempt)
+	if err != nil {
+		return cfg, cli.UsageError{Err: fmt.Errorf("--conn-limit-exempt: %w", err)}
+	}
+	cfg.ConnLimitExempt = exempt
 	cfg.HandshakeTimeout = o.handshakeTimeout
 	cfg.IdleTimeout = o.idleTimeout
 	cfg.WriteTimeout = o.writeTimeout

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,7 +15,8 @@ func TestServeHelpDocumentsEveryFlag(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, flag := range []string{"--data", "--torrents", "--tracker", "--listen", "--admin-addr", "--announce-ip",
-		"--upload-slots", "--upload-rate", "--max-conns", "--max-conns-per-torrent", "--idle-timeout",
+		"--upload-slots", "--upload-rate", "--max-conns", "--max-conns-per-torrent", "--max-conns-per-ip",
+		"--conn-limit-exempt", "127.0.0.0/8,::1/128", "--idle-timeout",
 		"--write-timeout", "--keep-alive", "--max-request", "--reqq", "--encryption", "require", "SEEDER_"} {
 		if !strings.Contains(stdout, flag) {
 			t.Errorf("serve --help does not mention %s", flag)
@@ -32,6 +35,9 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{[]string{"--data", dir, "--torrents", dir, "--announce-ip", "nowhere"}, "--announce-ip"},
 		{[]string{"--data", dir, "--torrents", dir, "--upload-rate", "fast"}, "--upload-rate"},
 		{[]string{"--data", dir, "--torrents", dir, "--encryption", "always"}, "--encryption"},
+		{[]string{"--data", dir, "--torrents", dir, "--conn-limit-exempt", "10.0.0.0/33"}, "--conn-limit-exempt"},
+		{[]string{"--data", dir, "--torrents", dir, "--conn-limit-exempt", ","}, "say none"},
+		{[]string{"--data", dir, "--torrents", dir, "--max-conns-per-ip", "-1"}, "max conns per IP"},
 	} {
 		code, _, stderr := seeder(t, append([]string{"serve"}, c.args...)...)
 		if code != cli.ExitUsage || !strings.Contains(stderr, c.want) {
@@ -47,5 +53,33 @@ func TestServeReadsItsFlagsFromTheEnvironment(t *testing.T) {
 	code, _, stderr := seeder(t, "serve", "--torrents", t.TempDir())
 	if code != cli.ExitFailure || !strings.Contains(stderr, "/nonexistent/content") {
 		t.Fatalf("exit %d, %q: SEEDER_DATA not used", code, stderr)
+	}
+}
+
+func TestConnLimitExemptDefaultsToLoopbackAndNoneLimitsItToo(t *testing.T) {
+	for _, c := range []struct {
+		flag string
+		want []netip.Prefix
+	}{
+		{"", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}},
+		{"none", []netip.Prefix{}},
+		{"10.1.2.3/16, 192.0.2.7,::ffff:198.51.100.1", []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"),
+			netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("198.51.100.1/32")}},
+	} {
+		args := []string{"--data", "d", "--torrents", "t"}
+		if c.flag != "" {
+			args = append(args, "--conn-limit-exempt", c.flag)
+		}
+		o := &serveOptions{}
+		if err := serveCommandFor(o).Flags.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := o.seederConfig()
+		if err != nil {
+			t.Fatalf("%q: %v", c.flag, err)
+		}
+		if !slices.Equal(cfg.ConnLimitExempt, c.want) || cfg.ConnLimitExempt == nil {
+			t.Errorf("--conn-limit-exempt %q: %v, want %v", c.flag, cfg.ConnLimitExempt, c.want)
+		}
 	}
 }
