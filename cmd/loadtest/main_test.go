@@ -87,6 +87,8 @@ func TestBadArgumentsExitWithStatusTwo(t *testing.T) {
 		{"bad magnet", []string{"swarm", "--torrent", "magnet:?xt=urn:btih:zz"}, "--torrent"},
 		{"negative leechers", []string{"swarm", "--torrent", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "--seeder", "127.0.0.1:1", "--leechers", "-1"}, "leechers -1"},
 		{"bad block", []string{"swarm", "--torrent", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "--block", "1G"}, "--block"},
+		{"bad leecher upload rate", []string{"swarm", "--torrent", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "--trade", "--leecher-upload-rate", "fast"}, "--leecher-upload-rate"},
+		{"too many peers per leecher", []string{"swarm", "--torrent", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "--trade", "--peers-per-leecher", "1000"}, "peers per leecher 1000"},
 		{"infohashes torrents", []string{"infohashes", "--torrents", "0"}, "--torrents 0"},
 	}
 	for _, tt := range tests {
