@@ -25,8 +25,13 @@ type tradeConn struct {
 	pieces   peerPieces
 	choked   bool // the peer chokes us
 	inflight int  // blocks asked and not yet received or rejected
-	pipeline int
+	pipeline int  // the most blocks asked at once
 	closed   bool
+	// rate is how fast blocks arrive, in bytes per second, measured over
+	// windows from windowAt on, got bytes so far in this one.
+	rate     float64
+	got      int64
+	windowAt time.Time
 
 	// Guarded by mu: what the writer sends next.
 	mu      sync.Mutex
@@ -46,10 +51,18 @@ func newTradeConn(t *trader, pc *peerConn, id int32, seeder bool) *tradeConn {
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-// send queues a small message for the writer.
-func (c *tradeConn) send(m interface{ AppendTo([]byte) []byte }) {
+// sendHave queues a have message for the writer.
+func (c *tradeConn) sendHave(i uint32) {
 	c.mu.Lock()
-	c.out = m.AppendTo(c.out)
+	c.out = peerwire.Have{Index: i}.AppendTo(c.out)
+	c.mu.Unlock()
+	c.signal()
+}
+
+// sendNotInterested queues a not interested message for the writer.
+func (c *tradeConn) sendNotInterested() {
+	c.mu.Lock()
+	c.out = peerwire.NotInterested{}.AppendTo(c.out)
 	c.mu.Unlock()
 	c.signal()
 }
@@ -78,10 +91,11 @@ func (c *tradeConn) close(err error) {
 // fill asks the peer for blocks until its pipeline is full. t.mu is held.
 func (c *tradeConn) fill() {
 	t := c.t
-	if c.closed || c.choked || c.pieces.has == nil || t.pk.done() || c.inflight >= c.pipeline {
+	depth := c.depth()
+	if c.closed || c.choked || c.pieces.has == nil || t.pk.done() || c.inflight >= depth {
 		return
 	}
-	t.refs = t.pk.pick(&c.pieces, c.id, c.pipeline-c.inflight, t.refs[:0])
+	t.refs = t.pk.pick(&c.pieces, c.id, depth-c.inflight, t.refs[:0])
 	if len(t.refs) == 0 {
 		return
 	}
@@ -93,6 +107,41 @@ func (c *tradeConn) fill() {
 	c.inflight += len(t.refs)
 	t.res.requests += int64(len(t.refs))
 	c.signal()
+}
+
+// Request queue sizing, as libtorrent does: a peer is asked for about
+// queueTime's worth of blocks at the rate it sends them, at least
+// minDepth. As a block is asked of one peer at a time, a deep queue at a
+// slow peer (a capped seeder that serves everyone) would hold blocks a
+// faster one could send.
+const (
+	queueTime  = time.Second
+	minDepth   = 4
+	rateWindow = 250 * time.Millisecond
+)
+
+// depth is how many blocks to keep asked of the peer. t.mu is held.
+func (c *tradeConn) depth() int {
+	q := int(c.rate * queueTime.Seconds() / float64(c.t.cfg.BlockSize))
+	return min(c.pipeline, max(minDepth, q))
+}
+
+// measure counts n bytes received towards the rate. t.mu is held.
+func (c *tradeConn) measure(n int64) {
+	now := time.Now()
+	if c.windowAt.IsZero() {
+		c.windowAt = now
+	}
+	c.got += n
+	if el := now.Sub(c.windowAt); el >= rateWindow {
+		sample := float64(c.got) / el.Seconds()
+		if c.rate == 0 {
+			c.rate = sample
+		} else {
+			c.rate = (c.rate + sample) / 2
+		}
+		c.got, c.windowAt = 0, now
+	}
 }
 
 // readLoop handles messages until the connection fails or closes.
@@ -215,6 +264,7 @@ func (c *tradeConn) onBlock(m *peerwire.Piece) {
 	}
 	c.inflight--
 	n := int64(len(m.Block))
+	c.measure(n)
 	if c.seeder {
 		t.res.fromSeeder += n
 		t.live.fromSeeder.Add(n)

@@ -247,7 +247,7 @@ func (t *trader) onPiece(pc *partial) {
 	}
 	t.res.bytes += int64(len(buf))
 	for c := range t.conns {
-		c.send(peerwire.Have{Index: pc.index})
+		c.sendHave(pc.index)
 	}
 	if t.pk.done() {
 		t.complete()
@@ -272,7 +272,7 @@ func (t *trader) complete() {
 	t.live.done.Add(1)
 	close(t.finished)
 	for c := range t.conns {
-		c.send(peerwire.NotInterested{})
+		c.sendNotInterested()
 		// Serving from now on, until the run ends.
 		c.pc.nc.SetReadDeadline(t.end)
 	}
