@@ -161,9 +161,11 @@ func (rep *Report) WriteText(w io.Writer) error {
 			upload = fmt.Sprintf("upload capped at %.2f MB/s each", float64(rep.LeecherUploadRate)/1e6)
 		}
 		fmt.Fprintf(&b, "trading     up to %d peers per leecher, %s; %d connections failed\n", rep.PeersPerLeecher, upload, rep.PeerFailures)
+		fmt.Fprintf(&b, "received    %d bytes from the seeder, %d from other leechers (who uploaded %d)\n", rep.FromSeeder, rep.FromPeers, rep.Uploaded)
+	} else {
+		fmt.Fprintf(&b, "received    %d bytes, all from the seeder\n", rep.FromSeeder)
 	}
-	fmt.Fprintf(&b, "received    %d bytes from the seeder, %d from other leechers (who uploaded %d)\n", rep.FromSeeder, rep.FromPeers, rep.Uploaded)
-	fmt.Fprintf(&b, "origin share: %.2f copies (%.1f%% of what %d leechers downloaded)\n", rep.OriginCopies, 100*rep.OriginShare, rep.Leechers)
+	fmt.Fprintf(&b, "origin      share %.2f copies of the torrent (%.1f%% of what %d leechers downloaded)\n", rep.OriginCopies, 100*rep.OriginShare, rep.Leechers)
 	fmt.Fprintf(&b, "rate        %.1f MB/s together (%d bytes in %.2fs)\n", rep.MBps, rep.Bytes, rep.Duration)
 	t := rep.TimeToComplete
 	fmt.Fprintf(&b, "complete in p50 %.0fms  p90 %.0fms  p99 %.0fms  max %.0fms\n", t.P50, t.P90, t.P99, t.Max)
