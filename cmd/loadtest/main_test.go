@@ -87,6 +87,8 @@ func TestBadArgumentsExitWithStatusTwo(t *testing.T) {
 		{"bad magnet", []string{"swarm", "--torrent", "magnet:?xt=urn:btih:zz"}, "--torrent"},
 		{"negative leechers", []string{"swarm", "--torrent", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "--seeder", "127.0.0.1:1", "--leechers", "-1"}, "leechers -1"},
 		{"bad block", []string{"swarm", "--torrent", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "--block", "1G"}, "--block"},
+		{"bad leecher upload rate", []string{"swarm", "--torrent", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "--trade", "--leecher-upload-rate", "fast"}, "--leecher-upload-rate"},
+		{"too many peers per leecher", []string{"swarm", "--torrent", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "--trade", "--peers-per-leecher", "1000"}, "peers per leecher 1000"},
 		{"infohashes torrents", []string{"infohashes", "--torrents", "0"}, "--torrents 0"},
 	}
 	for _, tt := range tests {
@@ -223,3 +225,48 @@ func TestSwarmFindsTheSeederThroughTheTrackerAndVerifiesEverything(t *testing.T)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestSwarmTradeFlagsReachTheRunAndTheReport(t *testing.T) {
+	dir := t.TempDir()
+	data, torrents := filepath.Join(dir, "data"), filepath.Join(dir, "torrents")
+	os.Mkdir(data, 0o755)
+	os.Mkdir(torrents, 0o755)
+	testenv.WriteRandomFile(t, filepath.Join(data, "clip.bin"), 512<<10+99, 5)
+	ctx, cancel := context.WithCancel(context.Background())
+	loaded, err := seeder.Load(ctx, seeder.LoadConfig{DataDir: data, TorrentDir: torrents, PieceLength: 32 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := seeder.New(seeder.Config{Offload: true}, loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	code, stdout, stderr := loadtest(t, "swarm", "--torrent", loaded[0].Path, "--seeder", ln.Addr().String(),
+		"--leechers", "6", "--trade", "--peers-per-leecher", "3", "--leecher-upload-rate", "2M", "--json")
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	var rep swarmload.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
+	}
+	if err := rep.Check(); err != nil {
+		t.Error(err)
+	}
+	if !rep.Trade || rep.PeersPerLeecher != 3 || rep.LeecherUploadRate != 2<<20 || rep.Completed != 6 {
+		t.Errorf("trade %v, peers per leecher %d, upload rate %d, completed %d", rep.Trade, rep.PeersPerLeecher, rep.LeecherUploadRate, rep.Completed)
+	}
+	if rep.FromPeers == 0 || rep.OriginCopies <= 0 {
+		t.Errorf("from peers %d, origin copies %.2f", rep.FromPeers, rep.OriginCopies)
+	}
+}

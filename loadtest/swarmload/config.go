@@ -29,6 +29,17 @@ type Config struct {
 	// silence towards one leecher (default 30s), DialTimeout connecting
 	// and the handshake (default 10s).
 	Timeout, IdleTimeout, DialTimeout time.Duration
+	// Trade makes the leechers trade, as real clients do: each also
+	// listens on a loopback port, connects to PeersPerLeecher others at
+	// most (default 8), asks whichever peer has a piece for it, the seeder
+	// included, and serves the pieces it verified to the others, at most
+	// LeecherUploadRate bytes per second (0: no cap). PeerPipeline is how
+	// many requests a leecher keeps in flight to each other leecher
+	// (default 16); Pipeline stays the seeder's.
+	Trade             bool
+	PeersPerLeecher   int
+	LeecherUploadRate int64
+	PeerPipeline      int
 	// Progress, when not nil, gets a status line redrawn every second:
 	// pass a terminal, or nil.
 	Progress io.Writer
@@ -39,6 +50,10 @@ const (
 	maxLeechers = 10000
 	maxBlock    = 128 << 10
 	maxPipeline = 10000
+	// maxPeers bounds PeersPerLeecher, maxPeerPipeline PeerPipeline: a
+	// trading leecher queues at most that many requests of each peer.
+	maxPeers        = 200
+	maxPeerPipeline = 256
 )
 
 func (c Config) withDefaults() Config {
@@ -50,6 +65,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Pipeline == 0 {
 		c.Pipeline = 64
+	}
+	if c.PeersPerLeecher == 0 {
+		c.PeersPerLeecher = 8
+	}
+	if c.PeerPipeline == 0 {
+		c.PeerPipeline = 16
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 5 * time.Minute
@@ -82,6 +103,15 @@ func (c Config) Validate() error {
 	}
 	if c.Pipeline < 1 || c.Pipeline > maxPipeline {
 		bad("pipeline %d: want 1 to %d", c.Pipeline, maxPipeline)
+	}
+	if c.PeersPerLeecher < 1 || c.PeersPerLeecher > maxPeers {
+		bad("peers per leecher %d: want 1 to %d", c.PeersPerLeecher, maxPeers)
+	}
+	if c.PeerPipeline < 1 || c.PeerPipeline > maxPeerPipeline {
+		bad("peer pipeline %d: want 1 to %d", c.PeerPipeline, maxPeerPipeline)
+	}
+	if c.LeecherUploadRate < 0 {
+		bad("leecher upload rate %d: must not be negative", c.LeecherUploadRate)
 	}
 	if c.Timeout < 0 || c.IdleTimeout < 0 || c.DialTimeout < 0 {
 		bad("time-outs must not be negative")

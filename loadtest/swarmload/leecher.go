@@ -33,6 +33,12 @@ type leecherResult struct {
 	chokes    int64
 	hashFails int64
 	err       error
+	// Block bytes received from the seeder and from other leechers
+	// (trading only), and uploaded to them.
+	fromSeeder, fromPeers, uploaded int64
+	// peerFailures counts connections to other leechers that could not
+	// be made.
+	peerFailures int64
 }
 
 // blockRef names a block: piece index and offset.
@@ -74,7 +80,7 @@ type leecher struct {
 
 // live are counts the progress line reads while the run goes on.
 type live struct {
-	bytes, done, failed atomic.Int64
+	bytes, fromSeeder, done, failed atomic.Int64
 }
 
 func (l *leecher) run(ctx context.Context) leecherResult {
@@ -95,7 +101,7 @@ func (l *leecher) run(ctx context.Context) leecherResult {
 }
 
 func (l *leecher) download(ctx context.Context) error {
-	c, err := dialPeer(ctx, l.addr, l.ih, newPeerID(), l.cfg.DialTimeout)
+	c, err := dialPeer(ctx, "seeder", l.addr, l.ih, newPeerID(), l.cfg.DialTimeout)
 	if err != nil {
 		return err
 	}
@@ -220,7 +226,9 @@ func (l *leecher) onBlock(m *peerwire.Piece) error {
 	delete(l.pending, ref)
 	pb := l.pieces[m.Index]
 	pb.missing -= len(m.Block)
+	l.res.fromSeeder += int64(len(m.Block))
 	l.live.bytes.Add(int64(len(m.Block)))
+	l.live.fromSeeder.Add(int64(len(m.Block)))
 	if pb.missing > 0 {
 		return nil
 	}

@@ -41,17 +41,25 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		total := info.TotalLength() * int64(cfg.Leechers)
 		p = loadtest.StartProgress(cfg.Progress, time.Second, func(el time.Duration) string {
 			b := lv.bytes.Load()
-			return fmt.Sprintf("%5.1fs  %5.1f%%  %.1f MB/s  done %d  failed %d of %d leechers",
+			line := fmt.Sprintf("%5.1fs  %5.1f%%  %.1f MB/s  done %d  failed %d of %d leechers",
 				el.Seconds(), 100*float64(b)/float64(max(total, 1)), float64(b)/1e6/max(el.Seconds(), 1e-3),
 				lv.done.Load(), lv.failed.Load(), cfg.Leechers)
+			if cfg.Trade {
+				line += fmt.Sprintf("  origin %.2f copies", float64(lv.fromSeeder.Load())/float64(max(info.TotalLength(), 1)))
+			}
+			return line
 		})
 	}
-	for i := range cfg.Leechers {
-		l := &leecher{id: i, addr: addr, ih: t.InfoHash(), info: info, cfg: &cfg, numPieces: n, live: lv,
-			start: uint32(uint64(i) * uint64(n) / uint64(cfg.Leechers))}
-		wg.Go(func() { results[i] = l.run(ctx) })
+	if cfg.Trade {
+		results = trade(ctx, &cfg, t, addr, lv)
+	} else {
+		for i := range cfg.Leechers {
+			l := &leecher{id: i, addr: addr, ih: t.InfoHash(), info: info, cfg: &cfg, numPieces: n, live: lv,
+				start: uint32(uint64(i) * uint64(n) / uint64(cfg.Leechers))}
+			wg.Go(func() { results[i] = l.run(ctx) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	elapsed := time.Since(began)
 	if p != nil {
 		p.Stop()

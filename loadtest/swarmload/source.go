@@ -55,7 +55,7 @@ func askTrackers(ctx context.Context, trackers []string, ih [20]byte, timeout ti
 
 // probe connects to addr and reports whether it has all numPieces pieces.
 func probe(ctx context.Context, addr string, ih [20]byte, numPieces uint32, timeout time.Duration) (bool, error) {
-	c, err := dialPeer(ctx, addr, ih, newPeerID(), timeout)
+	c, err := dialPeer(ctx, "seeder", addr, ih, newPeerID(), timeout)
 	if err != nil {
 		return false, err
 	}
@@ -88,7 +88,7 @@ func probe(ctx context.Context, addr string, ih [20]byte, numPieces uint32, time
 // fetchTorrent gets the info dictionary of ih from the peer at addr
 // (BEP 9), checks it against the info hash and returns it as a torrent.
 func fetchTorrent(ctx context.Context, addr string, ih [20]byte, timeout time.Duration) (*metainfo.Torrent, error) {
-	c, err := dialPeer(ctx, addr, ih, newPeerID(), timeout)
+	c, err := dialPeer(ctx, "seeder", addr, ih, newPeerID(), timeout)
 	if err != nil {
 		return nil, err
 	}

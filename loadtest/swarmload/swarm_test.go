@@ -21,6 +21,12 @@ import (
 // returns the torrent and the seeder's address.
 func startSeeder(t *testing.T, size int64, slots int, trackers ...string) (*metainfo.Torrent, string) {
 	t.Helper()
+	return startSeederWith(t, size, seeder.Config{UploadSlots: slots, AnnounceMinBackoff: 100 * time.Millisecond}, trackers...)
+}
+
+// startSeederWith is startSeeder with the seeder's whole configuration.
+func startSeederWith(t *testing.T, size int64, cfg seeder.Config, trackers ...string) (*metainfo.Torrent, string) {
+	t.Helper()
 	dir := t.TempDir()
 	data, torrents := filepath.Join(dir, "data"), filepath.Join(dir, "torrents")
 	for _, d := range []string{data, torrents} {
@@ -38,7 +44,7 @@ func startSeeder(t *testing.T, size int64, slots int, trackers ...string) (*meta
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := seeder.New(seeder.Config{UploadSlots: slots, AnnounceMinBackoff: 100 * time.Millisecond}, loaded)
+	s, err := seeder.New(cfg, loaded)
 	if err != nil {
 		t.Fatal(err)
 	}
