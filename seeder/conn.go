@@ -71,6 +71,9 @@ type conn struct {
 	deadline  time.Time // the write deadline last set
 	timer     *time.Timer
 	uploaded  int64
+	// delivered counts the bytes sent of each offered piece not yet sent
+	// whole (offload only).
+	delivered map[uint32]uint32
 }
 
 func (s *Seeder) newConn(nc net.Conn, outgoing bool) *conn {

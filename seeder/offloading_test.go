@@ -84,3 +84,40 @@ func TestOffloadRevealsDistinctPiecesAndServesOnlyThose(t *testing.T) {
 		t.Fatalf("status %+v, want 5 pieces offered", st)
 	}
 }
+
+// aria2c sends no have for a piece we announced: the seeder must count a
+// piece it sent whole as the peer's, or the peer never gets the next ones.
+func TestOffloadRevealsMoreToAPeerThatNeverSaysHave(t *testing.T) {
+	const pieces = 12
+	tor, _ := testTorrent(t, pieces*16<<10, 16<<10)
+	_, addr := serveTest(t, Config{Offload: true}, tor)
+	p := connectPeer(t, addr, tor, fastReserved())
+	waitFor[*peerwire.HaveNone](p)
+	p.send(&peerwire.HaveNone{}, &peerwire.Interested{})
+	got := map[uint32]bool{}
+	asked := map[uint32]bool{}
+	unchoked := false
+	for len(got) < pieces {
+		m, err := p.r.ReadMessage()
+		if err != nil {
+			t.Fatalf("with %d of %d pieces: %v", len(got), pieces, err)
+		}
+		switch m := m.(type) {
+		case *peerwire.Unchoke:
+			unchoked = true
+		case *peerwire.Have:
+			asked[m.Index] = false
+		case *peerwire.Piece:
+			got[m.Index] = true
+		}
+		if !unchoked {
+			continue
+		}
+		for i, done := range asked {
+			if !done {
+				p.send(&peerwire.Request{Index: i, Length: 16 << 10})
+				asked[i] = true
+			}
+		}
+	}
+}

@@ -205,7 +205,30 @@ func (c *conn) serve(batch []peerwire.Request) error {
 	c.sw.uploaded.Add(int64(total))
 	c.uploaded += int64(total)
 	c.s.metrics.servedRequests(served)
+	if o := c.sw.offload; o != nil {
+		c.countDelivered(o, hdrs)
+	}
 	return nil
+}
+
+// countDelivered adds the blocks just sent, read back from their piece
+// headers, to what each offered piece has received, and tells the offload
+// policy of every piece now sent whole: the peer has it, whether or not it
+// says so. Clients need not send have for a piece we announced (aria2c
+// does not), and without this the policy would wait for them forever.
+func (c *conn) countDelivered(o *offloader, hdrs []byte) {
+	for ; len(hdrs) >= pieceHeaderLen; hdrs = hdrs[pieceHeaderLen:] {
+		n := binary.BigEndian.Uint32(hdrs) - 9
+		index := binary.BigEndian.Uint32(hdrs[5:])
+		if c.delivered == nil {
+			c.delivered = make(map[uint32]uint32)
+		}
+		c.delivered[index] += n
+		if c.delivered[index] >= c.sw.pieceSize(index) {
+			delete(c.delivered, index)
+			o.have(c, index)
+		}
+	}
 }
 
 // pieceHeaderLen is the bytes of a piece message before its block.
