@@ -77,8 +77,11 @@ func TestFilesChangedUnderARunningSeederAreNeverServed(t *testing.T) {
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
 	sums := content(t, data, 24<<20+12345)
+	// Offload off: the test's raw peer asks for blocks as from a seed
+	// that announced every piece (offload reveals a few at a time).
 	sp := startSeeder(t, data, filepath.Join(work, "torrents"), []string{tp.announceURL()},
-		"--piece-length", "64K", "--upload-rate", "3M") // aria2c takes 8 s: it overlaps the changes
+		"--piece-length", "64K", "--upload-rate", "3M", // aria2c takes 8 s: it overlaps the changes
+		"--offload", "off")
 	st := sp.status(t)
 	single, album := st["single.bin"], st["album"]
 	meta, err := metainfo.Load(album.Torrent)
@@ -259,8 +262,11 @@ func TestSeederKeepsServingWhileItsTrackerIsDown(t *testing.T) {
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
 	sums := content(t, data, 16<<20+12345)
+	// Offload off: the test's raw peer asks for blocks as from a seed
+	// that announced every piece (offload reveals a few at a time).
 	sp := startSeeder(t, data, filepath.Join(work, "torrents"), []string{tp.announceURL()},
-		"--piece-length", "64K", "--upload-rate", "2M") // aria2c takes 8 s
+		"--piece-length", "64K", "--upload-rate", "2M", // aria2c takes 8 s
+		"--offload", "off")
 	st := sp.status(t)
 	single, album := st["single.bin"], st["album"]
 	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 1 })

@@ -298,8 +298,6 @@ func isTimeout(err error) bool {
 // the seeder from learning aria2c's address and dialling it: aria2c's own
 // connection must get in. The flood comes from 127.0.0.2, which the
 // default exemption of loopback would cover: only 127.0.0.1 is exempt here.
-// Offload is off: with it on, a lone aria2c that the seeder does not dial
-// stalls halfway, flood or not (a separate problem, of the offload policy).
 func TestSeederIsNotLockedByOneHostsIdleConnections(t *testing.T) {
 	aria := testenv.LookPath(t, "aria2c")
 	tp := startTracker(t, "", nil)
@@ -308,7 +306,7 @@ func TestSeederIsNotLockedByOneHostsIdleConnections(t *testing.T) {
 	sums := content(t, data, 4<<20+99)
 	sp := startSeeder(t, data, filepath.Join(work, "torrents"), []string{tp.announceURL()},
 		"--piece-length", "256K", "--handshake-timeout", "5m", "--max-conns", "500",
-		"--conn-limit-exempt", "127.0.0.1/32", "--offload", "off")
+		"--conn-limit-exempt", "127.0.0.1/32")
 	single := sp.status(t)["single.bin"]
 	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 1 })
 

@@ -448,10 +448,10 @@ func (c *conn) onRequest(r *peerwire.Request) error {
 		c.reject(*r, rejectMissing)
 		return nil
 	case why == requestOK && c.offered != nil && !c.offered.Has(r.Index):
-		// Not revealed to this peer (offload): a client bug or a guess,
-		// not an attack; refused without counting.
-		c.reject(*r, rejectNotOffered)
-		return nil
+		// Not revealed to this peer (offload): no client asks for a piece
+		// it was not told of, so it counts as bad, or a peer could ask
+		// forever for what it may not have.
+		why = requestNotOffered
 	case why != requestOK:
 	case c.choked:
 		// Requests that crossed our choke on the wire are normal.

@@ -48,6 +48,8 @@ func rejectReasonOf(why badRequest) rejectReason {
 		return rejectEmpty
 	case requestMissing:
 		return rejectMissing
+	case requestNotOffered:
+		return rejectNotOffered
 	}
 	return rejectOverflow
 }

@@ -1,7 +1,10 @@
 package seeder
 
 import (
+	"errors"
+	"net"
 	"testing"
+	"time"
 
 	"github.com/bitorigin/bitorigin/peerwire"
 )
@@ -118,6 +121,32 @@ func TestOffloadRevealsMoreToAPeerThatNeverSaysHave(t *testing.T) {
 				p.send(&peerwire.Request{Index: i, Length: 16 << 10})
 				asked[i] = true
 			}
+		}
+	}
+}
+
+func TestAPeerAskingForPiecesNeverRevealedIsDropped(t *testing.T) {
+	tor, _ := testTorrent(t, 8*16<<10, 16<<10)
+	_, addr := serveTest(t, Config{Offload: true, MaxBadRequests: 20}, tor)
+	p := connectPeer(t, addr, tor, fastReserved())
+	waitFor[*peerwire.HaveNone](p)
+	p.send(&peerwire.Interested{})
+	waitFor[*peerwire.Unchoke](p)
+	// No bitfield yet: nothing was revealed, so every request is bad.
+	var msgs []peerwire.Message
+	for range 30 {
+		msgs = append(msgs, &peerwire.Request{Index: 5, Length: 16 << 10})
+	}
+	p.send(msgs...)
+	p.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, err := p.r.ReadMessage()
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("still connected after 30 requests for pieces never revealed (max 20 bad)")
+		}
+		if err != nil {
+			return // dropped
 		}
 	}
 }

@@ -14,6 +14,8 @@ const (
 	requestEmpty    badRequest = "empty block"
 	requestMissing  badRequest = "piece not verified"
 	requestOverflow badRequest = "more requests than reqq"
+	// requestNotOffered: under offload, a piece not revealed to the peer.
+	requestNotOffered badRequest = "piece not offered to the peer"
 )
 
 // checkRequest validates a request against the torrent: the index in
