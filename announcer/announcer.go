@@ -228,11 +228,11 @@ func (a *Announcer) Run(ctx context.Context) {
 			// Not a failure: this family does not reach the trackers
 			// (no IPv6 here, say). Look again at the usual interval.
 			wait = a.cfg.DefaultInterval
-			a.log.Debug("no tracker reachable in this address family", "family", a.cfg.Family.String(), "retry_in", wait)
+			a.log.Debug("no tracker reachable in this address family", "retry_in", wait)
 		case err != nil:
 			wait = a.backoff(failures)
 			failures++
-			a.log.Warn("announce failed on every tracker", "family", a.cfg.Family.String(), "err", err, "retry_in", wait.Round(time.Second))
+			a.log.Warn("announce failed on every tracker", "err", err, "retry_in", wait.Round(time.Second))
 		default:
 			failures = 0
 			wait = resp.Interval

@@ -48,7 +48,7 @@ func (s *Seeder) addSwarm(sw *swarm) {
 	}
 	s.list = append(s.list[:len(s.list):len(s.list)], sw)
 	if s.cfg.Offload && sw.offload == nil {
-		sw.offload = newOffloader(sw.numPieces)
+		sw.offload = newOffloader(sw.Torrent)
 	}
 	if sw.pex == nil {
 		sw.pex = newPexer(sw.Torrent)

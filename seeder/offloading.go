@@ -23,8 +23,8 @@ type offloader struct {
 	conns  map[uint64]*conn
 }
 
-func newOffloader(pieces uint32) *offloader {
-	p, err := offload.New(offload.Config{Pieces: pieces})
+func newOffloader(t *Torrent) *offloader {
+	p, err := offload.New(offload.Config{Pieces: t.numPieces, Servable: t.verified.has})
 	if err != nil {
 		// Only a torrent of no pieces, which metainfo never parses.
 		return nil
@@ -82,6 +82,13 @@ func (o *offloader) have(c *conn, piece uint32) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.apply(o.policy.Have(c.id, piece, time.Now()))
+}
+
+// refill tops the leechers up, as when pieces are served again.
+func (o *offloader) refill() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.apply(o.policy.Refill())
 }
 
 // tick runs the policy's timers.

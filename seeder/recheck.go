@@ -140,6 +140,9 @@ func (s *Seeder) recheck(ctx context.Context, sw *swarm) {
 		"served", sw.Verified(), "of", sw.numPieces, "took", time.Since(start).Round(time.Millisecond))
 	if len(back) > 0 {
 		s.sendHaves(sw, back)
+		if sw.offload != nil {
+			sw.offload.refill()
+		}
 	}
 }
 

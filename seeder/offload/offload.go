@@ -49,6 +49,10 @@ type Config struct {
 	// BitfieldWait is how long a new peer has to send its bitfield before
 	// it is taken to have nothing; DefaultBitfieldWait when 0.
 	BitfieldWait time.Duration
+	// Servable, when set, reports whether the origin can serve a piece
+	// now (it passed verification and its files did not change since); a
+	// piece it cannot serve is never revealed. Nil means every piece.
+	Servable func(piece uint32) bool
 }
 
 // Defaults of Config.
@@ -250,6 +254,13 @@ func (p *Policy) Tick(now time.Time) []Offer {
 	return out
 }
 
+// Refill tops every leecher up, as when pieces the origin could not serve
+// are servable again.
+func (p *Policy) Refill() []Offer { return p.fillAll(nil) }
+
+// servable reports whether piece i may be revealed.
+func (p *Policy) servable(i uint32) bool { return p.cfg.Servable == nil || p.cfg.Servable(i) }
+
 // Offered reports whether piece was revealed to peer id.
 func (p *Policy) Offered(id uint64, piece uint32) bool {
 	pr, ok := p.peers[id]
@@ -336,7 +347,7 @@ func (p *Policy) fresh(pr *peer) (uint32, bool) {
 	n := p.cfg.Pieces
 	for k := range n {
 		i := (p.cursor + k) % n
-		if p.holders[i] == 0 && p.pending[i] == 0 && !pr.has.Has(i) && !pr.offered.Has(i) {
+		if p.holders[i] == 0 && p.pending[i] == 0 && !pr.has.Has(i) && !pr.offered.Has(i) && p.servable(i) {
 			p.cursor = (i + 1) % n
 			return i, true
 		}
@@ -349,7 +360,7 @@ func (p *Policy) fresh(pr *peer) (uint32, bool) {
 func (p *Policy) leastHeld(pr *peer) (uint32, bool) {
 	best, found := uint32(0), false
 	for i := range p.cfg.Pieces {
-		if pr.has.Has(i) || pr.offered.Has(i) {
+		if pr.has.Has(i) || pr.offered.Has(i) || !p.servable(i) {
 			continue
 		}
 		if !found || p.holders[i]+p.pending[i] < p.holders[best]+p.pending[best] {

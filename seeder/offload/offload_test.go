@@ -374,3 +374,19 @@ func TestALeecherTheSwarmNeverFedStarvesSooner(t *testing.T) {
 		t.Fatal("peer 1 not starving after the stall period")
 	}
 }
+
+func TestAPieceTheOriginCannotServeIsNeverRevealed(t *testing.T) {
+	servable := map[uint32]bool{0: true, 1: false, 2: true}
+	p := newPolicy(t, Config{Pieces: 3, LoneWindow: 3, Stall: time.Second, FirstStall: time.Second,
+		Servable: func(i uint32) bool { return servable[i] }})
+	p.Add(1, t0)
+	for _, o := range append(p.Bitfield(1, nil, t0), p.Tick(t0.Add(time.Hour))...) {
+		if o.Piece == 1 {
+			t.Fatalf("revealed piece 1, which the origin cannot serve")
+		}
+	}
+	servable[1] = true
+	if got := p.Refill(); len(got) != 1 || got[0] != (Offer{1, 1}) {
+		t.Fatalf("once servable: %v, want piece 1 revealed", got)
+	}
+}
