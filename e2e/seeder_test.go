@@ -32,7 +32,8 @@ func (sp *seederProc) addr() string { return fmt.Sprintf("127.0.0.1:%d", sp.port
 func startSeeder(t *testing.T, data, torrentDir string, trackers []string, args ...string) *seederProc {
 	t.Helper()
 	bin := testenv.Build(t, "github.com/bitorigin/bitorigin/cmd/seeder")
-	sp := &seederProc{port: testenv.FreeTCPPort(t), adminPort: testenv.FreeTCPPort(t), data: data, torrents: torrentDir}
+	// The DHT node takes the peer port over UDP: both must be free.
+	sp := &seederProc{port: testenv.FreePort(t), adminPort: testenv.FreeTCPPort(t), data: data, torrents: torrentDir}
 	all := []string{"serve", "--data", data, "--torrents", torrentDir,
 		"--listen", sp.addr(), "--admin-addr", fmt.Sprintf("127.0.0.1:%d", sp.adminPort), "--log-level", "debug"}
 	for _, tr := range trackers {

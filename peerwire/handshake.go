@@ -37,6 +37,10 @@ func (r *Reserved) SetFast() { r[7] |= 0x04 }
 // SetExtended sets the extension protocol bit (BEP 10).
 func (r *Reserved) SetExtended() { r[5] |= 0x10 }
 
+// SetDHT sets the DHT bit (BEP 5): we run a DHT node and send a port
+// message to peers that set it too.
+func (r *Reserved) SetDHT() { r[7] |= 0x01 }
+
 // Handshake is the first thing each peer sends (BEP 3).
 type Handshake struct {
 	Reserved Reserved

@@ -30,6 +30,10 @@ func TestReservedBitsFollowBEP4(t *testing.T) {
 	if r.DHT() || !(Reserved{7: 0x01}).DHT() {
 		t.Fatal("DHT reads the wrong bit")
 	}
+	r.SetDHT()
+	if r != (Reserved{5: 0x10, 7: 0x05}) || !r.DHT() {
+		t.Fatalf("SetDHT: %x", r)
+	}
 }
 
 func TestReadHandshakeInTwoStepsLeavesThePeerIDUnread(t *testing.T) {

@@ -6,7 +6,9 @@
 #
 # Ports: TRACKER_PORT (default 6969) for announce and scrape, over HTTP (TCP)
 # and UDP, ADMIN_PORT (6970) for the tracker's probes, SEEDER_PORT (6881) for
-# peers and SEEDER_ADMIN_PORT (6882) for the seeder's probes and /torrents.
+# peers (TCP) and the seeder's DHT node (UDP; no bootstrap node is named, so
+# it contacts nobody) and SEEDER_ADMIN_PORT (6882) for the seeder's probes
+# and /torrents.
 # Each is checked before anything starts. The sample data, torrents and logs
 # live in RUN_DIR (default: /tmp/bitorigin-run), kept between runs so a
 # restart skips hashing.
@@ -51,6 +53,7 @@ check_free tcp "$tracker_port" TRACKER_PORT "tracker HTTP announce"
 check_free udp "$tracker_port" TRACKER_PORT "tracker UDP announce"
 check_free tcp "$admin_port" ADMIN_PORT "tracker probes"
 check_free tcp "$seeder_port" SEEDER_PORT "seeder peers"
+check_free udp "$seeder_port" SEEDER_PORT "seeder DHT node"
 check_free tcp "$seeder_admin" SEEDER_ADMIN_PORT "seeder probes"
 
 # The sample: one file of random data and a small folder, sizes that are not

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/announcer"
+	"github.com/bitorigin/bitorigin/seeder/dhtnode"
 )
 
 // Config tunes a Seeder. The zero value works: every field has a default.
@@ -99,6 +100,10 @@ type Config struct {
 	// and unregisters it when Remove withdraws it. Shutdown leaves the
 	// torrents registered, so a restart does not make them vanish.
 	Registrar *announcer.Registrar
+
+	// DHT, when set, is our DHT node (BEP 5), started and closed by the
+	// caller: see dht.go.
+	DHT *dhtnode.Node
 
 	Logger *slog.Logger
 }

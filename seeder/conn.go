@@ -33,6 +33,7 @@ type conn struct {
 	peerID   [20]byte
 	fast     bool
 	extended bool
+	dht      bool // the peer set the DHT bit (BEP 5)
 	log      *slogger
 
 	// peerMetadataID is the ID the peer gave ut_metadata; 0 when it does
@@ -97,6 +98,9 @@ func (s *Seeder) handshake(sw *swarm) peerwire.Handshake {
 	h := peerwire.Handshake{InfoHash: sw.InfoHash(), PeerID: s.peerID}
 	h.Reserved.SetFast()
 	h.Reserved.SetExtended()
+	if s.cfg.DHT != nil {
+		h.Reserved.SetDHT()
+	}
 	return h
 }
 
@@ -129,7 +133,7 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn, id admission.I
 		return
 	}
 	c.sw = sw
-	c.fast, c.extended = h.Reserved.Fast(), h.Reserved.Extended()
+	c.fast, c.extended, c.dht = h.Reserved.Fast(), h.Reserved.Extended(), h.Reserved.DHT()
 	// Ours goes first: some clients send their peer ID only after seeing it.
 	err = c.w.WriteHandshake(s.handshake(sw))
 	if err == nil {
@@ -183,7 +187,7 @@ func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, nc net.Conn, enc
 		nc.Close()
 		return fmt.Errorf("handshake: %w", err)
 	}
-	c.peerID, c.fast, c.extended = h.PeerID, h.Reserved.Fast(), h.Reserved.Extended()
+	c.peerID, c.fast, c.extended, c.dht = h.PeerID, h.Reserved.Fast(), h.Reserved.Extended(), h.Reserved.DHT()
 	stop()
 	c.run(ctx)
 	return nil
@@ -201,6 +205,7 @@ func (c *conn) run(ctx context.Context) {
 	c.log.debug("peer connected", "outgoing", c.outgoing, "fast", c.fast, "extended", c.extended,
 		"client", clientName(c.peerID))
 	c.sendIntro()
+	c.sendPort()
 	if o := c.sw.offload; o != nil {
 		o.add(c)
 		defer o.remove(c)

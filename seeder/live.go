@@ -126,6 +126,7 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 	}
 	stop, announced := sw.stopAnnounce, sw.announced
 	s.mu.Unlock()
+	s.dhtWithdraw(sw)
 
 	for _, c := range conns {
 		c.close(errWithdrawn)
@@ -153,6 +154,7 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 // startAnnouncing starts the registration and announce loop of sw under
 // Serve's context; s.mu is held and Serve runs.
 func (s *Seeder) startAnnouncing(sw *swarm) {
+	s.dhtAnnounce(sw)
 	ctx, cancel := context.WithCancel(s.dialCtx)
 	sw.stopAnnounce = cancel
 	sw.announced = make(chan struct{})

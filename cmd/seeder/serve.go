@@ -47,6 +47,7 @@ type serveOptions struct {
 	pprof                     bool
 	encryption                string
 	live                      liveOptions
+	dht                       dhtOptions
 }
 
 func serveCommand() *cli.Command { return serveCommandFor(&serveOptions{}) }
@@ -83,6 +84,7 @@ magnet link) and /metrics (Prometheus: bytes uploaded and size per torrent,
 peers, requests served and rejected, disk read latency, announces,
 verification); never on the peer port.
 `+liveHelp+`
+`+dhtHelp+`
 
 Every flag can also be set by an environment variable: SEEDER_ followed by
 the flag's name in upper case with dashes as underscores, for example
@@ -124,6 +126,7 @@ connections, exit 0.`)
 	f.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
 	f.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
 	o.live.addFlags(f)
+	o.dht.addFlags(f)
 	// Not c.EnvPrefix: the help above explains the variables once rather
 	// than naming one under every flag.
 	c.Run = func(ctx context.Context, _ []string, stdout, stderr io.Writer) error {
@@ -226,6 +229,12 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		return fmt.Errorf("--listen: %w", err)
 	}
 	defer ln.Close()
+	node, err := o.dht.start(o.listen, o.torrents, cfg.AnnounceIP, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopDHT(node, log)
+	cfg.DHT = node
 	lv, err := o.live.setup(log)
 	if err != nil {
 		return err

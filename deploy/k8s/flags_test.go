@@ -181,7 +181,7 @@ func TestContainerPortsAreTheOnesTheBinariesListenOn(t *testing.T) {
 	}
 	want := map[string][]port{
 		"tracker": {{"http", "http-addr", corev1.ProtocolTCP}, {"udp", "udp-addr", corev1.ProtocolUDP}, {"admin", "admin-addr", corev1.ProtocolTCP}},
-		"seeder":  {{"peer", "listen", corev1.ProtocolTCP}, {"admin", "admin-addr", corev1.ProtocolTCP}},
+		"seeder":  {{"peer", "listen", corev1.ProtocolTCP}, {"dht", "listen", corev1.ProtocolUDP}, {"admin", "admin-addr", corev1.ProtocolTCP}},
 	}
 	for _, o := range overlays {
 		r := render(t, o)

@@ -164,6 +164,7 @@ func TestNetworkPoliciesLetOnlyPrometheusToAdminPortsAndOnlyTrackersToRedis(t *t
 			{"tracker", "udp", corev1.ProtocolUDP, nil},
 			{"tracker", "admin", corev1.ProtocolTCP, trackerAdmin},
 			{"seeder", "peer", corev1.ProtocolTCP, nil},
+			{"seeder", "dht", corev1.ProtocolUDP, nil},
 			{"seeder", "admin", corev1.ProtocolTCP, []string{"prometheus"}},
 			{"redis", "redis", corev1.ProtocolTCP, []string{"tracker"}},
 		} {

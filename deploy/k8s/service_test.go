@@ -163,11 +163,19 @@ func TestSeederAnnouncesAnAddressPeersCanReach(t *testing.T) {
 		if ip == nil || ip.ValueFrom == nil || ip.ValueFrom.FieldRef == nil {
 			t.Fatalf("%s: seeder: SEEDER_ANNOUNCE_IP must be set from the pod's status", o)
 		}
-		var peer corev1.ContainerPort
+		var peer, dht corev1.ContainerPort
 		for _, p := range c.Ports {
-			if p.Name == "peer" {
+			switch p.Name {
+			case "peer":
 				peer = p
+			case "dht":
+				dht = p
 			}
+		}
+		// get_peers answers and port messages give the announced address:
+		// the DHT node must be reachable there too.
+		if dht.HostPort != peer.HostPort || dht.Protocol != corev1.ProtocolUDP {
+			t.Errorf("%s: seeder: DHT port %+v, peer port %+v: want UDP on the same host port", o, dht, peer)
 		}
 		field := ip.ValueFrom.FieldRef.FieldPath
 		reachable := peer.ContainerPort

@@ -7,6 +7,7 @@
     lt_client.py capped TORRENT SAVE_DIR PORT RATE plain|super
     lt_client.py fetchpeers SAVE_DIR PORT TIMEOUT_SECONDS PEER TORRENT
     lt_client.py swarm OUT_DIR LEECHERS TIMEOUT_SECONDS TORRENT DATA_FILE
+    lt_client.py dhtfetch SAVE_DIR PORT TIMEOUT_SECONDS DHT_NODE MAGNET
 
 seed prints "SEEDING" once the data is checked and keeps seeding until
 SIGTERM or SIGINT. fetch exits 0 once every piece has arrived, 1 on an
@@ -28,6 +29,13 @@ swarm starts LEECHERS sessions in one process that find each other and the
 seeder through the torrent's tracker, uncapped; once every leecher has
 every piece it checks each copy's SHA-256 against DATA_FILE (a single-file
 torrent) and prints "DONE <seconds until the last was complete>".
+
+dhtfetch downloads MAGNET (a link without trackers) with the session's DHT
+on, bootstrapped from DHT_NODE (HOST:PORT) alone and never told of a peer:
+the DHT must find the seeder. The DHT is set up for loopback (no IP
+restrictions, no rate-limit bans); it is still the only thing this session
+enables that reaches out, and DHT_NODE is its only entry point. Exits 0
+once complete.
 
 --ipv6 before the command makes the session listen on [::1] only, so it is
 reachable over IPv6 alone.
@@ -270,6 +278,40 @@ def fetchpeers(save_dir, port, timeout, peer, torrent):
     return 1
 
 
+def dhtfetch(save_dir, port, timeout, node, magnet):
+    s = session(port, {
+        "enable_dht": True,
+        "dht_bootstrap_nodes": node,
+        # All nodes and peers are on 127.0.0.1.
+        "dht_restrict_routing_ips": False,
+        "dht_restrict_search_ips": False,
+        # The default bans an IP sending more than 5 packets a second.
+        "dht_block_ratelimit": 100000,
+        "alert_mask": lt.alert.category_t.error_notification
+        | lt.alert.category_t.status_notification
+        | lt.alert.category_t.dht_notification,
+    })
+    atp = lt.parse_magnet_uri(magnet)
+    atp.save_path = save_dir
+    h = s.add_torrent(atp)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for a in s.pop_alerts():
+            if isinstance(a, (lt.dht_bootstrap_alert, lt.torrent_error_alert, lt.file_error_alert)):
+                print("alert:", a.message(), flush=True)
+        st = h.status()
+        if st.is_seeding:
+            print("DONE", flush=True)
+            return 0
+        if st.errc.value() != 0:
+            print("error:", st.errc.message(), flush=True)
+            return 1
+        time.sleep(0.1)
+    st = s.status()
+    print("timed out at %.1f%%, %d DHT nodes, %d peers" % (h.status().progress * 100, st.dht_nodes, h.status().num_peers), flush=True)
+    return 1
+
+
 def create(path, tracker, out, piece_length):
     fs = lt.file_storage()
     lt.add_files(fs, path)
@@ -305,6 +347,8 @@ def main(argv):
         return capped(argv[2], argv[3], int(argv[4]), int(argv[5]), argv[6])
     if cmd == "swarm":
         return swarm(argv[2], int(argv[3]), float(argv[4]), argv[5], argv[6])
+    if cmd == "dhtfetch":
+        return dhtfetch(argv[2], int(argv[3]), float(argv[4]), argv[5], argv[6])
     if cmd == "create":
         return create(argv[2], argv[3], argv[4], int(argv[5]) if len(argv) > 5 else 262144)
     print("unknown command", cmd, file=sys.stderr)

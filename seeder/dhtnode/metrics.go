@@ -1,0 +1,132 @@
+package dhtnode
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bitorigin/bitorigin/metrics"
+)
+
+// methods are the KRPC query methods counted by name (BEP 5); others are
+// counted as "other", so that a peer cannot grow the label set.
+var methods = []string{"ping", "find_node", "get_peers", "announce_peer", "other"}
+
+// announceResults label the outcome of one announce of one torrent.
+var announceResults = []string{"ok", "no_reply", "no_nodes"}
+
+// nodeMetrics are the node's counters; the gauges come from the node at
+// scrape time. A nil *nodeMetrics records nothing.
+type nodeMetrics struct {
+	packets, bytes [2]prometheus.Counter // in, out
+	queries        map[string][2]prometheus.Counter
+	announces      map[string]prometheus.Counter
+	all            []prometheus.Collector
+}
+
+// newMetrics returns the node's metrics, to register once n.srv is set;
+// no Registerer gives nil.
+func newMetrics(reg prometheus.Registerer, n *Node) *nodeMetrics {
+	if reg == nil {
+		return nil
+	}
+	const sub = "seeder_dht"
+	packets := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "packets_total",
+		Help: "UDP packets of the DHT node (BEP 5), by direction: in (received), out (sent).",
+	}, []string{"direction"})
+	bytes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "bytes_total",
+		Help: "UDP payload bytes of the DHT node, by direction: in (received), out (sent).",
+	}, []string{"direction"})
+	queries := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "queries_received_total",
+		Help: "KRPC queries received, by method and result: answered, or limited (over the per-IP rate, dropped unanswered).",
+	}, []string{"method", "result"})
+	announces := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "announces_total",
+		Help: "Announces of one torrent to the DHT (get_peers toward the info hash, then announce_peer to the closest nodes), by result: ok (some node answered), no_reply, no_nodes (the routing table is empty and no bootstrap node is set).",
+	}, []string{"result"})
+	sent := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "queries_sent_total",
+		Help: "KRPC queries the node sent (find_node, get_peers, announce_peer, ping), retries excluded.",
+	}, func() float64 { return float64(n.srv.Stats().OutboundQueriesAttempted) })
+	nodes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "routing_table_nodes",
+		Help: "Nodes in the routing table.",
+	}, func() float64 { return float64(n.srv.Stats().Nodes) })
+	good := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "routing_table_good_nodes",
+		Help: "Nodes in the routing table that answered lately (good in BEP 5's sense).",
+	}, func() float64 { return float64(n.srv.Stats().GoodNodes) })
+	torrents := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "torrents",
+		Help: "Torrents the node announces and answers get_peers with our address for.",
+	}, func() float64 { return float64(n.numAnnounced()) })
+	stored := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "stored_peers",
+		Help: "Peers other nodes' announce_peer stored here, in all info hashes.",
+	}, func() float64 { return float64(n.peers.len()) })
+	m := &nodeMetrics{queries: map[string][2]prometheus.Counter{}, announces: map[string]prometheus.Counter{},
+		all: []prometheus.Collector{packets, bytes, queries, announces, sent, nodes, good, torrents, stored}}
+	for i, dir := range []string{"in", "out"} {
+		m.packets[i] = packets.WithLabelValues(dir)
+		m.bytes[i] = bytes.WithLabelValues(dir)
+	}
+	for _, q := range methods {
+		m.queries[q] = [2]prometheus.Counter{queries.WithLabelValues(q, "answered"), queries.WithLabelValues(q, "limited")}
+	}
+	for _, r := range announceResults {
+		m.announces[r] = announces.WithLabelValues(r)
+	}
+	return m
+}
+
+// register registers every metric with reg.
+func (m *nodeMetrics) register(reg prometheus.Registerer) error {
+	if m == nil {
+		return nil
+	}
+	for _, c := range m.all {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("dht metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// packet counts one packet of n bytes, received or sent.
+func (m *nodeMetrics) packet(out bool, n int) {
+	if m == nil {
+		return
+	}
+	i := 0
+	if out {
+		i = 1
+	}
+	m.packets[i].Inc()
+	m.bytes[i].Add(float64(n))
+}
+
+// query counts a query received, answered or dropped by the limit.
+func (m *nodeMetrics) query(method string, limited bool) {
+	if m == nil {
+		return
+	}
+	c, ok := m.queries[method]
+	if !ok {
+		c = m.queries["other"]
+	}
+	if limited {
+		c[1].Inc()
+	} else {
+		c[0].Inc()
+	}
+}
+
+// announced counts one announce by result.
+func (m *nodeMetrics) announced(result string) {
+	if m != nil {
+		m.announces[result].Inc()
+	}
+}
