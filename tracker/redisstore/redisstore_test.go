@@ -291,10 +291,10 @@ func TestRegisteredTorrentsAreSharedThroughRedis(t *testing.T) {
 	if err != nil || v0 != 0 {
 		t.Fatalf("version before any change: %d %v", v0, err)
 	}
-	if err := a.AddAllowed(ctx, storetest.Hash(1)); err != nil {
+	if err := a.AddAllowed(ctx, tracker.Registration{InfoHash: storetest.Hash(1)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.AddAllowed(ctx, storetest.Hash(2)); err != nil {
+	if err := a.AddAllowed(ctx, tracker.Registration{InfoHash: storetest.Hash(2)}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := b.ListAllowed(ctx)
@@ -307,7 +307,7 @@ func TestRegisteredTorrentsAreSharedThroughRedis(t *testing.T) {
 	}
 	v2, _ := b.AllowedVersion(ctx)
 	list, _ = b.ListAllowed(ctx)
-	if v1 == v0 || v2 == v1 || len(list) != 1 || list[0] != storetest.Hash(2) {
+	if v1 == v0 || v2 == v1 || len(list) != 1 || list[0].InfoHash != storetest.Hash(2) {
 		t.Fatalf("after removal: versions %d %d %d, list %v", v0, v1, v2, list)
 	}
 }

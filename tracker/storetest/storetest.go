@@ -1,6 +1,8 @@
 // Package storetest is the conformance suite every tracker.Store must pass.
 // A store's own tests call Run with a constructor; the suite drives the
 // store's clock through Clock so that expiry is tested without waiting.
+// Stores that keep the registered torrents (tracker.AllowStore) are also
+// driven through the tracker and its registry, as --registration runs them.
 package storetest
 
 import (
@@ -76,6 +78,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"ConcurrentAnnouncesKeepExactCounts", testConcurrent},
 		{"PingSucceeds", testPing},
 		{"TotalsFollowTheSwarms", testTotals},
+		{"RegistrationsGiveEveryHashOneSwarm", testRegistrations},
+		{"HybridTorrentIsOneSwarmUnderBothHashes", testHybrid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
