@@ -116,6 +116,9 @@ func TestRegistrationAPIRegistersAHybridUnderBothHashes(t *testing.T) {
 	if code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list) != 1 || list[0] != hexA {
 		t.Fatalf("GET: %d %q", code, body)
 	}
+	if hs := r.Hashes(); len(hs) != 1 || hs[0] != v1 {
+		t.Fatalf("Hashes (the per-torrent series) = %v, want the v1 hash alone", hs)
+	}
 	for _, h := range []string{hexA, trunc, v2} {
 		code, body := do("GET", APIPrefix+"/"+h)
 		var got registrationJSON
