@@ -70,16 +70,16 @@ func (s *Store) RemoveAllowed(ctx context.Context, h tracker.InfoHash) error {
 func (s *Store) ListAllowed(ctx context.Context) ([]tracker.Registration, error) {
 	keys := s.allowKeys()
 	var members *redis.StringSliceCmd
-	var hybrids *redis.MapStringStringCmd
+	var aliases, hybrids *redis.MapStringStringCmd
 	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		members = p.SMembers(ctx, keys[0])
+		aliases = p.HGetAll(ctx, keys[2])
 		hybrids = p.HGetAll(ctx, keys[3])
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("redis list registered torrents: %w", err)
 	}
-	aliases := hybrids.Val()
 	out := make([]tracker.Registration, 0, len(members.Val()))
 	for _, m := range members.Val() {
 		h, err := tracker.ParseInfoHash(m)
@@ -87,7 +87,9 @@ func (s *Store) ListAllowed(ctx context.Context) ([]tracker.Registration, error)
 			continue // not ours; never fail the whole list for one member
 		}
 		r := tracker.Registration{InfoHash: h}
-		if a, ok := aliases[m]; ok {
+		// An alias counts when both directions agree: an older
+		// replica's withdrawal leaves one behind.
+		if a, ok := hybrids.Val()[m]; ok && aliases.Val()[a] == m {
 			if r.Alias, err = tracker.ParseInfoHash(a); err != nil {
 				r.Alias = tracker.InfoHash{} // serve it under its info hash alone
 			}

@@ -31,10 +31,12 @@ if a ~= '' then
   end
 end
 
+-- h is no registered torrent's alias: drop what an older replica left.
+redis.call('HDEL', KEYS[3], h)
 local added = redis.call('SADD', KEYS[1], h) == 1
 local prev = redis.call('HGET', KEYS[4], h) or ''
 if not added and prev == a then return 0 end
-if prev ~= '' then redis.call('HDEL', KEYS[3], prev) end
+if prev ~= '' and redis.call('HGET', KEYS[3], prev) == h then redis.call('HDEL', KEYS[3], prev) end
 if a ~= '' then
   redis.call('HSET', KEYS[3], a, h)
   redis.call('HSET', KEYS[4], h, a)
