@@ -27,22 +27,42 @@ type Registrar struct {
 	Logger *slog.Logger
 }
 
-// Register tells every tracker to serve the torrent.
+// Register tells every tracker to serve the torrent. For a hybrid torrent
+// it makes the torrent v1 only again: use RegisterHybrid.
 func (r *Registrar) Register(ctx context.Context, infoHash [20]byte) error {
-	return r.each(ctx, http.MethodPut, infoHash)
+	return r.each(ctx, http.MethodPut, infoHash, "")
 }
 
-// Unregister tells every tracker to stop serving the torrent.
+// RegisterHybrid tells every tracker to serve a hybrid (v1 + v2, BEP 52)
+// torrent as one swarm under its v1 info hash and its v2 info hash (the
+// whole SHA-256; clients announce its first 20 bytes), so that clients
+// announcing either meet and a download counts once. A tracker that
+// predates hybrid registration ignores v2 and serves the v1 hash alone.
+func (r *Registrar) RegisterHybrid(ctx context.Context, infoHash [20]byte, v2 [32]byte) error {
+	return r.each(ctx, http.MethodPut, infoHash, "?v2="+hex.EncodeToString(v2[:]))
+}
+
+// Unregister tells every tracker to stop serving the torrent, under both
+// hashes for a hybrid.
 func (r *Registrar) Unregister(ctx context.Context, infoHash [20]byte) error {
-	return r.each(ctx, http.MethodDelete, infoHash)
+	return r.each(ctx, http.MethodDelete, infoHash, "")
 }
 
 // Keep registers the torrent, retrying with back-off (1 s doubling up to a
 // minute) until every tracker took it or ctx ends.
 func (r *Registrar) Keep(ctx context.Context, infoHash [20]byte) error {
+	return r.keep(ctx, infoHash, func() error { return r.Register(ctx, infoHash) })
+}
+
+// KeepHybrid is Keep for a hybrid torrent (see RegisterHybrid).
+func (r *Registrar) KeepHybrid(ctx context.Context, infoHash [20]byte, v2 [32]byte) error {
+	return r.keep(ctx, infoHash, func() error { return r.RegisterHybrid(ctx, infoHash, v2) })
+}
+
+func (r *Registrar) keep(ctx context.Context, infoHash [20]byte, register func() error) error {
 	wait := time.Second
 	for {
-		err := r.Register(ctx, infoHash)
+		err := register()
 		if err == nil {
 			return nil
 		}
@@ -63,14 +83,16 @@ func (r *Registrar) logger() *slog.Logger {
 	return r.Logger
 }
 
-func (r *Registrar) each(ctx context.Context, method string, infoHash [20]byte) error {
+// each sends method for the torrent to every tracker; query is "" or
+// starts with "?".
+func (r *Registrar) each(ctx context.Context, method string, infoHash [20]byte, query string) error {
 	client := r.HTTP
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
 	var errs []error
 	for _, base := range r.URLs {
-		u := strings.TrimRight(base, "/") + "/admin/torrents/" + hex.EncodeToString(infoHash[:])
+		u := strings.TrimRight(base, "/") + "/admin/torrents/" + hex.EncodeToString(infoHash[:]) + query
 		req, err := http.NewRequestWithContext(ctx, method, u, nil)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", method, u, err))

@@ -14,10 +14,13 @@ import (
 //   - a stopped peer is removed and gets no peers back;
 //   - a peer with Seeder set is counted as a seeder, otherwise as a leecher,
 //     and moves between the two when that changes;
-//   - a download is counted once per peer that finishes: on Completed from a
-//     peer not known as a seeder, and when a peer known as a leecher
-//     announces Seeder without Completed (aria2c, for one, goes straight to
-//     stopped with left=0);
+//   - a download is counted once per peer that finishes: on Completed, and
+//     when a peer known as a leecher announces Seeder without Completed
+//     (aria2c, for one, goes straight to stopped with left=0); but never
+//     again for a peer that has seeded or finished in the swarm since it
+//     arrived, until it stops or expires: a seeder that reports something
+//     left and later nothing (an origin that lost a piece on disk and
+//     healed it) is recovering, not downloading;
 //   - the sample never contains the announcing peer, holds only peers of
 //     the announcer's address family, holds only leechers when the announcer
 //     is a seeder, and holds at most NumWant distinct peers;

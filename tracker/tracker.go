@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -36,6 +37,9 @@ type Config struct {
 	// Metrics records store latency, store errors and downloads; nil
 	// records nothing.
 	Metrics *Metrics
+	// Aliases names the swarm of a hybrid torrent's other info hash (the
+	// registry); nil: every info hash is a swarm of its own.
+	Aliases Aliases
 }
 
 // Allower decides which torrents the tracker serves. A nil Allower allows
@@ -129,6 +133,7 @@ func (t *Tracker) Announce(ctx context.Context, req *AnnounceRequest, resp *Anno
 	if t.allow != nil && !t.allow.Allowed(req.InfoHash) {
 		return ErrUnknownTorrent
 	}
+	swarm := t.swarmOf(req.InfoHash)
 	numWant := req.NumWant
 	if numWant < 0 {
 		numWant = t.cfg.NumWantDefault
@@ -138,7 +143,7 @@ func (t *Tracker) Announce(ctx context.Context, req *AnnounceRequest, resp *Anno
 		numWant = 0
 	}
 	pa := PeerAnnounce{
-		InfoHash:    req.InfoHash,
+		InfoHash:    swarm,
 		PeerID:      req.PeerID,
 		Addr:        req.Addr,
 		Event:       req.Event,
@@ -151,7 +156,7 @@ func (t *Tracker) Announce(ctx context.Context, req *AnnounceRequest, resp *Anno
 	t.cfg.Metrics.store(opAnnounce, time.Since(start), err)
 	if err != nil {
 		t.faults.fail("announce", err)
-		return fmt.Errorf("store announce %s: %w", req.InfoHash, err)
+		return fmt.Errorf("store announce %s: %w", swarm, err)
 	}
 	t.faults.ok()
 	if resp.Swarm.Finished {
@@ -160,6 +165,17 @@ func (t *Tracker) Announce(ctx context.Context, req *AnnounceRequest, resp *Anno
 	resp.IntervalSeconds = t.interval()
 	resp.MinIntervalSeconds = int(t.cfg.MinInterval / time.Second)
 	return nil
+}
+
+// swarmOf returns the info hash h's swarm is kept under: h itself, or
+// the registered info hash h is the alias of (see Aliases).
+func (t *Tracker) swarmOf(h InfoHash) InfoHash {
+	if t.cfg.Aliases != nil {
+		if c, ok := t.cfg.Aliases.Canonical(h); ok {
+			return c
+		}
+	}
+	return h
 }
 
 // interval returns the announce interval with random jitter, never below
@@ -174,7 +190,7 @@ func (t *Tracker) interval() int {
 }
 
 // Scrape fills out[i] with the counts of hashes[i]. len(out) must equal
-// len(hashes).
+// len(hashes). An alias gets the counts of its torrent's swarm.
 func (t *Tracker) Scrape(ctx context.Context, hashes []InfoHash, out []ScrapeStats) error {
 	if len(hashes) > t.cfg.ScrapeMax {
 		return ErrTooManyInfoHash
@@ -186,8 +202,19 @@ func (t *Tracker) Scrape(ctx context.Context, hashes []InfoHash, out []ScrapeSta
 			}
 		}
 	}
+	// The caller's hashes key its answer, so aliases are resolved in a
+	// copy, made only when a scrape names one.
+	swarms, copied := hashes, false
+	for i, h := range hashes {
+		if c := t.swarmOf(h); c != h {
+			if !copied {
+				swarms, copied = slices.Clone(hashes), true
+			}
+			swarms[i] = c
+		}
+	}
 	start := time.Now()
-	err := t.store.Scrape(ctx, hashes, out)
+	err := t.store.Scrape(ctx, swarms, out)
 	t.cfg.Metrics.store(opScrape, time.Since(start), err)
 	if err != nil {
 		t.faults.fail("scrape", err)

@@ -57,7 +57,9 @@ address must share it: set TRACKER_UDP_SECRET (16 bytes or more) or
 Registration: with --registration, torrents registered through the admin API
 are served besides those of --allow-list. The API needs the token from
 TRACKER_ADMIN_TOKEN or --admin-token-file (16 bytes or more); a seeder
-registers what it serves with it.
+registers what it serves with it. PUT /admin/torrents/V1HASH?v2=V2HASH
+registers a hybrid torrent: clients that announce or scrape it under its v1
+hash or its v2 hash (truncated to 20 bytes) meet in one swarm, counted once.
 
 Signals: SIGHUP reloads the allow list; SIGTERM or SIGINT stops accepting
 connections, lets requests in flight finish (up to --shutdown-timeout) and
@@ -127,7 +129,7 @@ func main() {
 	fs.StringVar(&o.redisPrefix, "redis-prefix", "bt", "`prefix` of every Redis key, to share one Redis between deployments")
 	fs.IntVar(&o.redisPoolSize, "redis-pool-size", 32, "most connections to each Redis node")
 	fs.DurationVar(&o.redisTimeout, "redis-timeout", 250*time.Millisecond, "bound on each announce, scrape and readiness check against Redis, from the call\nto the answer (queueing, dial, write and read included); a request that hits it is\ntold the tracker is temporarily unavailable")
-	fs.BoolVar(&o.registration, "registration", false, "allow-list mode with torrents registered through the admin API (PUT/DELETE\n/admin/torrents/HASH with the admin token), kept in the swarm store so every\nreplica on it shares them; combines with --allow-list")
+	fs.BoolVar(&o.registration, "registration", false, "allow-list mode with torrents registered through the admin API (PUT/DELETE\n/admin/torrents/HASH with the admin token), kept in the swarm store so every\nreplica on it shares them; combines with --allow-list. A hybrid (v1 + v2) torrent\nregistered with ?v2=HASH is one swarm under both hashes")
 	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "`file` holding the admin API token (instead of TRACKER_ADMIN_TOKEN);\nwithout a token the API refuses every request")
 	fs.BoolVar(&o.perTorrentMetrics, "per-torrent-metrics", false, "export seeders, leechers and downloads per torrent (labelled by info hash);\nneeds --allow-list, which bounds the number of series")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
@@ -311,6 +313,12 @@ func (a *access) hashes() []tracker.InfoHash {
 // newTracker returns the swarm policy over store, with the per-torrent
 // collector on reg when --per-torrent-metrics asks for it.
 func newTracker(o options, store tracker.Store, acc *access, reg *prometheus.Registry, m *tracker.Metrics, log *slog.Logger) (*tracker.Tracker, error) {
+	var aliases tracker.Aliases
+	if acc.registry != nil {
+		// Hybrid torrents registered with their v2 hash: the replica's
+		// copy of the registry resolves it, so stores see one swarm.
+		aliases = acc.registry
+	}
 	tr, err := tracker.New(tracker.Config{
 		Interval:       o.interval,
 		MinInterval:    o.minInterval,
@@ -320,6 +328,7 @@ func newTracker(o options, store tracker.Store, acc *access, reg *prometheus.Reg
 		FullScrape:     o.fullScrape,
 		Logger:         log,
 		Metrics:        m,
+		Aliases:        aliases,
 	}, store, acc.allow)
 	if err != nil {
 		return nil, err

@@ -176,10 +176,11 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 	sw.lastActive = now
 
 	l, known := sw.index[key]
-	wasSeeder := known && isSeederList(l.list())
-	if a.Event == tracker.EventCompleted && !wasSeeder || known && !wasSeeder && a.Seeder {
+	done := known && sw.lists[l.list()][l.pos()].done
+	if !done && (a.Event == tracker.EventCompleted || known && a.Seeder) {
 		sw.downloaded++
 		out.Finished = true
+		done = true
 	}
 	if a.Event == tracker.EventStopped {
 		if known {
@@ -199,13 +200,14 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 		// Full: answer without storing, and skip no one.
 		l = noLoc
 	case !known:
-		l = sw.add(want, key, now)
+		l = sw.add(want, key, now, done)
 		s.peers.Add(1)
 	case l.list() != want:
 		sw.remove(l)
-		l = sw.add(want, key, now)
+		l = sw.add(want, key, now, done)
 	default:
-		sw.lists[want][l.pos()].seen = now
+		p := &sw.lists[want][l.pos()]
+		p.seen, p.done = now, done
 	}
 
 	s.fill(sw, out)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/bitorigin/bitorigin/tracker"
 	"github.com/bitorigin/bitorigin/tracker/storetest"
@@ -185,5 +186,13 @@ func TestAnnouncerPastThePeerCapGetsAtMostNumWant(t *testing.T) {
 				t.Fatalf("counts %+v: the announcer past the cap was stored", c)
 			}
 		})
+	}
+}
+
+func TestPeerEntryKeepsItsSize(t *testing.T) {
+	// --max-peers is documented in bytes per peer: the done mark must
+	// take a byte of padding, not another word.
+	if n := unsafe.Sizeof(peer{}); n != 44 {
+		t.Fatalf("a peer entry takes %d bytes, want 44", n)
 	}
 }

@@ -25,8 +25,12 @@ type peerKey struct {
 
 // peer is one entry of a peer list.
 type peer struct {
-	key  peerKey
 	seen uint32 // seconds since the store's epoch
+	key  peerKey
+	// done says the peer has seeded or finished in this swarm since it
+	// arrived, so it counts no further download (see tracker.Store). In
+	// this order it takes a byte of what was padding: 44 bytes a peer.
+	done bool
 }
 
 // loc is where a peer sits: its list in the top 2 bits, its position in
@@ -86,10 +90,12 @@ func makeKey(id tracker.PeerID, ap netip.AddrPort) (peerKey, bool) {
 	return k, false
 }
 
-func (s *swarm) add(list int, k peerKey, now uint32) loc {
+// add puts a peer in list. done is the peer's mark from its previous list;
+// a peer in a seeder list is always done.
+func (s *swarm) add(list int, k peerKey, now uint32, done bool) loc {
 	l := makeLoc(list, len(s.lists[list]))
 	s.index[k] = l
-	s.lists[list] = append(s.lists[list], peer{key: k, seen: now})
+	s.lists[list] = append(s.lists[list], peer{key: k, seen: now, done: done || isSeederList(list)})
 	return l
 }
 

@@ -4,9 +4,11 @@
 -- KEYS: the swarm's IPv4 seeders, IPv4 leechers, IPv6 seeders, IPv6
 -- leechers (sorted sets: member = compact address .. peer ID, score =
 -- last-seen milliseconds), its download counter and its counted key; then
--- its shard's totals and index (see settle.lua). The swarm's six share one
--- hash tag and the shard's two are in the same Redis Cluster slot, so the
--- script runs on one node.
+-- its shard's totals and index (see settle.lua); then the swarm's done
+-- leechers (a sorted set like the lists: leechers that have seeded or
+-- finished here before, so that they count no second download). The
+-- swarm's seven share one hash tag and the shard's two are in the same
+-- Redis Cluster slot, so the script runs on one node.
 --
 -- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
 -- members seen before it have expired), numwant, peer lifetime (ms), swarm
@@ -33,7 +35,7 @@ end
 
 -- Drop the swarm's expired peers: expiry without ever scanning the
 -- keyspace. Swarms nobody announces to are left to the sweep.
-for i = 1, 4 do
+for _, i in ipairs({1, 2, 3, 4, 9}) do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
 end
 -- Apply the announce first and learn from the replies where the peer was:
@@ -60,12 +62,30 @@ else
   redis.call('PEXPIRE', into, lifetime)
 end
 
--- One download per peer that finishes: "completed" from a peer not already
--- seeding, or a known leecher that now has nothing left.
+-- One download per peer that finishes: "completed", or a known leecher
+-- that now has nothing left, from a peer that has not seeded or finished
+-- here before. A seeder is done by its list; a leecher that was done (an
+-- origin that lost a piece and fetches it again) by its mark in KEYS[9],
+-- which it keeps while it leeches and loses when it seeds or leaves.
+local marked = was_leecher and redis.call('ZSCORE', KEYS[9], member) ~= false
+if not was_seeder and not was_leecher and event ~= 'stopped' then
+  -- A new peer starts unmarked, whatever a sweep on a replica with
+  -- another clock may have left behind.
+  redis.call('ZREM', KEYS[9], member)
+end
+local done = was_seeder or marked
 local finished = 0
-if (event == 'completed' and not was_seeder) or (was_leecher and seeder) then
+if not done and (event == 'completed' or (was_leecher and seeder)) then
   redis.call('INCR', KEYS[5])
   finished = 1
+  done = true
+end
+if event == 'stopped' or seeder then
+  if marked then redis.call('ZREM', KEYS[9], member) end
+elseif done then
+  -- A done leecher: its mark lives as long as its entry.
+  redis.call('ZADD', KEYS[9], now, member)
+  redis.call('PEXPIRE', KEYS[9], lifetime)
 end
 
 local card = {}

@@ -168,7 +168,8 @@ func New(cfg Config) (*Store, error) {
 
 // keys returns the swarm's keys for the announce script: IPv4 seeders,
 // IPv4 leechers, IPv6 seeders, IPv6 leechers, downloads, counted (its share
-// of the totals); then its shard's totals and index. The hex info hash in
+// of the totals); then its shard's totals and index; then its done
+// leechers (see announce.lua). The hex info hash in
 // braces is the Cluster hash tag of the swarm's keys; the shard's are in
 // the same slot (see shards). The hex info hash is returned too: it names
 // the swarm in the shard's index.
@@ -178,7 +179,7 @@ func (s *Store) keys(h tracker.InfoHash) ([]string, string) {
 	id := string(buf[:])
 	base := s.prefix + ":{" + id + "}:"
 	shard := s.shards.of(id)
-	return []string{base + "s4", base + "l4", base + "s6", base + "l6", base + "d", base + "c", shard + "n", shard + "x"}, id
+	return []string{base + "s4", base + "l4", base + "s6", base + "l6", base + "d", base + "c", shard + "n", shard + "x", base + "f"}, id
 }
 
 // member encodes a peer as its compact address followed by its peer ID.

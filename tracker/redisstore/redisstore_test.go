@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,7 +122,7 @@ func TestOneRoundTripPerAnnounce(t *testing.T) {
 // scriptCommand lists the commands announce.lua runs inside Redis.
 var scriptCommand = map[string]bool{
 	"zremrangebyscore": true, "incr": true, "zrem": true, "zadd": true,
-	"pexpire": true, "zcard": true, "get": true, "zrandmember": true,
+	"pexpire": true, "zcard": true, "get": true, "zrandmember": true, "zscore": true,
 	// settle.lua, keeping the totals
 	"hmget": true, "hincrby": true, "hdel": true, "hset": true, "del": true, "zrange": true,
 }
@@ -291,10 +292,10 @@ func TestRegisteredTorrentsAreSharedThroughRedis(t *testing.T) {
 	if err != nil || v0 != 0 {
 		t.Fatalf("version before any change: %d %v", v0, err)
 	}
-	if err := a.AddAllowed(ctx, storetest.Hash(1)); err != nil {
+	if err := a.AddAllowed(ctx, tracker.Registration{InfoHash: storetest.Hash(1)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.AddAllowed(ctx, storetest.Hash(2)); err != nil {
+	if err := a.AddAllowed(ctx, tracker.Registration{InfoHash: storetest.Hash(2)}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := b.ListAllowed(ctx)
@@ -307,7 +308,61 @@ func TestRegisteredTorrentsAreSharedThroughRedis(t *testing.T) {
 	}
 	v2, _ := b.AllowedVersion(ctx)
 	list, _ = b.ListAllowed(ctx)
-	if v1 == v0 || v2 == v1 || len(list) != 1 || list[0] != storetest.Hash(2) {
+	if v1 == v0 || v2 == v1 || len(list) != 1 || list[0].InfoHash != storetest.Hash(2) {
 		t.Fatalf("after removal: versions %d %d %d, list %v", v0, v1, v2, list)
+	}
+}
+
+// TestRegistrationsSurviveAnOlderReplicasWithdrawal: a replica of an older
+// version withdraws a hybrid torrent from the registered set alone,
+// leaving its alias entries behind. They must neither block the alias
+// nor resurface.
+func TestRegistrationsSurviveAnOlderReplicasWithdrawal(t *testing.T) {
+	r := redisFor(t)
+	s := newStore(t, r.Addr, Config{})
+	ctx := context.Background()
+	h1, h2, alias := storetest.Hash(1), storetest.Hash(2), storetest.V2(1)
+	if err := s.AddAllowed(ctx, tracker.Registration{InfoHash: h1, Alias: alias}); err != nil {
+		t.Fatal(err)
+	}
+	// The older replica: SREM, and the version.
+	keys := s.allowKeys()
+	for _, args := range [][]string{{"srem", keys[0], h1.String()}, {"incr", keys[1]}} {
+		if _, err := r.CLI(args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The alias is free for another torrent, and h1 comes back (by an
+	// older replica: SADD alone) without it.
+	if err := s.AddAllowed(ctx, tracker.Registration{InfoHash: h2, Alias: alias}); err != nil {
+		t.Fatalf("the alias of a withdrawn torrent: %v", err)
+	}
+	if _, err := r.CLI("sadd", keys[0], h1.String()); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListAllowed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(list, func(a, b tracker.Registration) int { return slices.Compare(a.InfoHash[:], b.InfoHash[:]) })
+	want := []tracker.Registration{{InfoHash: h1}, {InfoHash: h2, Alias: alias}}
+	if !slices.Equal(list, want) {
+		t.Fatalf("registrations %v, want %v", list, want)
+	}
+	// Registering h1 anew, and withdrawing it, leaves h2's alias alone.
+	if err := s.AddAllowed(ctx, tracker.Registration{InfoHash: h1, Alias: storetest.V2(9)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveAllowed(ctx, h1); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListAllowed(ctx); !slices.Equal(list, want[1:]) {
+		t.Fatalf("after h1 came and went: %v, want %v", list, want[1:])
+	}
+	if err := s.RemoveAllowed(ctx, alias); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListAllowed(ctx); len(list) != 0 {
+		t.Fatalf("after withdrawing h2 by its alias: %v", list)
 	}
 }

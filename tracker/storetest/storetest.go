@@ -1,6 +1,8 @@
 // Package storetest is the conformance suite every tracker.Store must pass.
 // A store's own tests call Run with a constructor; the suite drives the
 // store's clock through Clock so that expiry is tested without waiting.
+// Stores that keep the registered torrents (tracker.AllowStore) are also
+// driven through the tracker and its registry, as --registration runs them.
 package storetest
 
 import (
@@ -65,6 +67,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"StoppedForUnknownSwarmIsHarmless", testStoppedUnknown},
 		{"CompletedCountsOneDownload", testCompleted},
 		{"LeftZeroMakesASeederAndBack", testRoleChange},
+		{"APeerThatSeededCountsNoDownloadUntilItLeaves", testRecovery},
 		{"AddressFamiliesAreSeparate", testFamilies},
 		{"SamePeerIDFromAnotherAddressIsAnotherPeer", testPeerIdentity},
 		{"PeerIDsFollowPeersWhenAsked", testPeerIDs},
@@ -75,6 +78,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"ConcurrentAnnouncesKeepExactCounts", testConcurrent},
 		{"PingSucceeds", testPing},
 		{"TotalsFollowTheSwarms", testTotals},
+		{"RegistrationsGiveEveryHashOneSwarm", testRegistrations},
+		{"HybridTorrentIsOneSwarmUnderBothHashes", testHybrid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -381,6 +386,59 @@ func testRoleChange(t *testing.T, s tracker.Store, _ *Clock) {
 	checkCounts(t, "leecher turned seeder", got, 1, 0, 1)
 	got = a.do(h, 1, Addr4(1), tracker.EventNone, false, 50)
 	checkCounts(t, "seeder turned leecher", got, 0, 1, 1)
+}
+
+// testRecovery is the origin that lost a piece on disk: it seeds, reports
+// something left while it fetches or re-verifies the piece, and seeds
+// again. That is no download, however often it happens and whether or not
+// it says completed; only a peer that left (stopped or expired) and came
+// back counts anew.
+func testRecovery(t *testing.T, s tracker.Store, clock *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	step := func(what string, n int, ev tracker.Event, seeder bool, seeders, leechers, downloaded int) {
+		t.Helper()
+		got := a.do(h, n, Addr4(n), ev, seeder, 50)
+		checkCounts(t, what, got, seeders, leechers, downloaded)
+		if got.Finished {
+			t.Fatalf("%s: Finished set, with %d downloads", what, downloaded)
+		}
+	}
+	step("origin starts seeding", 1, tracker.EventStarted, true, 1, 0, 0)
+	step("origin lost a piece", 1, tracker.EventNone, false, 0, 1, 0)
+	step("origin healed", 1, tracker.EventNone, true, 1, 0, 0)
+	step("origin lost a piece again", 1, tracker.EventNone, false, 0, 1, 0)
+	// Re-announcing as a leecher for longer than a peer lifetime keeps
+	// the peer's history, as it keeps the peer.
+	for range 3 {
+		clock.Advance(Lifetime / 2)
+		step("origin still fetching", 1, tracker.EventNone, false, 0, 1, 0)
+	}
+	step("origin healed and says completed", 1, tracker.EventCompleted, true, 1, 0, 0)
+
+	// A leecher counted on completed while it still reported something
+	// left is not counted again when it reports nothing left.
+	got := a.do(h, 2, Addr4(2), tracker.EventCompleted, false, 50)
+	checkCounts(t, "completed with something left", got, 1, 1, 1)
+	step("then nothing left", 2, tracker.EventNone, true, 2, 0, 1)
+
+	// A peer that left and came back is another download.
+	step("origin stops", 1, tracker.EventStopped, true, 1, 0, 1)
+	step("origin starts leeching", 1, tracker.EventStarted, false, 1, 1, 1)
+	got = a.do(h, 1, Addr4(1), tracker.EventNone, true, 50)
+	checkCounts(t, "origin that came back finishes", got, 2, 0, 2)
+	if !got.Finished {
+		t.Fatal("a peer that stopped and came back was not counted")
+	}
+	step("it loses a piece", 1, tracker.EventNone, false, 1, 1, 2)
+	// So is one that went silent for longer than its lifetime.
+	clock.Advance(2*Lifetime + time.Second)
+	step("back after expiry", 1, tracker.EventStarted, false, 0, 1, 2)
+	got = a.do(h, 1, Addr4(1), tracker.EventNone, true, 50)
+	checkCounts(t, "back after expiry, finished", got, 1, 0, 3)
+	if !got.Finished {
+		t.Fatal("a peer that expired and came back was not counted")
+	}
 }
 
 func testFamilies(t *testing.T, s tracker.Store, _ *Clock) {
