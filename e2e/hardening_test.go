@@ -245,6 +245,13 @@ func TestSeederSurvivesIdleAndHalfOpenHandshakes(t *testing.T) {
 	single := sp.status(t)["single.bin"]
 	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 1 })
 
+	// aria2c's port is held during the flood, whose dials take ephemeral
+	// ports that could include it.
+	ariaPort := testenv.FreePort(t)
+	hold, err := net.Listen("tcp", fmt.Sprintf(":%d", ariaPort))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var idle []net.Conn
 	defer func() {
 		for _, c := range idle {
@@ -262,7 +269,8 @@ func TestSeederSurvivesIdleAndHalfOpenHandshakes(t *testing.T) {
 		idle = append(idle, c)
 	}
 	ariaDir := filepath.Join(work, "aria2")
-	ariaProc := testenv.Start(t, aria, aria2Args(ariaDir, testenv.FreePort(t), single.Torrent))
+	hold.Close()
+	ariaProc := testenv.Start(t, aria, aria2Args(ariaDir, ariaPort, single.Torrent))
 	if err := ariaProc.Wait(120 * time.Second); err != nil {
 		t.Fatalf("aria2c with 250 idle connections open: %v\n%s", err, ariaProc.Tail(3000))
 	}
@@ -310,6 +318,13 @@ func TestSeederIsNotLockedByOneHostsIdleConnections(t *testing.T) {
 	single := sp.status(t)["single.bin"]
 	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 1 })
 
+	// aria2c's port is held by a listener during the flood: 1,500 dials
+	// take as many ephemeral ports, and one of them could be this one.
+	ariaPort := testenv.FreePort(t)
+	hold, err := net.Listen("tcp", fmt.Sprintf(":%d", ariaPort))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var idle []net.Conn
 	defer func() {
 		for _, c := range idle {
@@ -324,8 +339,9 @@ func TestSeederIsNotLockedByOneHostsIdleConnections(t *testing.T) {
 		}
 		idle = append(idle, c)
 	}
+	hold.Close()
 	ariaDir := filepath.Join(work, "aria2")
-	ariaProc := testenv.Start(t, aria, aria2Args(ariaDir, testenv.FreePort(t), single.Torrent))
+	ariaProc := testenv.Start(t, aria, aria2Args(ariaDir, ariaPort, single.Torrent))
 	if err := ariaProc.Wait(120 * time.Second); err != nil {
 		t.Fatalf("aria2c after 1,500 idle connections from one host: %v\n%s", err, ariaProc.Tail(3000))
 	}

@@ -245,7 +245,10 @@ func (p *Policy) Tick(now time.Time) []Offer {
 		if !pr.fed {
 			stall = p.cfg.FirstStall
 		}
-		if pr.starving || pr.has.All() || now.Sub(pr.gained) < stall {
+		// Pieces on their way from the origin are food: a peer waits for
+		// them (it may be choked for a while among many) rather than
+		// starve and be given what others hold.
+		if pr.starving || pr.pending > 0 || pr.has.All() || now.Sub(pr.gained) < stall {
 			continue
 		}
 		pr.starving = true

@@ -390,3 +390,20 @@ func TestAPieceTheOriginCannotServeIsNeverRevealed(t *testing.T) {
 		t.Fatalf("once servable: %v, want piece 1 revealed", got)
 	}
 }
+
+// A leecher waiting for pieces on their way from the origin (choked among
+// many, say) is not starving: it is not given pieces others are getting.
+func TestALeecherWithPiecesOnTheirWayDoesNotStarve(t *testing.T) {
+	p := newPolicy(t, Config{Pieces: 4, Window: 3, LoneWindow: 3, Stall: time.Second, FirstStall: time.Second})
+	p.Add(1, t0)
+	p.Add(2, t0)
+	if got := p.Bitfield(1, nil, t0); len(got) != 3 {
+		t.Fatalf("peer 1 offered %v, want the lone window of 3", got)
+	}
+	if got := p.Bitfield(2, nil, t0); len(got) != 1 {
+		t.Fatalf("peer 2 offered %v, want the last fresh piece", got)
+	}
+	if got := p.Tick(t0.Add(time.Hour)); len(got) != 0 {
+		t.Fatalf("offers %v to peers with pieces still on their way", got)
+	}
+}
