@@ -104,3 +104,29 @@ func TestPieceCheckerRefusesWrongPieceLayers(t *testing.T) {
 		t.Fatal("no piece layers for a file of several pieces: no error")
 	}
 }
+
+// TestAV2OnlyTorrentEndsInAFullPieceAsLibtorrentLaysItOut: libtorrent 2
+// pads the last file of a v2-only torrent to a piece boundary and asks
+// for the whole first block of a last piece shorter than that, so the
+// layout a seeder serves must end in padding too (a hybrid keeps the v1
+// file list it was made with).
+func TestAV2OnlyTorrentEndsInAFullPieceAsLibtorrentLaysItOut(t *testing.T) {
+	root := v2Data(t)
+	tor, err := Create(context.Background(), filepath.Join(root, "single.iso"), CreateOptions{Version: V2, PieceLength: 32768})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &tor.Info
+	files := in.FileList()
+	if len(files) != 2 || files[0].Length != 100001 || len(files[0].Path) != 0 || !files[1].IsPadding() ||
+		files[1].Offset != 100001 || files[1].Length != 4*32768-100001 {
+		t.Fatalf("file list %+v", files)
+	}
+	if in.TotalLength() != 4*32768 || in.PieceSize(3) != 32768 || in.NumPieces() != 4 {
+		t.Fatalf("total %d, last piece %d, pieces %d", in.TotalLength(), in.PieceSize(3), in.NumPieces())
+	}
+	res, err := Verify(context.Background(), in, root, VerifyOptions{PieceLayers: tor.PieceLayers})
+	if err != nil || !res.Complete() {
+		t.Fatalf("Verify: %v, %+v", err, res)
+	}
+}

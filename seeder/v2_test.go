@@ -149,6 +149,19 @@ func TestAV2OnlyTorrentIsServedByItsTruncatedHash(t *testing.T) {
 		t.Fatalf("handshake: %+v %v", got, err)
 	}
 	waitFor[*peerwire.HaveAll](p)
+	// libtorrent asks for the whole first block of the last piece, 849
+	// bytes of one.iso and then padding up to the full piece it expects.
+	p.send(&peerwire.Interested{})
+	waitFor[*peerwire.Unchoke](p)
+	p.send(&peerwire.Request{Index: 3, Begin: 0, Length: 16 << 10})
+	block := waitFor[*peerwire.Piece](p).Block
+	file, err := os.ReadFile(filepath.Join(tor.Root, "one.iso"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(block) != 16<<10 || !bytes.Equal(block[:849], file[3*16<<10:]) || !bytes.Equal(block[849:], make([]byte, len(block)-849)) {
+		t.Fatal("the last block is not the file's last bytes and zeros")
+	}
 	st := s.Status()
 	if len(st) != 1 || st[0].InfoHash != v2.Truncate().String() || st[0].InfoHashV2 != v2.String() {
 		t.Fatalf("status %+v", st)
@@ -290,6 +303,11 @@ func TestAHybridIsAnnouncedAndRegisteredUnderBothHashes(t *testing.T) {
 	if err != nil || h.InfoHash != v2.Truncate() || !h.Reserved.V2() {
 		t.Fatalf("dialled with %s (v2 bit %v), want the v2 hash %s: %v", h.InfoHash, h.Reserved.V2(), v2.Truncate(), err)
 	}
+	waitUntil(t, "announces under both hashes", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return announced[v1.String()] > 0 && announced[v2.Truncate().String()] > 0
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	for _, h := range []metainfo.InfoHash{v1, v2.Truncate()} {
