@@ -54,17 +54,18 @@ func startSeeder(t *testing.T, data, torrentDir string, trackers []string, args 
 
 // torrentStatus is one entry of the seeder's /torrents.
 type torrentStatus struct {
-	Name      string            `json:"name"`
-	InfoHash  string            `json:"info_hash"`
-	Size      int64             `json:"size"`
-	Pieces    int               `json:"pieces"`
-	Verified  int               `json:"verified_pieces"`
-	Peers     int               `json:"peers"`
-	Uploaded  int64             `json:"uploaded"`
-	Announced map[string]string `json:"announced"`
-	Torrent   string            `json:"torrent"`
-	Magnet    string            `json:"magnet"`
-	Offload   *struct {
+	Name       string            `json:"name"`
+	InfoHash   string            `json:"info_hash"`
+	InfoHashV2 string            `json:"info_hash_v2"`
+	Size       int64             `json:"size"`
+	Pieces     int               `json:"pieces"`
+	Verified   int               `json:"verified_pieces"`
+	Peers      int               `json:"peers"`
+	Uploaded   int64             `json:"uploaded"`
+	Announced  map[string]string `json:"announced"`
+	Torrent    string            `json:"torrent"`
+	Magnet     string            `json:"magnet"`
+	Offload    *struct {
 		Copies    float64 `json:"copies"`
 		Offered   uint64  `json:"offered_pieces"`
 		Spreading int     `json:"spreading_pieces"`

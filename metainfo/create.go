@@ -133,7 +133,7 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	if info.IsMultiFile() {
 		layout.Files = info.FileList()
 	} else {
-		layout.Length = info.TotalLength()
+		layout.Length = info.FileList()[0].Length // without a v2-only torrent's padding
 	}
 	if err := checkUTF8(&layout); err != nil {
 		return nil, err

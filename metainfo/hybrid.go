@@ -13,9 +13,8 @@ const padAttr = "p"
 // v2Layout returns a v2 file tree as a v1 file list: the tree's files in
 // order, with a BEP 47 padding file (named .pad/N, as libtorrent names them)
 // before each file whose data would not start a piece. It is the file list
-// of the hybrid torrents Create makes, and how a v2-only torrent's pieces
-// map onto its files. It adds no padding after the last file, so the last
-// piece can be short, as in v1.
+// of the hybrid torrents Create makes. It adds no padding after the last
+// file, so the last piece can be short, as in v1.
 func (in *Info) v2Layout() []File {
 	if len(in.FileTree) == 1 && len(in.FileTree[0].Path) == 0 {
 		return []File{{Length: in.FileTree[0].Length, Attr: in.FileTree[0].Attr}}
@@ -34,16 +33,30 @@ func (in *Info) v2Layout() []File {
 	return files
 }
 
-// v2Length returns the length of a v2-only torrent's data as v2Layout lays
-// it out, without building the layout.
-func (in *Info) v2Length() int64 {
-	var off int64
-	for _, f := range in.FileTree {
-		if f.Length > 0 {
-			off = ceilDiv(off, in.PieceLength)*in.PieceLength + f.Length
-		}
+// v2OnlyLayout is how a v2-only torrent's pieces map onto its files:
+// v2Layout, and padding after the last file up to a piece boundary, so
+// that every piece is a full piece. libtorrent 2 lays out v2-only torrents
+// so, and asks for the whole first block of a last piece shorter than a
+// block (BEP 52 hashes only the file's bytes; the padding is zeros).
+func (in *Info) v2OnlyLayout() []File {
+	files := in.v2Layout()
+	last := files[len(files)-1]
+	if r := (last.Offset + last.Length) % in.PieceLength; r != 0 {
+		off := last.Offset + last.Length
+		n := in.PieceLength - r
+		files = append(files, File{Path: []string{".pad", strconv.FormatInt(n, 10)}, Length: n, Offset: off, Attr: padAttr})
 	}
-	return off
+	return files
+}
+
+// v2Length returns the length of a v2-only torrent's data as v2OnlyLayout
+// lays it out, without building the layout: its pieces, all full.
+func (in *Info) v2Length() int64 {
+	var pieces int64
+	for _, f := range in.FileTree {
+		pieces += int64(f.NumPieces(in.PieceLength))
+	}
+	return pieces * in.PieceLength
 }
 
 // checkHybrid checks that a hybrid torrent's v1 files describe the data its

@@ -139,12 +139,14 @@ func (in *Info) IsMultiFile() bool {
 // single-file torrent has one entry with an empty Path. This is the layout
 // of the torrent's pieces, in every version: a v1 or hybrid torrent's
 // Files, and for a v2-only torrent its FileTree with a padding file before
-// each file whose data would not start a piece. Padding files (IsPadding)
-// are zeros, never on disk.
+// each file whose data would not start a piece and after the last one, as
+// libtorrent lays it out (so a single-file v2 torrent may have a padding
+// entry after its file). Padding files (IsPadding) are zeros, never on
+// disk.
 func (in *Info) FileList() []File {
 	switch {
 	case !in.HasV1():
-		return in.v2Layout()
+		return in.v2OnlyLayout()
 	case in.IsMultiFile():
 		return in.Files
 	}

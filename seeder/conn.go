@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/bitfield"
+	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
 	"github.com/bitorigin/bitorigin/seeder/admission"
 )
@@ -23,8 +24,11 @@ const metadataID = 1
 // run) reads and judges messages; the writer goroutine sends what they
 // lead to: control messages first, then blocks, one request at a time.
 type conn struct {
-	s        *Seeder
-	sw       *swarm
+	s  *Seeder
+	sw *swarm
+	// infoHash is the hash of sw this connection uses: the one the peer
+	// sent, or the one we dialled with (either of a hybrid's).
+	infoHash metainfo.InfoHash
 	nc       net.Conn
 	br       *bufio.Reader
 	addr     netip.AddrPort
@@ -93,13 +97,17 @@ func (s *Seeder) newConn(nc net.Conn, outgoing bool) *conn {
 	}
 }
 
-// handshake builds our handshake for torrent sw.
-func (s *Seeder) handshake(sw *swarm) peerwire.Handshake {
-	h := peerwire.Handshake{InfoHash: sw.InfoHash(), PeerID: s.peerID}
+// handshake builds our handshake for c's torrent, with the info hash c
+// uses: a peer that sent a hybrid's v2 hash gets the v2 hash back.
+func (c *conn) handshake() peerwire.Handshake {
+	h := peerwire.Handshake{InfoHash: c.infoHash, PeerID: c.s.peerID}
 	h.Reserved.SetFast()
 	h.Reserved.SetExtended()
-	if s.cfg.DHT != nil {
+	if c.s.cfg.DHT != nil {
 		h.Reserved.SetDHT()
+	}
+	if c.sw.Meta.Info.HasV2() {
+		h.Reserved.SetV2() // BEP 52: we answer hash requests
 	}
 	return h
 }
@@ -132,10 +140,10 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn, id admission.I
 		nc.Close()
 		return
 	}
-	c.sw = sw
+	c.sw, c.infoHash = sw, h.InfoHash
 	c.fast, c.extended, c.dht = h.Reserved.Fast(), h.Reserved.Extended(), h.Reserved.DHT()
 	// Ours goes first: some clients send their peer ID only after seeing it.
-	err = c.w.WriteHandshake(s.handshake(sw))
+	err = c.w.WriteHandshake(c.handshake())
 	if err == nil {
 		err = c.w.Flush()
 	}
@@ -156,11 +164,11 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn, id admission.I
 	c.run(ctx)
 }
 
-// handleOutgoing runs a connection we opened to a peer of sw, after an
-// MSE handshake when encrypt is set.
-func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, nc net.Conn, encrypt bool) error {
+// handleOutgoing runs a connection we opened to a peer of sw, which we
+// greet with infoHash, after an MSE handshake when encrypt is set.
+func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, infoHash metainfo.InfoHash, nc net.Conn, encrypt bool) error {
 	c := s.newConn(nc, true)
-	c.sw = sw
+	c.sw, c.infoHash = sw, infoHash
 	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	// Shutdown does not wait for the handshake timeout; run watches ctx
 	// once the handshake is done.
@@ -171,7 +179,7 @@ func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, nc net.Conn, enc
 		err = c.initiateEncryption()
 	}
 	if err == nil {
-		err = c.w.WriteHandshake(s.handshake(sw))
+		err = c.w.WriteHandshake(c.handshake())
 	}
 	if err == nil {
 		err = c.w.Flush()
@@ -180,7 +188,7 @@ func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, nc net.Conn, enc
 	if err == nil {
 		h, err = peerwire.ReadHandshake(c.br)
 	}
-	if err == nil && h.InfoHash != sw.InfoHash() {
+	if err == nil && h.InfoHash != infoHash {
 		err = fmt.Errorf("peer answered with info hash %x", h.InfoHash)
 	}
 	if err != nil {
@@ -430,10 +438,13 @@ func (c *conn) handle(m peerwire.Message) error {
 		}
 	case *peerwire.Extended:
 		return c.onExtended(m)
+	case *peerwire.HashRequest:
+		return c.onHashRequest(m)
 	}
 	// Choke, unchoke, piece (we never request), port, suggest, allowed
-	// fast, reject, keep-alive and unknown messages need nothing from a
-	// seed (BEP 3 says to ignore unknown ones).
+	// fast, reject, hashes and hash reject (we never ask), keep-alive and
+	// unknown messages need nothing from a seed (BEP 3 says to ignore
+	// unknown ones).
 	return nil
 }
 

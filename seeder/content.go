@@ -45,6 +45,11 @@ type LoadConfig struct {
 	WebSeeds []string
 	// PieceLength of created torrents; 0 picks metainfo.AutoPieceLength.
 	PieceLength int64
+	// Version of created torrents: V1 (the zero value, for every client),
+	// Hybrid or V2 (see metainfo.CreateOptions). An existing .torrent that
+	// matches the data is used whatever its version, one of this version
+	// first when several match.
+	Version metainfo.Version
 	// Workers hash in parallel; 0 means one per core.
 	Workers int
 	// MaxOpenFiles bounds each torrent's open file handles.
@@ -153,9 +158,8 @@ func loadOne(ctx context.Context, cfg LoadConfig, name string, existing map[stri
 	start := time.Now()
 	var tf *torrentFile
 	for i, c := range existing[name] {
-		if sameFiles(&c.meta.Info, files) {
+		if sameFiles(&c.meta.Info, files) && (tf == nil || c.meta.Info.Version() == cfg.Version && tf.meta.Info.Version() != cfg.Version) {
 			tf = &existing[name][i]
-			break
 		}
 	}
 	store := resume.Store{Dir: cfg.ResumeDir}
@@ -236,6 +240,7 @@ func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSe
 		}
 	}
 	opts := metainfo.CreateOptions{
+		Version:     cfg.Version,
 		Trackers:    cfg.Trackers,
 		WebSeeds:    cfg.WebSeeds,
 		PieceLength: cfg.PieceLength,

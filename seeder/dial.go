@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/seeder/candidates"
 )
 
@@ -35,6 +36,15 @@ func newCandidates() *candidates.List {
 		panic(err) // the constants above are valid
 	}
 	return l
+}
+
+// addCandidatesUnder records the peers a tracker returned for one of
+// sw's info hashes, to be dialled with that hash.
+func (s *Seeder) addCandidatesUnder(sw *swarm, infoHash metainfo.InfoHash, peers []netip.AddrPort) {
+	s.mu.Lock()
+	sw.noteDialHash(infoHash, peers)
+	s.mu.Unlock()
+	s.addCandidates(sw, peers)
 }
 
 // addCandidates records the peers a tracker returned, to be dialled.
@@ -100,21 +110,22 @@ func (s *Seeder) dialDue(now time.Time) {
 			sw.dials++
 			s.outgoing++
 			s.dialing++
-			s.wg.Go(func() { s.dial(ctx, sw, d) })
+			h := sw.dialHash(d.Addr)
+			s.wg.Go(func() { s.dial(ctx, sw, h, d) })
 		}
 	}
 }
 
-// dial connects to one candidate and serves the connection; then tells
-// the candidates how it went.
-func (s *Seeder) dial(ctx context.Context, sw *swarm, d candidates.Dial) {
+// dial connects to one candidate, greets it with infoHash and serves the
+// connection; then tells the candidates how it went.
+func (s *Seeder) dial(ctx context.Context, sw *swarm, infoHash metainfo.InfoHash, d candidates.Dial) {
 	dl := net.Dialer{Timeout: s.cfg.HandshakeTimeout}
 	nc, err := dl.DialContext(ctx, "tcp", d.Addr.String())
 	s.mu.Lock()
 	s.dialing--
 	s.mu.Unlock()
 	if err == nil {
-		err = s.dialHandshake(ctx, sw, d.Addr, nc)
+		err = s.dialHandshake(ctx, sw, infoHash, d.Addr, nc)
 	}
 	s.mu.Lock()
 	sw.dials--
@@ -122,8 +133,50 @@ func (s *Seeder) dial(ctx context.Context, sw *swarm, d candidates.Dial) {
 	// A registered peer's address was removed from the list; any other
 	// is retried after its back-off, or dropped.
 	sw.candidates.Done(d.Addr, time.Now())
+	if !sw.candidates.Has(d.Addr) {
+		delete(sw.dialHashes, d.Addr)
+	}
 	s.mu.Unlock()
 	if err != nil {
 		s.log.Debug("dial failed", "peer", d.Addr, "name", sw.Name(), "attempt", d.Attempt, "err", err)
 	}
+}
+
+// noteDialHash records that a tracker named peers under infoHash, when it
+// is not the torrent's first hash (a hybrid's v2 one), so that they are
+// dialled with the hash they joined by: a peer that knows only the v2
+// swarm may not know the v1 hash. It keeps at most maxCandidates, dropping
+// those no longer to be dialled first; past that, a peer gets the first
+// hash, which any client holding the hybrid's info dictionary knows too.
+// s.mu is held.
+func (sw *swarm) noteDialHash(infoHash metainfo.InfoHash, peers []netip.AddrPort) {
+	if infoHash == sw.InfoHash() {
+		return
+	}
+	if sw.dialHashes == nil {
+		sw.dialHashes = make(map[netip.AddrPort]metainfo.InfoHash)
+	}
+	for _, p := range peers {
+		p = netip.AddrPortFrom(p.Addr().Unmap(), p.Port())
+		if len(sw.dialHashes) >= maxCandidates {
+			for a := range sw.dialHashes {
+				if !sw.candidates.Has(a) {
+					delete(sw.dialHashes, a)
+				}
+			}
+			if len(sw.dialHashes) >= maxCandidates {
+				return
+			}
+		}
+		sw.dialHashes[p] = infoHash
+	}
+}
+
+// dialHash is the info hash to dial peer a with: the one a tracker named
+// it under. s.mu is held.
+func (sw *swarm) dialHash(a netip.AddrPort) metainfo.InfoHash {
+	if h, ok := sw.dialHashes[a]; ok {
+		return h
+	}
+	return sw.InfoHash()
 }

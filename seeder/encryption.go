@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/mse"
 	"github.com/bitorigin/bitorigin/peerwire"
 )
@@ -114,7 +115,7 @@ func (c *conn) acceptEncryption() error {
 // initiateEncryption runs the MSE initiator's side for c's torrent; c
 // then reads and writes the stream that follows.
 func (c *conn) initiateEncryption() error {
-	ec, err := mse.Initiate(c.nc, c.sw.InfoHash(), mse.Config{Methods: c.s.cfg.Encryption.methods()})
+	ec, err := mse.Initiate(c.nc, c.infoHash, mse.Config{Methods: c.s.cfg.Encryption.methods()})
 	if err != nil {
 		return fmt.Errorf("encrypted handshake: %w", err)
 	}
@@ -141,29 +142,31 @@ func (s *Seeder) lookupSKey(req2 [20]byte) ([20]byte, bool) {
 	list := s.list
 	s.mu.Unlock()
 	for _, sw := range list {
-		ih := sw.InfoHash()
-		v, ok := req2s.Load(ih)
-		if !ok {
-			v, _ = req2s.LoadOrStore(ih, mse.Req2(ih))
-		}
-		if v.([20]byte) == req2 {
-			return ih, true
+		for _, ih := range sw.InfoHashes() {
+			v, ok := req2s.Load(ih)
+			if !ok {
+				v, _ = req2s.LoadOrStore(ih, mse.Req2(ih))
+			}
+			if v.([20]byte) == req2 {
+				return ih, true
+			}
 		}
 	}
 	return [20]byte{}, false
 }
 
-// dialHandshake runs an outgoing connection to a peer of sw at addr,
+// dialHandshake runs an outgoing connection to a peer of sw at addr, which
+// it greets with infoHash,
 // plain or encrypted as the policy says. Under EncryptionPrefer a peer
 // that hangs up on the plain handshake is dialled again, encrypted.
-func (s *Seeder) dialHandshake(ctx context.Context, sw *swarm, addr netip.AddrPort, nc net.Conn) error {
+func (s *Seeder) dialHandshake(ctx context.Context, sw *swarm, infoHash metainfo.InfoHash, addr netip.AddrPort, nc net.Conn) error {
 	switch s.cfg.Encryption {
 	case EncryptionOff:
-		return s.handleOutgoing(ctx, sw, nc, false)
+		return s.handleOutgoing(ctx, sw, infoHash, nc, false)
 	case EncryptionRequire:
-		return s.handleOutgoing(ctx, sw, nc, true)
+		return s.handleOutgoing(ctx, sw, infoHash, nc, true)
 	}
-	err := s.handleOutgoing(ctx, sw, nc, false)
+	err := s.handleOutgoing(ctx, sw, infoHash, nc, false)
 	if err == nil || !hungUp(err) || ctx.Err() != nil {
 		return err
 	}
@@ -172,7 +175,7 @@ func (s *Seeder) dialHandshake(ctx context.Context, sw *swarm, addr netip.AddrPo
 	if derr != nil {
 		return fmt.Errorf("%w; dialling again to encrypt: %w", err, derr)
 	}
-	if eerr := s.handleOutgoing(ctx, sw, nc, true); eerr != nil {
+	if eerr := s.handleOutgoing(ctx, sw, infoHash, nc, true); eerr != nil {
 		return fmt.Errorf("%w; encrypted: %w", err, eerr)
 	}
 	return nil

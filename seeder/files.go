@@ -20,7 +20,8 @@ type fileSpan struct{ offset, length int64 }
 func (t *Torrent) span(rel string) (fileSpan, bool) {
 	info := &t.Meta.Info
 	if !info.IsMultiFile() {
-		return fileSpan{0, info.TotalLength()}, rel == ""
+		// Its one file, without the padding a v2-only torrent ends in.
+		return fileSpan{0, info.FileList()[0].Length}, rel == ""
 	}
 	t.files.once.Do(func() {
 		t.files.m = make(map[string]fileSpan)

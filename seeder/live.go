@@ -42,7 +42,9 @@ func newSwarm(t *Torrent) *swarm {
 // addSwarm makes sw known; s.mu is held, or s not shared yet. The list is
 // copied, never appended to in place (see Seeder.list).
 func (s *Seeder) addSwarm(sw *swarm) {
-	s.torrents[sw.InfoHash()] = sw
+	for _, h := range sw.InfoHashes() {
+		s.torrents[h] = sw
+	}
 	if _, ok := s.byName[sw.Name()]; !ok {
 		s.byName[sw.Name()] = sw
 	}
@@ -56,7 +58,19 @@ func (s *Seeder) addSwarm(sw *swarm) {
 	s.watchTorrent(sw)
 }
 
-// swarm returns the served torrent with the info hash, or nil.
+// served returns an info hash of t already served, if any; s.mu is held,
+// or s not shared yet.
+func (s *Seeder) served(t *Torrent) (metainfo.InfoHash, bool) {
+	for _, h := range t.InfoHashes() {
+		if _, dup := s.torrents[h]; dup {
+			return h, true
+		}
+	}
+	return metainfo.InfoHash{}, false
+}
+
+// swarm returns the served torrent with the info hash (either of a
+// hybrid's), or nil.
 func (s *Seeder) swarm(h metainfo.InfoHash) *swarm {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,8 +98,8 @@ func (s *Seeder) Add(t *Torrent) error {
 	if s.closed {
 		return errShutdown
 	}
-	if _, dup := s.torrents[t.InfoHash()]; dup {
-		return fmt.Errorf("torrent %s (%s) served already", t.Name(), t.InfoHash())
+	if h, dup := s.served(t); dup {
+		return fmt.Errorf("torrent %s (%s) served already", t.Name(), h)
 	}
 	sw := newSwarm(t)
 	s.addSwarm(sw)
@@ -96,10 +110,10 @@ func (s *Seeder) Add(t *Torrent) error {
 	return nil
 }
 
-// Remove withdraws a torrent: its announce loop sends stopped, its peers
-// are disconnected, its files closed and, with Config.Registrar, it is
-// unregistered from the trackers (within ctx). Remove returns once all of
-// that is done.
+// Remove withdraws a torrent, given any of its info hashes: its announce
+// loops send stopped, its peers are disconnected, its files closed and,
+// with Config.Registrar, each of its info hashes is unregistered from the
+// trackers (within ctx). Remove returns once all of that is done.
 func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 	s.mu.Lock()
 	sw := s.torrents[infoHash]
@@ -107,7 +121,9 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 		s.mu.Unlock()
 		return fmt.Errorf("remove %s: %w", infoHash, ErrNotServed)
 	}
-	delete(s.torrents, infoHash)
+	for _, h := range sw.InfoHashes() {
+		delete(s.torrents, h)
+	}
 	s.list = slices.DeleteFunc(slices.Clone(s.list), func(x *swarm) bool { return x == sw })
 	if s.byName[sw.Name()] == sw {
 		delete(s.byName, sw.Name())
@@ -141,13 +157,15 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 	sw.watch(nil)
 	err := sw.Close()
 	if r := s.cfg.Registrar; r != nil {
-		if uerr := r.Unregister(ctx, infoHash); uerr != nil {
-			err = errors.Join(err, fmt.Errorf("unregister %s: %w", infoHash, uerr))
-		} else {
-			s.log.Info("torrent unregistered", "name", sw.Name(), "info_hash", infoHash.String())
+		for _, h := range sw.InfoHashes() {
+			if uerr := r.Unregister(ctx, h); uerr != nil {
+				err = errors.Join(err, fmt.Errorf("unregister %s: %w", h, uerr))
+			} else {
+				s.log.Info("torrent unregistered", "name", sw.Name(), "info_hash", h.String())
+			}
 		}
 	}
-	s.log.Info("torrent withdrawn", "name", sw.Name(), "info_hash", infoHash.String(), "peers", len(conns))
+	s.log.Info("torrent withdrawn", "name", sw.Name(), "info_hash", sw.InfoHash().String(), "peers", len(conns))
 	return err
 }
 
@@ -166,40 +184,55 @@ func (s *Seeder) startAnnouncing(sw *swarm) {
 }
 
 // announce registers sw with the trackers, when configured, then runs its
-// announce loop until ctx is done.
+// announce loops until ctx is done: one per address family and info hash,
+// so a hybrid is announced in its v1 and its v2 swarm, over every family.
 func (s *Seeder) announce(ctx context.Context, sw *swarm) {
 	var loops []*announcer.Announcer
 	// One key for every family: with the same peer ID, it tells trackers
 	// that our IPv4 and IPv6 announces come from one peer (BEP 7).
 	key := mrand.Uint32()
-	for _, f := range s.families {
-		a, err := s.newAnnouncer(sw, f, key)
-		if errors.Is(err, announcer.ErrNoRoute) {
-			s.log.Debug("not announcing over this address family", "name", sw.Name(), "family", f.String(), "err", err)
-			continue
+	hashes := sw.InfoHashes()
+	for i, h := range hashes {
+		// The status shows the first hash's families as "ipv4", "ipv6",
+		// a hybrid's v2 hash's as "ipv4 v2", "ipv6 v2".
+		suffix := ""
+		if i > 0 {
+			suffix = " v2"
 		}
-		if err != nil {
-			s.log.Warn("not announcing", "name", sw.Name(), "err", err)
-			return
+		for _, f := range s.families {
+			a, err := s.newAnnouncer(sw, h, f, key, f.String()+suffix)
+			if errors.Is(err, announcer.ErrNoRoute) {
+				s.log.Debug("not announcing over this address family", "name", sw.Name(), "family", f.String(), "err", err)
+				continue
+			}
+			if err != nil {
+				s.log.Warn("not announcing", "name", sw.Name(), "err", err)
+				return
+			}
+			loops = append(loops, a)
 		}
-		loops = append(loops, a)
 	}
 	if len(loops) == 0 {
 		s.log.Warn("not announcing: no tracker reachable over the families we listen on", "name", sw.Name())
 		return
 	}
 	if r := s.cfg.Registrar; r != nil {
-		select {
-		case s.registering <- struct{}{}:
-		case <-ctx.Done():
-			return
+		// TODO: register a hybrid's two hashes as one swarm once the
+		// tracker's registration API can alias one to the other; as two
+		// torrents, v1 and v2 peers meet only through us.
+		for _, h := range hashes {
+			select {
+			case s.registering <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			err := r.Keep(ctx, h)
+			<-s.registering
+			if err != nil {
+				return // ctx is done: never announced, nothing to stop
+			}
+			s.log.Info("torrent registered", "name", sw.Name(), "info_hash", h.String())
 		}
-		err := r.Keep(ctx, sw.InfoHash())
-		<-s.registering
-		if err != nil {
-			return // ctx is done: never announced, nothing to stop
-		}
-		s.log.Info("torrent registered", "name", sw.Name(), "info_hash", sw.InfoHash().String())
 	}
 	var wg sync.WaitGroup
 	for _, a := range loops {
@@ -208,14 +241,15 @@ func (s *Seeder) announce(ctx context.Context, sw *swarm) {
 	wg.Wait()
 }
 
-// answered records the tracker that answered an announce over family.
-func (sw *swarm) answered(family announcer.Family, tracker string) {
+// answered records the tracker that answered an announce over the family
+// (and info hash) that label names.
+func (sw *swarm) answered(label, tracker string) {
 	sw.announcedMu.Lock()
 	defer sw.announcedMu.Unlock()
 	if sw.announcedOver == nil {
 		sw.announcedOver = make(map[string]string)
 	}
-	sw.announcedOver[family.String()] = tracker
+	sw.announcedOver[label] = tracker
 }
 
 // announcedTo returns a copy of what answered records, or nil.

@@ -93,6 +93,8 @@ type Metrics struct {
 	// recheckedPieces the pieces verified again after them, by result.
 	invalidations   prometheus.Counter
 	recheckedPieces [2]prometheus.Counter // bad, good
+	// hashRequests counts BEP 52 hash requests by answer.
+	hashRequests [2]prometheus.Counter // rejected, answered
 }
 
 // NewMetrics registers the seeder's metrics with reg. No label carries a
@@ -148,8 +150,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "rechecked_pieces_total",
 		Help: "Pieces verified again while serving after an invalidation, by result: good (served again), bad (not served).",
 	}, []string{"result"})
+	hashRequests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "hash_requests_total",
+		Help: "BEP 52 hash requests of v2 peers, by answer: answered (from the piece layers), rejected (block hashes, or an invalid request).",
+	}, []string{"result"})
 	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, dropped, hashed, hashLeft, pending, skipped,
-		invalidations, rechecked} {
+		invalidations, rechecked, hashRequests} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("seeder metrics: %w", err)
 		}
@@ -165,11 +171,24 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m.invalidations = invalidations
 	m.recheckedPieces[0] = rechecked.WithLabelValues("bad")
 	m.recheckedPieces[1] = rechecked.WithLabelValues("good")
+	m.hashRequests[0] = hashRequests.WithLabelValues("rejected")
+	m.hashRequests[1] = hashRequests.WithLabelValues("answered")
 	m.conns[0] = conns.WithLabelValues("incoming")
 	m.conns[1] = conns.WithLabelValues("outgoing")
 	m.dropped[0] = dropped.WithLabelValues("evicted")
 	m.dropped[1] = dropped.WithLabelValues("refused")
 	return m, nil
+}
+
+// hashRequest counts a BEP 52 hash request, answered or rejected.
+func (m *Metrics) hashRequest(answered bool) {
+	if m != nil {
+		i := 0
+		if answered {
+			i = 1
+		}
+		m.hashRequests[i].Inc()
+	}
 }
 
 // servedRequests counts n requests answered with their blocks.

@@ -118,7 +118,7 @@ func (s *Seeder) recheck(ctx context.Context, sw *swarm) {
 	for _, i := range pieces {
 		size += info.PieceSize(int(i))
 	}
-	err := hashPieces(ctx, sw.storage, info, pieces, recheckWorkers, func(i uint32, ok bool) {
+	err := hashPieces(ctx, sw.Torrent, pieces, recheckWorkers, func(i uint32, ok bool) {
 		s.metrics.rechecked(ok)
 		if ok {
 			good++

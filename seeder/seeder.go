@@ -41,6 +41,8 @@ type Seeder struct {
 	peerID [20]byte
 	// torrents, byName and list are guarded by mu; list is never modified
 	// in place, so a copy of the slice taken under mu stays valid.
+	// torrents has every info hash of a torrent (both of a hybrid) lead
+	// to its one swarm.
 	torrents map[metainfo.InfoHash]*swarm
 	byName   map[string]*swarm
 	list     []*swarm
@@ -100,6 +102,9 @@ type swarm struct {
 	byPeerID   map[[20]byte]uint64       // connection IDs
 	addrs      map[netip.AddrPort]uint64 // peers' listening addresses
 	candidates *candidates.List          // peers from trackers to dial
+	// dialHashes are the candidates a tracker named under a hybrid's v2
+	// info hash (noteDialHash).
+	dialHashes map[netip.AddrPort]metainfo.InfoHash
 	// queued is set while sw waits in Seeder.rechecks.
 	queued bool
 	// stopAnnounce ends the announce loop, which closes announced; nil
@@ -162,8 +167,8 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 		s.limiter = newRateLimiter(cfg.UploadRate, cfg.MaxRequest, time.Now)
 	}
 	for _, t := range torrents {
-		if _, dup := s.torrents[t.InfoHash()]; dup {
-			return nil, fmt.Errorf("torrent %s (%s) given twice", t.Name(), t.InfoHash())
+		if h, dup := s.served(t); dup {
+			return nil, fmt.Errorf("torrent %s (%s) given twice", t.Name(), h)
 		}
 		s.addSwarm(newSwarm(t))
 	}
@@ -469,10 +474,11 @@ func listenerFamilies(a net.Addr) []announcer.Family {
 	return []announcer.Family{announcer.FamilyIPv6}
 }
 
-// newAnnouncer sets up the announce loop of one torrent over one address
-// family: its own trackers, or the configured ones when the .torrent names
-// none.
-func (s *Seeder) newAnnouncer(sw *swarm, family announcer.Family, key uint32) (*announcer.Announcer, error) {
+// newAnnouncer sets up the announce loop of one torrent under one of its
+// info hashes over one address family: its own trackers, or the
+// configured ones when the .torrent names none. label names the loop in
+// the status.
+func (s *Seeder) newAnnouncer(sw *swarm, infoHash metainfo.InfoHash, family announcer.Family, key uint32, label string) (*announcer.Announcer, error) {
 	tiers := sw.Meta.Trackers()
 	if len(tiers) == 0 {
 		tiers = s.cfg.Trackers
@@ -492,7 +498,7 @@ func (s *Seeder) newAnnouncer(sw *swarm, family announcer.Family, key uint32) (*
 	return announcer.New(announcer.Config{
 		Tiers:      tiers,
 		Clients:    s.clients,
-		InfoHash:   sw.InfoHash(),
+		InfoHash:   infoHash,
 		PeerID:     s.peerID,
 		Port:       port,
 		IP:         s.cfg.AnnounceIP,
@@ -503,18 +509,25 @@ func (s *Seeder) newAnnouncer(sw *swarm, family announcer.Family, key uint32) (*
 			return sw.Uploaded(), 0, sw.Left()
 		},
 		Family:   family,
-		Peers:    func(peers []netip.AddrPort) { s.addCandidates(sw, peers) },
-		Answered: func(tracker string) { sw.answered(family, tracker) },
-		Logger:   s.log.With("name", sw.Name(), "family", family.String()),
+		Peers:    func(peers []netip.AddrPort) { s.addCandidatesUnder(sw, infoHash, peers) },
+		Answered: func(tracker string) { sw.answered(label, tracker) },
+		Logger:   s.log.With("name", sw.Name(), "family", family.String(), "info_hash", infoHash.String()),
 	})
 }
 
 // TorrentStatus is one torrent as the admin listener shows it.
 type TorrentStatus struct {
-	Name     string `json:"name"`
+	Name string `json:"name"`
+	// InfoHash is the hash the torrent is known by on the wire and to
+	// trackers: the v1 info hash, or a v2-only torrent's truncated v2
+	// info hash.
 	InfoHash string `json:"info_hash"`
-	Size     int64  `json:"size"`
-	Pieces   uint32 `json:"pieces"`
+	// InfoHashV2 is the full v2 info hash (64 hex digits) of a v2 or
+	// hybrid torrent, whose first 40 digits name its v2 swarm; empty for
+	// v1.
+	InfoHashV2 string `json:"info_hash_v2,omitempty"`
+	Size       int64  `json:"size"`
+	Pieces     uint32 `json:"pieces"`
 	// Verified counts the pieces served: they passed verification and
 	// their files did not change since.
 	Verified uint32 `json:"verified_pieces"`
@@ -522,7 +535,8 @@ type TorrentStatus struct {
 	Uploaded int64  `json:"uploaded"`
 	// Announced maps each address family ("ipv4", "ipv6") to the tracker
 	// that last answered an announce over it: trackers know our address
-	// in those families.
+	// in those families. A hybrid's announces under its v2 info hash are
+	// "ipv4 v2" and "ipv6 v2".
 	Announced map[string]string `json:"announced,omitempty"`
 	Torrent   string            `json:"torrent"`
 	Magnet    string            `json:"magnet"`
@@ -536,17 +550,22 @@ func (s *Seeder) Status() []TorrentStatus {
 	out := make([]TorrentStatus, 0, len(s.list))
 	list := s.list
 	for _, sw := range list {
+		var v2 string
+		if h, ok := sw.Meta.InfoHashV2(); ok {
+			v2 = h.String()
+		}
 		out = append(out, TorrentStatus{
-			Name:      sw.Name(),
-			InfoHash:  sw.InfoHash().String(),
-			Size:      sw.Meta.Info.TotalLength(),
-			Pieces:    sw.numPieces,
-			Verified:  sw.Verified(),
-			Peers:     sw.conns,
-			Uploaded:  sw.Uploaded(),
-			Announced: sw.announcedTo(),
-			Torrent:   sw.Path,
-			Magnet:    sw.Meta.Magnet().String(),
+			Name:       sw.Name(),
+			InfoHash:   sw.InfoHash().String(),
+			InfoHashV2: v2,
+			Size:       sw.Meta.Info.TotalLength(),
+			Pieces:     sw.numPieces,
+			Verified:   sw.Verified(),
+			Peers:      sw.conns,
+			Uploaded:   sw.Uploaded(),
+			Announced:  sw.announcedTo(),
+			Torrent:    sw.Path,
+			Magnet:     sw.Meta.Magnet().String(),
 		})
 	}
 	s.mu.Unlock()

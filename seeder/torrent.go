@@ -38,6 +38,13 @@ type Torrent struct {
 	verified *pieceSet
 	// files indexes the file paths, for the web seed.
 	files fileIndex
+	// checker checks pieces against their hashes, whatever the version;
+	// nil when the piece layers do not match the file tree (then no
+	// piece passes).
+	checker *metainfo.PieceChecker
+	// trees are the merkle trees above the piece layers of a v2 or
+	// hybrid torrent's files, by pieces root, for BEP 52 hash requests.
+	trees map[metainfo.Hash256]*metainfo.PieceTree
 
 	mu sync.Mutex // guards what follows
 	// pending are the pieces invalidated and not yet verified again.
@@ -75,14 +82,45 @@ func NewTorrent(meta *metainfo.Torrent, path, root string, have *bitfield.Bitfie
 		t.verified.set(i, have.Has(i))
 	}
 	t.storage = storage.New(info, storage.Config{Root: root, MaxOpen: maxOpen, Changed: t.fileChanged})
+	// Parse checked the piece layers; a hand-made Torrent may be wrong,
+	// and then serves nothing rather than unchecked data.
+	t.checker, _ = metainfo.NewPieceChecker(info, meta.PieceLayers)
+	if t.checker != nil && info.HasV2() {
+		t.trees = make(map[metainfo.Hash256]*metainfo.PieceTree, len(meta.PieceLayers))
+		for root, layer := range meta.PieceLayers {
+			t.trees[root] = metainfo.NewPieceTree(layer, info.PieceLength)
+		}
+	}
 	return t
+}
+
+// check reports whether piece i, read from storage, matches its hashes.
+func (t *Torrent) check(i uint32, piece []byte) bool {
+	return t.checker != nil && t.checker.Check(int(i), piece)
 }
 
 // Name is the torrent's name.
 func (t *Torrent) Name() string { return t.Meta.Info.Name }
 
-// InfoHash is the torrent's v1 info hash.
+// InfoHash is the torrent's v1 info hash, or the truncated v2 info hash of
+// a v2-only torrent: the hash it is known by in logs, resume records and
+// the seeder's API.
 func (t *Torrent) InfoHash() metainfo.InfoHash { return t.Meta.InfoHash() }
+
+// InfoHashes are every hash peers and trackers know the torrent by: the v1
+// info hash, the truncated v2 info hash, or both for a hybrid (v1 first).
+// A hybrid is one torrent in two swarms (BEP 52): v1 peers join it by one
+// hash, v2 peers by the other.
+func (t *Torrent) InfoHashes() []metainfo.InfoHash {
+	var out []metainfo.InfoHash
+	if h, ok := t.Meta.InfoHashV1(); ok {
+		out = append(out, h)
+	}
+	if h, ok := t.Meta.InfoHashV2(); ok {
+		out = append(out, h.Truncate())
+	}
+	return out
+}
 
 // Uploaded is the number of block bytes sent to peers since start.
 func (t *Torrent) Uploaded() int64 { return t.uploaded.Load() }

@@ -2,13 +2,11 @@ package seeder
 
 import (
 	"context"
-	"crypto/sha1"
 	"runtime"
 	"sync"
 	"time"
 
 	"github.com/bitorigin/bitorigin/bitfield"
-	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/seeder/resume"
 	"github.com/bitorigin/bitorigin/seeder/storage"
 )
@@ -78,7 +76,7 @@ func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.S
 	}
 	if len(pieces) > 0 {
 		job := cfg.startHashing("verifying " + info.Name)
-		err := hashPieces(ctx, t.storage, info, pieces, cfg.Workers, func(i uint32, good bool) {
+		err := hashPieces(ctx, t, pieces, cfg.Workers, func(i uint32, good bool) {
 			if good {
 				have.Set(i)
 			} else {
@@ -112,11 +110,14 @@ func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.S
 	return t, nil
 }
 
-// hashPieces hashes the given pieces on several goroutines and gives each
-// one's result to done, on the calling goroutine, reporting to bar (nil
-// for none). A piece that cannot be read is bad.
-func hashPieces(ctx context.Context, st *storage.Storage, info *metainfo.Info, pieces []uint32, workers int,
+// hashPieces checks the given pieces of t against their hashes (SHA-1 for
+// v1, the piece layer's for v2, both for a hybrid: t.check) on several
+// goroutines and gives each one's result to done, on the calling
+// goroutine, reporting to bar (nil for none). A piece that cannot be read
+// is bad.
+func hashPieces(ctx context.Context, t *Torrent, pieces []uint32, workers int,
 	done func(i uint32, good bool), total int64, bar Progress) error {
+	info := &t.Meta.Info
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -137,8 +138,8 @@ func hashPieces(ctx context.Context, st *storage.Storage, info *metainfo.Info, p
 			for i := range jobs {
 				size := info.PieceSize(int(i))
 				p := buf[:size]
-				_, err := st.ReadAt(p, int64(i)*info.PieceLength)
-				good := err == nil && sha1.Sum(p) == info.PieceHash(int(i))
+				_, err := t.storage.ReadAt(p, int64(i)*info.PieceLength)
+				good := err == nil && t.check(i, p)
 				select {
 				case results <- result{i, size, good}:
 				case <-ctx.Done():

@@ -33,8 +33,7 @@ file starts a piece, for v1 and v2 clients alike; --v2 writes only the v2
 part, for v2 clients (libtorrent 2) only. Both take a folder's files in
 file tree order (component by component) and print the v2 info hash too;
 v2 peers and trackers use its first 40 hex digits where a v1 info hash
-goes. seeder serve speaks v1 only, for now: it seeds a hybrid torrent to v1
-peers and cannot seed a v2-only one.
+goes. seeder serve seeds all three (a hybrid under both hashes).
 
 Trackers are grouped in tiers (BEP 12): each -t starts a new tier, tried
 only when the ones before it fail; URLs joined by commas in one -t form one

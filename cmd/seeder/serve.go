@@ -18,6 +18,7 @@ import (
 	"github.com/bitorigin/bitorigin/internal/cli"
 	"github.com/bitorigin/bitorigin/internal/progress"
 	"github.com/bitorigin/bitorigin/internal/version"
+	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/metrics"
 	origin "github.com/bitorigin/bitorigin/seeder"
 )
@@ -30,6 +31,7 @@ type serveOptions struct {
 	announceIP                string
 	announcePort              int
 	pieceLength               sizeFlag
+	hybrid, v2                bool
 	uploadSlots               int
 	uploadRate                string
 	offload                   string
@@ -69,6 +71,19 @@ Every torrent is announced to its trackers (each --tracker is a tier; URLs
 joined by commas share one), and the leechers they return are dialled, as
 some clients never dial a seeder on a local address themselves.
 
+Torrents of every version are served: v1, hybrid and v2-only (BEP 52), as
+create makes them or libtorrent does. Created torrents are v1, which every
+client reads, unless --hybrid or --v2 says otherwise (see create --help:
+Transmission 3.00 and aria2 1.36 need v1; libtorrent 2 reads hybrid and v2
+torrents); an existing .torrent that matches the data is used whatever its
+version. A hybrid is one torrent in two swarms: peers reach it on the same
+port by its v1 info hash or by its truncated v2 one (the first 40 hex
+digits of the v2 hash), it is announced, and with --register-url
+registered, under both, and /torrents shows both (info_hash, info_hash_v2).
+A v2-only torrent is known by its truncated v2 hash. v2 peers that joined
+by magnet link get the piece layers through BEP 52 hash requests; block
+hashes are refused (a v2 client asks for them only when a piece failed).
+
 Peers may connect plain or with Message Stream Encryption (MSE/PE, RC4 after
 a Diffie-Hellman exchange, as libtorrent, Transmission and others speak it)
 on the same port. --encryption prefer (the default) accepts both, and gives
@@ -79,7 +94,7 @@ MSE, and dials encrypted. --encryption off speaks plain BitTorrent only.
 RC4 costs CPU on every byte served to an encrypted peer.
 
 The admin listener serves /healthz, /readyz (ready once verification is
-done), /torrents (JSON: name, info hash, size, peers, bytes uploaded,
+done), /torrents (JSON: name, info hashes, size, peers, bytes uploaded,
 magnet link) and /metrics (Prometheus: bytes uploaded and size per torrent,
 peers, requests served and rejected, disk read latency, announces,
 verification); never on the peer port.
@@ -102,6 +117,8 @@ connections, exit 0.`)
 	f.StringVar(&o.announceIP, "announce-ip", "", "public `IP` trackers should hand out for us (behind NAT or a load balancer); default: the address they see")
 	f.IntVar(&o.announcePort, "announce-port", 0, "public `PORT` trackers should hand out for us (default: the --listen port)")
 	f.Var(&o.pieceLength, "piece-length", "piece length of created torrents, `SIZE` a power of two from 16K to 256M (default: chosen for 1,000 to 2,000 pieces)")
+	f.BoolVar(&o.hybrid, "hybrid", false, "create hybrid v1 + v2 torrents (BEP 52 with BEP 47 padding), served to v1 and v2 peers; not for Transmission 3.00 or aria2 1.36")
+	f.BoolVar(&o.v2, "v2", false, "create v2-only torrents (BEP 52), for v2 clients such as libtorrent 2 only")
 	f.IntVar(&o.uploadSlots, "upload-slots", origin.DefaultUploadSlots, "interested peers unchoked at once, besides one optimistic slot; more rotate round-robin")
 	f.StringVar(&o.uploadRate, "upload-rate", "0", "upload limit of all torrents together in bytes per second, `SIZE` such as 50M; 0 for none")
 	f.StringVar(&o.offload, "offload", "auto", "`MODE` auto: reveal pieces to leechers a few at a time, distinct pieces to distinct leechers, so they trade the rest and about one copy leaves the origin however many download (a lone leecher, or one the swarm does not feed within a few seconds, is still served at full speed); off: announce every piece to every peer and serve whatever is asked, like any seed")
@@ -151,6 +168,9 @@ func (o *serveOptions) seederConfig() (origin.Config, error) {
 			return cfg, cli.UsageError{Err: fmt.Errorf("--announce-ip: %w", err)}
 		}
 		cfg.AnnounceIP = ip
+	}
+	if o.hybrid && o.v2 {
+		return cfg, cli.UsageError{Err: errors.New("--hybrid and --v2 exclude each other")}
 	}
 	if o.announcePort < 0 || o.announcePort > 65535 {
 		return cfg, cli.UsageError{Err: fmt.Errorf("--announce-port %d: not a port", o.announcePort)}
@@ -203,6 +223,17 @@ func (o *serveOptions) seederConfig() (origin.Config, error) {
 		return cfg, cli.UsageError{Err: err}
 	}
 	return cfg, nil
+}
+
+// version is the version of the torrents serve creates.
+func (o *serveOptions) version() metainfo.Version {
+	switch {
+	case o.hybrid:
+		return metainfo.Hybrid
+	case o.v2:
+		return metainfo.V2
+	}
+	return metainfo.V1
 }
 
 func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error {
@@ -289,6 +320,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		ResumeDir:    o.resumeDir,
 		Trackers:     o.trackers,
 		PieceLength:  int64(o.pieceLength),
+		Version:      o.version(),
 		Workers:      o.verifyWorkers,
 		MaxOpenFiles: o.maxOpenFiles,
 		Progress: func(label string) origin.Progress {
@@ -319,7 +351,11 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		return fmt.Errorf("metrics: %w", err)
 	}
 	for _, st := range s.Status() {
-		fmt.Fprintf(stdout, "name:      %s\ninfo hash: %s\ntorrent:   %s\nmagnet:    %s\n\n", st.Name, st.InfoHash, st.Torrent, st.Magnet)
+		fmt.Fprintf(stdout, "name:      %s\ninfo hash: %s\n", st.Name, st.InfoHash)
+		if st.InfoHashV2 != "" {
+			fmt.Fprintf(stdout, "v2 hash:   %s\n", st.InfoHashV2)
+		}
+		fmt.Fprintf(stdout, "torrent:   %s\nmagnet:    %s\n\n", st.Torrent, st.Magnet)
 	}
 	running.Store(s)
 	lv.start(ctx, s, cat)

@@ -17,7 +17,8 @@ func TestServeHelpDocumentsEveryFlag(t *testing.T) {
 	for _, flag := range []string{"--data", "--torrents", "--tracker", "--listen", "--admin-addr", "--announce-ip",
 		"--upload-slots", "--upload-rate", "--max-conns", "--max-conns-per-torrent", "--max-conns-per-ip",
 		"--conn-limit-exempt", "127.0.0.0/8,::1/128", "--idle-timeout",
-		"--write-timeout", "--keep-alive", "--max-request", "--reqq", "--encryption", "require", "SEEDER_"} {
+		"--write-timeout", "--keep-alive", "--max-request", "--reqq", "--encryption", "require", "SEEDER_",
+		"--hybrid", "--v2", "info_hash_v2", "Transmission 3.00", "libtorrent 2"} {
 		if !strings.Contains(stdout, flag) {
 			t.Errorf("serve --help does not mention %s", flag)
 		}
@@ -38,6 +39,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{[]string{"--data", dir, "--torrents", dir, "--conn-limit-exempt", "10.0.0.0/33"}, "--conn-limit-exempt"},
 		{[]string{"--data", dir, "--torrents", dir, "--conn-limit-exempt", ","}, "say none"},
 		{[]string{"--data", dir, "--torrents", dir, "--max-conns-per-ip", "-1"}, "max conns per IP"},
+		{[]string{"--data", dir, "--torrents", dir, "--hybrid", "--v2"}, "exclude each other"},
 	} {
 		code, _, stderr := seeder(t, append([]string{"serve"}, c.args...)...)
 		if code != cli.ExitUsage || !strings.Contains(stderr, c.want) {

@@ -127,6 +127,12 @@ func (l *List) Done(a netip.AddrPort, now time.Time) {
 // Remove forgets a, a connected peer's address: it needs no dial.
 func (l *List) Remove(a netip.AddrPort) { delete(l.m, a) }
 
+// Has reports whether a is kept, to be dialled now or later.
+func (l *List) Has(a netip.AddrPort) bool {
+	_, ok := l.m[a]
+	return ok
+}
+
 // Len is the number of addresses kept.
 func (l *List) Len() int { return len(l.m) }
 

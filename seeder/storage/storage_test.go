@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -167,5 +168,49 @@ func BenchmarkReadAt16KiB(b *testing.B) {
 			b.Fatal(err)
 		}
 		off = (off + int64(len(buf))) % (1 << 20)
+	}
+}
+
+// TestAV2LayoutReadsZerosForPaddingWithoutFiles reads a v2-only torrent,
+// whose pieces map onto its files with padding before each file that
+// would not start a piece and after the last: the padding reads as zeros,
+// and no file for it exists or is opened.
+func TestAV2LayoutReadsZerosForPaddingWithoutFiles(t *testing.T) {
+	root := t.TempDir()
+	var want []byte
+	for i, n := range []int64{20000, 5, 16384, 1} {
+		b := bytes.Repeat([]byte{byte(i + 1)}, int(n))
+		p := filepath.Join(root, "t", string(rune('a'+i)))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := int64(len(want)) % (16 << 10); r != 0 {
+			want = append(want, make([]byte, 16<<10-r)...)
+		}
+		want = append(want, b...)
+	}
+	// and up to a full last piece, as libtorrent lays out v2-only torrents
+	want = append(want, make([]byte, 16<<10-len(want)%(16<<10))...)
+	meta, err := metainfo.Create(context.Background(), filepath.Join(root, "t"), metainfo.CreateOptions{Version: metainfo.V2, PieceLength: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(&meta.Info, Config{Root: root})
+	defer s.Close()
+	if s.Size() != int64(len(want)) {
+		t.Fatalf("Size %d, want %d", s.Size(), len(want))
+	}
+	got := make([]byte, len(want))
+	if _, err := s.ReadAt(got, 0); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("ReadAt: %v; data equal: %v", err, bytes.Equal(got, want))
+	}
+	if _, err := os.Stat(filepath.Join(root, "t", ".pad")); !os.IsNotExist(err) {
+		t.Fatalf("a padding folder appeared: %v", err)
+	}
+	if n := s.files.openCount(); n != 4 {
+		t.Fatalf("%d files open, want the 4 data files", n)
 	}
 }

@@ -245,3 +245,46 @@ func TestWebSeedRefusesAFileRewrittenOrReplacedWithTheSameSize(t *testing.T) {
 		}
 	}
 }
+
+// TestWebSeedNeverServesPaddingFiles serves a hybrid torrent, whose v1
+// file list holds BEP 47 padding files: BEP 19 clients ask for the real
+// files only, and a padding path is not a file of the torrent even when
+// something lies at that path on disk.
+func TestWebSeedNeverServesPaddingFiles(t *testing.T) {
+	root := t.TempDir()
+	a := writeFile(t, filepath.Join(root, "album", "a.bin"), 20000, 1)
+	b := writeFile(t, filepath.Join(root, "album", "b.bin"), 3000, 2)
+	meta, err := metainfo.Create(context.Background(), filepath.Join(root, "album"),
+		metainfo.CreateOptions{Version: metainfo.Hybrid, PieceLength: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pad string
+	for _, f := range meta.Info.FileList() {
+		if f.IsPadding() {
+			pad = filepath.Join(f.Path...)
+		}
+	}
+	if pad == "" {
+		t.Fatalf("no padding file in %+v", meta.Info.Files)
+	}
+	writeFile(t, filepath.Join(root, "album", pad), 12768, 3)
+	have := bitfield.New(uint32(meta.Info.NumPieces()))
+	have.SetAll()
+	tor := seeder.NewTorrent(meta, "", root, have, 4)
+	t.Cleanup(func() { tor.Close() })
+	h, err := New(Config{Prefix: "/", Lookup: func(name string) *seeder.Torrent { return map[string]*seeder.Torrent{"album": tor}[name] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for name, want := range map[string][]byte{"a.bin": a, "b.bin": b} {
+		if resp, body := do(t, "GET", srv.URL+"/album/"+name); resp.StatusCode != 200 || !bytes.Equal(body, want) {
+			t.Fatalf("%s: %s, %d bytes", name, resp.Status, len(body))
+		}
+	}
+	if resp, _ := do(t, "GET", srv.URL+"/album/"+filepath.ToSlash(pad)); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("padding file %s: %s", pad, resp.Status)
+	}
+}
