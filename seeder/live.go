@@ -157,12 +157,12 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 	sw.watch(nil)
 	err := sw.Close()
 	if r := s.cfg.Registrar; r != nil {
-		for _, h := range sw.InfoHashes() {
-			if uerr := r.Unregister(ctx, h); uerr != nil {
-				err = errors.Join(err, fmt.Errorf("unregister %s: %w", h, uerr))
-			} else {
-				s.log.Info("torrent unregistered", "name", sw.Name(), "info_hash", h.String())
-			}
+		// One call: the tracker drops a hybrid's v2 hash with its v1 one.
+		h := sw.InfoHash()
+		if uerr := r.Unregister(ctx, h); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("unregister %s: %w", h, uerr))
+		} else {
+			s.log.Info("torrent unregistered", "name", sw.Name(), "info_hash", h.String())
 		}
 	}
 	s.log.Info("torrent withdrawn", "name", sw.Name(), "info_hash", sw.InfoHash().String(), "peers", len(conns))
@@ -217,22 +217,17 @@ func (s *Seeder) announce(ctx context.Context, sw *swarm) {
 		return
 	}
 	if r := s.cfg.Registrar; r != nil {
-		// TODO: register a hybrid's two hashes as one swarm once the
-		// tracker's registration API can alias one to the other; as two
-		// torrents, v1 and v2 peers meet only through us.
-		for _, h := range hashes {
-			select {
-			case s.registering <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			err := r.Keep(ctx, h)
-			<-s.registering
-			if err != nil {
-				return // ctx is done: never announced, nothing to stop
-			}
-			s.log.Info("torrent registered", "name", sw.Name(), "info_hash", h.String())
+		select {
+		case s.registering <- struct{}{}:
+		case <-ctx.Done():
+			return
 		}
+		err := keepRegistered(ctx, r, sw.Torrent)
+		<-s.registering
+		if err != nil {
+			return // ctx is done: never announced, nothing to stop
+		}
+		s.log.Info("torrent registered", "name", sw.Name(), "info_hash", sw.InfoHash().String(), "hashes", len(hashes))
 	}
 	var wg sync.WaitGroup
 	for _, a := range loops {
@@ -273,6 +268,30 @@ type reregisteringClient struct {
 	announcer.Client
 	r   *announcer.Registrar
 	log *slog.Logger
+	// torrent finds the served torrent of an announced hash, either of a
+	// hybrid's.
+	torrent func([20]byte) *Torrent
+}
+
+// register registers t with the trackers once: a hybrid as one swarm
+// under both its hashes (the tracker's alias), anything else by its hash.
+func register(ctx context.Context, r *announcer.Registrar, t *Torrent) error {
+	v1, hasV1 := t.Meta.InfoHashV1()
+	v2, hasV2 := t.Meta.InfoHashV2()
+	if hasV1 && hasV2 {
+		return r.RegisterHybrid(ctx, v1, v2)
+	}
+	return r.Register(ctx, t.InfoHash())
+}
+
+// keepRegistered is register, retried until it succeeds or ctx ends.
+func keepRegistered(ctx context.Context, r *announcer.Registrar, t *Torrent) error {
+	v1, hasV1 := t.Meta.InfoHashV1()
+	v2, hasV2 := t.Meta.InfoHashV2()
+	if hasV1 && hasV2 {
+		return r.KeepHybrid(ctx, v1, v2)
+	}
+	return r.Keep(ctx, t.InfoHash())
 }
 
 // Announce announces, registering again and retrying on an unknown
@@ -283,7 +302,13 @@ func (c reregisteringClient) Announce(ctx context.Context, trackerURL string, re
 	if !errors.As(err, &f) || !strings.HasPrefix(f.Reason, unknownTorrentReason) || req.Event == announcer.EventStopped {
 		return resp, err
 	}
-	if rerr := c.r.Register(ctx, req.InfoHash); rerr != nil {
+	var rerr error
+	if t := c.torrent(req.InfoHash); t != nil {
+		rerr = register(ctx, c.r, t)
+	} else {
+		rerr = c.r.Register(ctx, req.InfoHash)
+	}
+	if rerr != nil {
 		return resp, errors.Join(err, fmt.Errorf("registering again: %w", rerr))
 	}
 	c.log.Info("torrent registered again: the tracker had forgotten it", "tracker", trackerURL,
@@ -299,7 +324,12 @@ func (s *Seeder) reregistering(clients map[string]announcer.Client) map[string]a
 	}
 	out := make(map[string]announcer.Client, len(clients))
 	for scheme, c := range clients {
-		out[scheme] = reregisteringClient{Client: c, r: s.cfg.Registrar, log: s.log}
+		out[scheme] = reregisteringClient{Client: c, r: s.cfg.Registrar, log: s.log, torrent: func(h [20]byte) *Torrent {
+			if sw := s.swarm(h); sw != nil {
+				return sw.Torrent
+			}
+			return nil
+		}}
 	}
 	return out
 }
