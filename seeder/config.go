@@ -174,18 +174,20 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	var errs []error
-	positive := func(name string, v int) {
+	// Zero means the default (withDefaults ran): only a negative value is
+	// wrong.
+	notNegative := func(name string, v int) {
 		if v < 0 {
 			errs = append(errs, fmt.Errorf("%s %d: must not be negative", name, v))
 		}
 	}
-	positive("upload slots", c.UploadSlots)
-	positive("max conns", c.MaxConns)
-	positive("max conns per torrent", c.MaxConnsPerTorrent)
-	positive("max dials per torrent", c.MaxDialsPerTorrent)
-	positive("max conns per IP", c.MaxConnsPerIP)
-	positive("reqq", c.ReqQ)
-	positive("max bad requests", c.MaxBadRequests)
+	notNegative("upload slots", c.UploadSlots)
+	notNegative("max conns", c.MaxConns)
+	notNegative("max conns per torrent", c.MaxConnsPerTorrent)
+	notNegative("max dials per torrent", c.MaxDialsPerTorrent)
+	notNegative("max conns per IP", c.MaxConnsPerIP)
+	notNegative("reqq", c.ReqQ)
+	notNegative("max bad requests", c.MaxBadRequests)
 	if c.UploadRate < 0 {
 		errs = append(errs, fmt.Errorf("upload rate %d: must not be negative", c.UploadRate))
 	}

@@ -42,7 +42,7 @@ func (c *conn) onHashRequest(m *peerwire.HashRequest) error {
 	if err != nil && !errors.Is(err, metainfo.ErrBelowPieceLayer) {
 		c.log.debug("bad hash request", "err", err, "base", m.BaseLayer, "index", m.Index, "length", m.Length,
 			"proof_layers", m.ProofLayers)
-		return c.countBad(requestIndex)
+		return c.countBad(hashRequestBad)
 	}
 	return nil
 }

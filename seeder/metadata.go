@@ -2,6 +2,7 @@ package seeder
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/bitorigin/bitorigin/peerwire"
 )
@@ -31,7 +32,7 @@ func (c *conn) onExtended(m *peerwire.Extended) error {
 			return nil // BEP 9: ignore
 		}
 		if err != nil {
-			return c.countBad(requestIndex)
+			return c.countBad(metadataMalformed)
 		}
 		req, ok := msg.(*peerwire.MetadataRequest)
 		if !ok || c.peerMetadataID == 0 {
@@ -58,7 +59,7 @@ func (c *conn) sendMetadata(piece uint32) error {
 		c.out = peerwire.MetadataReject{ExtID: c.peerMetadataID, Piece: piece}.AppendTo(c.out)
 		c.signal()
 		c.mu.Unlock()
-		return c.countBad(requestIndex)
+		return c.countBad(metadataRange)
 	}
 	end := min(off+peerwire.MetadataPieceSize, int64(len(md)))
 	c.mu.Lock()
@@ -68,13 +69,17 @@ func (c *conn) sendMetadata(piece uint32) error {
 	return nil
 }
 
-// countBad counts a bad message that is not a block request.
+// countBad counts a bad message that is not a block request, and ends the
+// connection past MaxBadRequests, saying why in the error.
 func (c *conn) countBad(why badRequest) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.bad++
+	if c.bad == 1 || c.bad%50 == 0 {
+		c.log.debug("bad request", "why", string(why), "count", c.bad)
+	}
 	if c.bad > c.s.cfg.MaxBadRequests {
-		return errTooManyBad
+		return fmt.Errorf("%w (%d, last: %s)", errTooManyBad, c.bad, why)
 	}
 	return nil
 }

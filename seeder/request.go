@@ -16,6 +16,10 @@ const (
 	requestOverflow badRequest = "more requests than reqq"
 	// requestNotOffered: under offload, a piece not revealed to the peer.
 	requestNotOffered badRequest = "piece not offered to the peer"
+	// Bad extension and v2 messages, counted with the bad requests.
+	metadataMalformed badRequest = "malformed ut_metadata message"
+	metadataRange     badRequest = "ut_metadata piece out of range"
+	hashRequestBad    badRequest = "hash request outside the file's tree"
 )
 
 // checkRequest validates a request against the torrent: the index in
