@@ -1,9 +1,12 @@
 package seeder
 
 import (
+	"context"
 	"net/netip"
+	"path/filepath"
 	"testing"
 
+	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
 )
 
@@ -40,5 +43,27 @@ func TestLeechersAreIntroducedToEachOtherByPeerExchange(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// BEP 27: the peers of a private torrent learn of each other only from its
+// tracker, so the seeder does not offer ut_pex for it.
+func TestAPrivateTorrentHasNoPeerExchange(t *testing.T) {
+	root := t.TempDir()
+	path := filepath.Join(root, "private.bin")
+	writeData(t, path, 64<<10, 3)
+	meta, err := metainfo.Create(context.Background(), path, metainfo.CreateOptions{PieceLength: 16 << 10, Private: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tor := NewTorrent(meta, "", root, newFullBitfield(meta), 0)
+	_, addr := serveTest(t, Config{}, tor)
+	p := connectPeer(t, addr, tor, fastReserved())
+	h, err := peerwire.ParseExtensionHandshake(waitFor[*peerwire.Extended](p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := h.M[peerwire.PexExtension]; ok {
+		t.Fatalf("ut_pex offered (id %d) for a private torrent", id)
 	}
 }
