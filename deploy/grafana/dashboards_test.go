@@ -17,6 +17,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/metrics"
 	origin "github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/dhtnode"
 	"github.com/bitorigin/bitorigin/tracker"
 	"github.com/bitorigin/bitorigin/tracker/memstore"
 	"github.com/bitorigin/bitorigin/tracker/redisstore"
@@ -200,6 +201,12 @@ func registeredNames(t *testing.T) map[string]bool {
 	if err := reg.Register(s.Collector()); err != nil {
 		t.Fatal(err)
 	}
+	// The seeder's DHT node, on loopback, contacting nobody.
+	node, err := dhtnode.Start(dhtnode.Config{Addr: "127.0.0.1:0", Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close() })
 	add(reg)
 	return names
 }
