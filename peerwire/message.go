@@ -97,9 +97,12 @@ func (m Request) AppendTo(b []byte) []byte {
 	return appendBlockRef(b, IDRequest, m.Index, m.Begin, m.Length)
 }
 
-// pieceHeaderLen is the bytes of a piece message before its block: length
+// PieceHeaderLen is the bytes of a piece message before its block: length
 // prefix, ID, index and begin.
-const pieceHeaderLen = 4 + 1 + 4 + 4
+const PieceHeaderLen = 4 + 1 + 4 + 4
+
+// pieceHeaderLen is PieceHeaderLen, for this package.
+const pieceHeaderLen = PieceHeaderLen
 
 // Piece carries one block: the bytes of piece Index starting at Begin
 // (BEP 3).
@@ -113,6 +116,13 @@ type Piece struct {
 func (m Piece) AppendTo(b []byte) []byte {
 	b = appendPieceHeader(b, m.Index, m.Begin, len(m.Block))
 	return append(b, m.Block...)
+}
+
+// AppendPieceHeader appends the PieceHeaderLen bytes that come before a
+// block of n bytes: a sender that has the block elsewhere (a writev of
+// headers and blocks read from disk) sends it after them uncopied.
+func AppendPieceHeader(b []byte, index, begin uint32, n int) []byte {
+	return appendPieceHeader(b, index, begin, n)
 }
 
 // appendPieceHeader appends the pieceHeaderLen bytes that come before a

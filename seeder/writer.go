@@ -135,7 +135,7 @@ func (c *conn) setWriteDeadline(now time.Time) {
 func (c *conn) serve(batch []peerwire.Request) error {
 	if c.buf == nil {
 		c.buf = make([]byte, batchBytes+c.s.cfg.MaxRequest)
-		c.hdrs = make([]byte, 0, maxBatch*pieceHeaderLen)
+		c.hdrs = make([]byte, 0, maxBatch*peerwire.PieceHeaderLen)
 		c.iov = make([][]byte, 0, 2*maxBatch)
 	}
 	hdrs, iov, pos, total, served := c.hdrs[:0], c.iov[:0], 0, 0, 0
@@ -175,7 +175,7 @@ func (c *conn) serve(batch []peerwire.Request) error {
 				continue
 			}
 			h := len(hdrs)
-			hdrs = appendPieceHeader(hdrs, r.Index, r.Begin, r.Length)
+			hdrs = peerwire.AppendPieceHeader(hdrs, r.Index, r.Begin, int(r.Length))
 			iov = append(iov, hdrs[h:], block)
 			total += int(r.Length)
 			served++
@@ -217,7 +217,7 @@ func (c *conn) serve(batch []peerwire.Request) error {
 // says so. Clients need not send have for a piece we announced (aria2c
 // does not), and without this the policy would wait for them forever.
 func (c *conn) countDelivered(o *offloader, hdrs []byte) {
-	for ; len(hdrs) >= pieceHeaderLen; hdrs = hdrs[pieceHeaderLen:] {
+	for ; len(hdrs) >= peerwire.PieceHeaderLen; hdrs = hdrs[peerwire.PieceHeaderLen:] {
 		n := binary.BigEndian.Uint32(hdrs) - 9
 		index := binary.BigEndian.Uint32(hdrs[5:])
 		if c.delivered == nil {
@@ -229,19 +229,6 @@ func (c *conn) countDelivered(o *offloader, hdrs []byte) {
 			o.have(c, index)
 		}
 	}
-}
-
-// pieceHeaderLen is the bytes of a piece message before its block.
-const pieceHeaderLen = 4 + 1 + 4 + 4
-
-// appendPieceHeader appends what precedes a block of n bytes in a piece
-// message (BEP 3): the length prefix, the ID, index and begin. The block
-// itself goes to the connection uncopied, after it in the same writev.
-func appendPieceHeader(b []byte, index, begin, n uint32) []byte {
-	b = binary.BigEndian.AppendUint32(b, 9+n)
-	b = append(b, byte(peerwire.IDPiece))
-	b = binary.BigEndian.AppendUint32(b, index)
-	return binary.BigEndian.AppendUint32(b, begin)
 }
 
 // slogger adds a connection's peer and torrent to debug logs, and builds

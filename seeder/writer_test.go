@@ -31,7 +31,7 @@ func TestRateLimitedBatchOfLargeBlocksFitsTheBuffer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if want := maxBatch * (pieceHeaderLen + MaxRequestLimit); len(out.b) != want {
+	if want := maxBatch * (peerwire.PieceHeaderLen + MaxRequestLimit); len(out.b) != want {
 		t.Fatalf("sent %d bytes, want %d", len(out.b), want)
 	}
 	// The last block is the data's at its offset.
