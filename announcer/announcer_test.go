@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bitorigin/bitorigin/internal/testenv"
 )
 
 // fakeTracker records announces and answers with what reply returns.
@@ -47,13 +49,7 @@ func (ft *fakeTracker) url() string { return ft.URL + "/announce" }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, what, cond)
 }
 
 func config(tiers ...[]string) Config {

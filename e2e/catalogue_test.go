@@ -66,12 +66,8 @@ func scrapeComplete(t *testing.T, tp *trackerProc, infoHashHex string) (int, boo
 // eventually polls cond for up to 60 s.
 func eventually(t *testing.T, what string, cond func() bool, log func() string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s; seeder log:\n%s", what, log())
-		}
-		time.Sleep(100 * time.Millisecond)
+	if !testenv.Poll(60*time.Second, cond) {
+		t.Fatalf("timed out waiting until %s; seeder log:\n%s", what, log())
 	}
 }
 

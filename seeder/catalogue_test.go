@@ -6,18 +6,14 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/bitorigin/bitorigin/internal/testenv"
 )
 
 // waitUntil polls cond for up to 10 s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, what, cond)
 }
 
 // The catalogue is stepped by hand under a clock the test moves, and file
