@@ -235,8 +235,8 @@ func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSe
 	before := map[string]storage.FileStat{}
 	for rel := range files {
 		p := filepath.Join(path, filepath.FromSlash(rel))
-		if st, err := os.Stat(p); err == nil {
-			before[p] = storage.FileStat{Path: p, Size: st.Size(), ModTime: st.ModTime().UnixNano()}
+		if st := storage.StatFile(p); st.Err == nil {
+			before[p] = st
 		}
 	}
 	opts := metainfo.CreateOptions{
@@ -377,7 +377,7 @@ func record(meta *metainfo.Torrent, stats []storage.FileStat, have interface{ By
 		Have:     slices.Clone(have.Bytes()),
 	}
 	for _, st := range stats {
-		r.Files = append(r.Files, resume.File{Path: st.Path, Size: st.Size, ModTime: st.ModTime})
+		r.Files = append(r.Files, resumeFile(st))
 	}
 	return r
 }

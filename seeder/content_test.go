@@ -155,3 +155,35 @@ func TestLoadFailsWithNothingToServe(t *testing.T) {
 		t.Fatal("missing data folder accepted")
 	}
 }
+
+// A file replaced by a rename with the same size and modification time
+// (rsync -t does this) is what the live watcher catches by its inode; the
+// resume record must catch it at the next start too.
+func TestLoadRehashesAFileReplacedWithItsOldSizeAndTime(t *testing.T) {
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	path := filepath.Join(data, "single.iso")
+	writeData(t, path, 100000, 1)
+	cfg := LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10,
+		Trackers: [][]string{{"http://127.0.0.1:1/announce"}}}
+	loadTest(t, cfg)
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(data, ".new")
+	writeData(t, tmp, 100000, 2) // other bytes, same size
+	if err := os.Chtimes(tmp, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	second, logs := loadTest(t, cfg)
+	if line := verified(t, logs, "single.iso"); strings.Contains(line, "hashed_pieces=0") {
+		t.Fatalf("a replaced file was trusted on size and time: %s", line)
+	}
+	if second["single.iso"].Have.Count() != 0 {
+		t.Fatalf("%d pieces of other data taken as verified", second["single.iso"].Have.Count())
+	}
+}

@@ -48,7 +48,7 @@ func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.S
 		have = recHave
 		now := make([]resume.File, len(stats))
 		for i, st := range stats {
-			now[i] = resume.File{Path: st.Path, Size: st.Size, ModTime: st.ModTime}
+			now[i] = resumeFile(st)
 		}
 		same := rec.Unchanged(now)
 		i := 0
@@ -171,4 +171,9 @@ func hashPieces(ctx context.Context, t *Torrent, pieces []uint32, workers int,
 		}
 	}
 	return ctx.Err()
+}
+
+// resumeFile is what a resume record keeps of a file.
+func resumeFile(st storage.FileStat) resume.File {
+	return resume.File{Path: st.Path, Size: st.Size, ModTime: st.ModTime, ChangeTime: st.ChangeTime, Dev: st.Dev, Inode: st.Inode}
 }

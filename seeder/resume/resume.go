@@ -13,11 +13,16 @@ import (
 	"path/filepath"
 )
 
-// File is one data file as it was when its pieces were verified.
+// File is one data file as it was when its pieces were verified: its size
+// and modification time and, where the system tells them (Linux), its
+// device, inode and change time, as the seeder's live watcher compares.
 type File struct {
-	Path    string `json:"path"`
-	Size    int64  `json:"size"`
-	ModTime int64  `json:"mtime_ns"`
+	Path       string `json:"path"`
+	Size       int64  `json:"size"`
+	ModTime    int64  `json:"mtime_ns"`
+	ChangeTime int64  `json:"ctime_ns,omitempty"`
+	Dev        uint64 `json:"dev,omitempty"`
+	Inode      uint64 `json:"inode,omitempty"`
 }
 
 // Record is what a verification found for one torrent.
@@ -34,8 +39,11 @@ type Record struct {
 }
 
 // Unchanged reports, for each file in now, whether the record holds it
-// with the same size and modification time. A file the record does not
-// know is changed.
+// unchanged: the same size and modification time, and the same device,
+// inode and change time where the record has them (a record written before
+// they were kept is trusted on size and time, rather than making an
+// upgrade hash every file again). A file the record does not know is
+// changed.
 func (r *Record) Unchanged(now []File) []bool {
 	known := make(map[string]File, len(r.Files))
 	for _, f := range r.Files {
@@ -44,6 +52,9 @@ func (r *Record) Unchanged(now []File) []bool {
 	same := make([]bool, len(now))
 	for i, f := range now {
 		old, ok := known[f.Path]
+		if ok && old.Inode == 0 && old.ChangeTime == 0 {
+			f.Dev, f.Inode, f.ChangeTime = 0, 0, 0
+		}
 		same[i] = ok && old == f
 	}
 	return same

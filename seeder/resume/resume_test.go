@@ -47,9 +47,29 @@ func TestLoadRefusesGarbageAndAnotherTorrentsRecord(t *testing.T) {
 }
 
 func TestUnchangedComparesSizeAndModificationTime(t *testing.T) {
-	r := &Record{Files: []File{{"a", 1, 10}, {"b", 2, 20}, {"c", 3, 30}}}
-	got := r.Unchanged([]File{{"a", 1, 10}, {"b", 2, 21}, {"c", 4, 30}, {"d", 1, 1}})
+	r := &Record{Files: []File{{Path: "a", Size: 1, ModTime: 10}, {Path: "b", Size: 2, ModTime: 20}, {Path: "c", Size: 3, ModTime: 30}}}
+	got := r.Unchanged([]File{{Path: "a", Size: 1, ModTime: 10}, {Path: "b", Size: 2, ModTime: 21}, {Path: "c", Size: 4, ModTime: 30}, {Path: "d", Size: 1, ModTime: 1}})
 	if want := []bool{true, false, false, false}; !slices.Equal(got, want) {
 		t.Fatalf("Unchanged = %v, want %v", got, want)
+	}
+}
+
+// A file replaced by a rename, or rewritten and given its old modification
+// time back (rsync -t), keeps size and time but not inode or change time:
+// the live watcher notices, and so must the record at the next start.
+func TestUnchangedComparesInodeAndChangeTimeWhenRecorded(t *testing.T) {
+	was := File{Path: "a", Size: 1, ModTime: 10, ChangeTime: 11, Dev: 1, Inode: 100}
+	r := &Record{Files: []File{was}}
+	renamed, touched := was, was
+	renamed.Inode = 101
+	touched.ChangeTime = 12
+	got := r.Unchanged([]File{was, renamed, touched})
+	if want := []bool{true, false, false}; !slices.Equal(got, want) {
+		t.Fatalf("Unchanged = %v, want %v", got, want)
+	}
+	// A record from before inodes were kept is trusted on size and time.
+	old := &Record{Files: []File{{Path: "a", Size: 1, ModTime: 10}}}
+	if got := old.Unchanged([]File{was}); !got[0] {
+		t.Fatal("an older record without inode and change time distrusts an unchanged file")
 	}
 }

@@ -182,13 +182,31 @@ func (s *Storage) readFile(i int, dst []byte, off int64) error {
 	return fmt.Errorf("storage: %w", err)
 }
 
-// FileStat is a file's size and modification time on disk, as a resume
-// record keeps them.
+// FileStat is a file's identity on disk as a resume record keeps it: what
+// the live watcher compares too (size, modification time and, on Linux,
+// device, inode and change time), so that a file replaced by a rename or
+// rewritten with its old modification time given back is verified again
+// at the next start, as it is while serving.
 type FileStat struct {
-	Path    string
-	Size    int64
-	ModTime int64 // nanoseconds since the Unix epoch
-	Err     error // why the file could not be examined
+	Path       string
+	Size       int64
+	ModTime    int64 // nanoseconds since the Unix epoch
+	ChangeTime int64 // nanoseconds; 0 where not known
+	Dev, Inode uint64
+	Err        error // why the file could not be examined
+}
+
+// StatFile examines one file.
+func StatFile(path string) FileStat {
+	fs := FileStat{Path: path, Size: -1}
+	st, err := os.Stat(path)
+	if err != nil {
+		fs.Err = err
+		return fs
+	}
+	s := sigOf(st)
+	fs.Size, fs.ModTime, fs.ChangeTime, fs.Dev, fs.Inode = s.size, s.mtime, s.ctime, s.dev, s.ino
+	return fs
 }
 
 // Stat examines every non-empty, non-padding file, in torrent order.
@@ -198,14 +216,7 @@ func Stat(info *metainfo.Info, root string) []FileStat {
 		if f.IsPadding() {
 			continue
 		}
-		fs := FileStat{Path: info.FilePath(root, f), Size: -1}
-		st, err := os.Stat(fs.Path)
-		if err != nil {
-			fs.Err = err
-		} else {
-			fs.Size, fs.ModTime = st.Size(), st.ModTime().UnixNano()
-		}
-		out = append(out, fs)
+		out = append(out, StatFile(info.FilePath(root, f)))
 	}
 	return out
 }
