@@ -7,14 +7,15 @@
 // no connected peer holds and that are not on their way to another one, so
 // distinct leechers get distinct pieces and fetch the rest from each
 // other. A piece is revealed again only when the swarm has no other source
-// for it: its holders left, or a leecher has gained nothing for the stall
-// period (the peers holding what it lacks do not upload, or choke it).
-// Such a starving leecher is then served like a lone one, at full speed,
-// until it gains a piece the origin did not reveal to it: proof that the
-// swarm feeds it again. A lone leecher always has pieces on their way from
-// the origin, so it downloads at full speed. BEP 16 (super seeding) is the ancestor of this
-// design; unlike it, the next piece is revealed as soon as the leecher has
-// the last one, not when a second peer has it, so the origin never waits.
+// for it: its holders left, or a leecher with nothing on its way from the
+// origin has gained nothing for the stall period (the peers holding what it
+// lacks do not upload, or choke it). Such a starving leecher is then served
+// like a lone one, at full speed, until it gains a piece the origin did not
+// reveal to it: proof that the swarm feeds it again. A lone leecher always
+// has pieces on their way from the origin, so it downloads at full speed.
+// BEP 16 (super seeding) is the ancestor of this design; unlike it, the
+// next piece is revealed as soon as the leecher has the last one, not when
+// a second peer has it, so the origin never waits.
 //
 // The Policy is pure logic, like package choker: it is told about peers,
 // their pieces and time, and answers with offers for the caller to send as
@@ -38,8 +39,9 @@ type Config struct {
 	// LoneWindow is that number for a leecher alone with the origin,
 	// which must not wait between pieces; DefaultLoneWindow when 0.
 	LoneWindow int
-	// Stall is how long a leecher may gain no piece, from anyone, before
-	// pieces that others hold are revealed to it; DefaultStall when 0.
+	// Stall is how long a leecher with nothing on its way from the origin
+	// may gain no piece, from anyone, before pieces that others hold are
+	// revealed to it; DefaultStall when 0.
 	Stall time.Duration
 	// FirstStall is that time for a leecher that never gained a piece
 	// the origin did not reveal to it: nothing shows yet that the swarm
