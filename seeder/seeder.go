@@ -25,6 +25,7 @@ import (
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/internal/version"
 	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/ratelimit"
 	"github.com/bitorigin/bitorigin/seeder/admission"
 	"github.com/bitorigin/bitorigin/seeder/candidates"
 	"github.com/bitorigin/bitorigin/seeder/choker"
@@ -46,7 +47,7 @@ type Seeder struct {
 	torrents map[metainfo.InfoHash]*swarm
 	byName   map[string]*swarm
 	list     []*swarm
-	limiter  *rateLimiter
+	limiter  *ratelimit.Bucket
 	metrics  *Metrics
 	clientV  string
 	// clients are the tracker clients shared by every torrent's announce
@@ -164,7 +165,7 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 		s.peerID = newPeerID()
 	}
 	if cfg.UploadRate > 0 {
-		s.limiter = newRateLimiter(cfg.UploadRate, cfg.MaxRequest, time.Now)
+		s.limiter = ratelimit.New(cfg.UploadRate, cfg.MaxRequest, time.Now)
 	}
 	for _, t := range torrents {
 		if h, dup := s.served(t); dup {

@@ -71,7 +71,7 @@ func (c *conn) writeStep() (bool, error) {
 	if c.s.limiter != nil {
 		// Small batches under a rate limit, so the wait per batch stays short;
 		// never more than c.buf holds, which a high rate's burst exceeds.
-		limit = min(limit, int(c.s.limiter.burst))
+		limit = min(limit, c.s.limiter.Burst())
 	}
 	for len(batch) < maxBatch && size < limit {
 		r, ok := c.queue.pop()
@@ -186,7 +186,7 @@ func (c *conn) serve(batch []peerwire.Request) error {
 		return nil
 	}
 	if l := c.s.limiter; l != nil {
-		if wait := l.reserve(total); wait > 0 {
+		if wait := l.Reserve(total); wait > 0 {
 			c.timer.Reset(wait)
 			select {
 			case <-c.timer.C:

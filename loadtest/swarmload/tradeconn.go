@@ -337,7 +337,7 @@ func (c *tradeConn) writeLoop() {
 			next = c.uploads[0]
 			c.uploads = append(c.uploads[:0], c.uploads[1:]...)
 			holding = true
-			ready = time.Now().Add(t.up.reserve(int(next.Length)))
+			ready = time.Now().Add(t.up.Reserve(int(next.Length)))
 		}
 		c.mu.Unlock()
 		now := time.Now()

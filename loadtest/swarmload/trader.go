@@ -11,6 +11,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/ratelimit"
 )
 
 // trader is a leecher that trades, as real clients do: it downloads from
@@ -26,7 +27,7 @@ type trader struct {
 	numPieces uint32
 	seeder    string
 	store     *pieceStore
-	up        *bucket // nil: no cap
+	up        *ratelimit.Bucket // nil: no cap
 	live      *live
 	ln        net.Listener
 	// ctx is the run's: it ends every connection and the listener.
@@ -68,7 +69,7 @@ func newTrader(ctx context.Context, id int, cfg *Config, t *metainfo.Torrent, se
 	}
 	tr.end, _ = ctx.Deadline()
 	if cfg.LeecherUploadRate > 0 {
-		tr.up = newBucket(cfg.LeecherUploadRate, cfg.BlockSize, time.Now)
+		tr.up = ratelimit.New(cfg.LeecherUploadRate, cfg.BlockSize, time.Now)
 	}
 	return tr
 }
