@@ -1,7 +1,6 @@
 package seeder
 
 import (
-	"context"
 	"net/netip"
 	"sync"
 	"time"
@@ -100,27 +99,5 @@ func (p *pexer) send(now time.Time) {
 			c.signal()
 		}
 		c.mu.Unlock()
-	}
-}
-
-// pexLoop sends every torrent's due peer exchange messages until ctx is
-// done.
-func (s *Seeder) pexLoop(ctx context.Context) {
-	tick := time.NewTicker(pexTick)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			s.mu.Lock()
-			list := s.list
-			s.mu.Unlock()
-			for _, sw := range list {
-				if sw.pex != nil {
-					sw.pex.send(now)
-				}
-			}
-		}
 	}
 }

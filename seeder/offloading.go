@@ -1,7 +1,6 @@
 package seeder
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -114,25 +113,4 @@ func (o *offloader) status() OffloadStatus {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return OffloadStatus{Copies: o.policy.Copies(), Offered: o.policy.Offers(), Spreading: o.policy.Spreading()}
-}
-
-// offloadLoop runs every torrent's offload timers until ctx is done.
-func (s *Seeder) offloadLoop(ctx context.Context) {
-	tick := time.NewTicker(offloadTick)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			s.mu.Lock()
-			list := s.list
-			s.mu.Unlock()
-			for _, sw := range list {
-				if sw.offload != nil {
-					sw.offload.tick(now)
-				}
-			}
-		}
-	}
 }

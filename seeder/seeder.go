@@ -218,9 +218,21 @@ func (s *Seeder) Serve(ctx context.Context, ln net.Listener) error {
 	s.wg.Go(func() { s.dialLoop(ctx) })
 	s.wg.Go(func() { s.recheckLoop(ctx) })
 	if s.cfg.Offload {
-		s.wg.Go(func() { s.offloadLoop(ctx) })
+		s.wg.Go(func() {
+			s.everyTorrent(ctx, offloadTick, func(sw *swarm, now time.Time) {
+				if sw.offload != nil {
+					sw.offload.tick(now)
+				}
+			})
+		})
 	}
-	s.wg.Go(func() { s.pexLoop(ctx) })
+	s.wg.Go(func() {
+		s.everyTorrent(ctx, pexTick, func(sw *swarm, now time.Time) {
+			if sw.pex != nil {
+				sw.pex.send(now)
+			}
+		})
+	})
 
 	var err error
 	select {
@@ -328,6 +340,27 @@ func (s *Seeder) incomingClosed(id admission.ID) {
 	defer s.mu.Unlock()
 	delete(s.shaking, id)
 	s.gate.Close(id)
+}
+
+// everyTorrent calls f for every torrent served, every period, until ctx
+// is done: the per-torrent timers (offload, peer exchange) run this way,
+// each under its torrent's own lock, not the seeder's.
+func (s *Seeder) everyTorrent(ctx context.Context, period time.Duration, f func(sw *swarm, now time.Time)) {
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			s.mu.Lock()
+			list := s.list
+			s.mu.Unlock()
+			for _, sw := range list {
+				f(sw, now)
+			}
+		}
+	}
 }
 
 // closeAll marks the seeder closed and closes every connection.
