@@ -20,10 +20,7 @@ import (
 // named to either side, so nothing leaves loopback.
 func TestLibtorrentFindsOurSeederThroughItsDHTNode(t *testing.T) {
 	py := testenv.LookPath(t, testenv.DebianPython)
-	script, err := filepath.Abs("testdata/lt_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := ltClientScript(t)
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
 	sums := content(t, data, 3<<20+12345)

@@ -19,10 +19,7 @@ import (
 // the release.
 func TestAnIPv6OnlyLeecherFindsADualStackSeeder(t *testing.T) {
 	py := testenv.LookPath(t, testenv.DebianPython)
-	script, err := filepath.Abs("testdata/lt_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := ltClientScript(t)
 	tp := startTracker(t, "[::]:%d", nil, "--interval", "2s", "--min-interval", "1s")
 	url4 := tp.announceURL()
 	url6 := fmt.Sprintf("http://[::1]:%d/announce", tp.httpPort)

@@ -247,11 +247,7 @@ func TestSeederSurvivesIdleAndHalfOpenHandshakes(t *testing.T) {
 
 	// aria2c's port is held during the flood, whose dials take ephemeral
 	// ports that could include it.
-	ariaPort := testenv.FreePort(t)
-	hold, err := net.Listen("tcp", fmt.Sprintf(":%d", ariaPort))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ariaPort, release := testenv.ReservePort(t)
 	var idle []net.Conn
 	defer func() {
 		for _, c := range idle {
@@ -269,7 +265,7 @@ func TestSeederSurvivesIdleAndHalfOpenHandshakes(t *testing.T) {
 		idle = append(idle, c)
 	}
 	ariaDir := filepath.Join(work, "aria2")
-	hold.Close()
+	release()
 	ariaProc := testenv.Start(t, aria, aria2Args(ariaDir, ariaPort, single.Torrent))
 	if err := ariaProc.Wait(120 * time.Second); err != nil {
 		t.Fatalf("aria2c with 250 idle connections open: %v\n%s", err, ariaProc.Tail(3000))
@@ -318,13 +314,9 @@ func TestSeederIsNotLockedByOneHostsIdleConnections(t *testing.T) {
 	single := sp.status(t)["single.bin"]
 	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 1 })
 
-	// aria2c's port is held by a listener during the flood: 1,500 dials
-	// take as many ephemeral ports, and one of them could be this one.
-	ariaPort := testenv.FreePort(t)
-	hold, err := net.Listen("tcp", fmt.Sprintf(":%d", ariaPort))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// aria2c's port is held during the flood, whose dials take ephemeral
+	// ports that could include it.
+	ariaPort, release := testenv.ReservePort(t)
 	var idle []net.Conn
 	defer func() {
 		for _, c := range idle {
@@ -339,7 +331,7 @@ func TestSeederIsNotLockedByOneHostsIdleConnections(t *testing.T) {
 		}
 		idle = append(idle, c)
 	}
-	hold.Close()
+	release()
 	ariaDir := filepath.Join(work, "aria2")
 	ariaProc := testenv.Start(t, aria, aria2Args(ariaDir, ariaPort, single.Torrent))
 	if err := ariaProc.Wait(120 * time.Second); err != nil {

@@ -24,10 +24,7 @@ import (
 // loopback seeder: the seeder dials it, encrypted) downloads too.
 func TestClientsRequiringEncryptionDownloadFromOurSeeder(t *testing.T) {
 	py := testenv.LookPath(t, testenv.DebianPython)
-	script, err := filepath.Abs("testdata/lt_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := ltClientScript(t)
 	for _, policy := range []string{"prefer", "require"} {
 		t.Run(policy, func(t *testing.T) {
 			tp := startTracker(t, "", nil, "--interval", "2s", "--min-interval", "1s")

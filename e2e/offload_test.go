@@ -20,10 +20,7 @@ import (
 func TestOffloadLetsTheSwarmCarryTheRelease(t *testing.T) {
 	py := testenv.LookPath(t, testenv.DebianPython)
 	aria := testenv.LookPath(t, "aria2c")
-	script, err := filepath.Abs("testdata/lt_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := ltClientScript(t)
 	const size = 8<<20 + 4321
 	uploaded := map[string]float64{}
 	for _, mode := range []string{"off", "auto"} {

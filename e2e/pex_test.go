@@ -19,10 +19,7 @@ import (
 // the introduction comes (libtorrent ignores PEX once complete).
 func TestLeechersMeetThroughTheSeedersPeerExchange(t *testing.T) {
 	py := testenv.LookPath(t, testenv.DebianPython)
-	script, err := filepath.Abs("testdata/lt_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := ltClientScript(t)
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
 	file := filepath.Join(data, "pex.bin")

@@ -124,6 +124,17 @@ func checkFiles(t *testing.T, who, dir string, sums map[string]string) {
 	}
 }
 
+// ltClientScript is the absolute path of testdata/lt_client.py, the
+// libtorrent client the tests run with testenv.DebianPython.
+func ltClientScript(t *testing.T) string {
+	t.Helper()
+	script, err := filepath.Abs("testdata/lt_client.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
 func aria2Args(dir string, port int, torrents ...string) []string {
 	return append([]string{
 		"--no-conf=true", "--dir=" + dir, "--seed-time=0", "-Z",
@@ -225,10 +236,7 @@ func transmissionWith(t *testing.T, work string, settings map[string]any, torren
 func TestStandardClientsDownloadFromOurSeeder(t *testing.T) {
 	py := testenv.LookPath(t, testenv.DebianPython)
 	aria := testenv.LookPath(t, "aria2c")
-	script, err := filepath.Abs("testdata/lt_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := ltClientScript(t)
 	// A short interval: the seeder learns of new leechers (and dials the
 	// Transmission one) on its next announce.
 	tp := startTracker(t, "", nil, "--interval", "2s", "--min-interval", "1s")

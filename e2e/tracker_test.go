@@ -228,10 +228,7 @@ func downloadThroughTracker(t *testing.T, tp *trackerProc, trackerURL string, ar
 	t.Helper()
 	py := testenv.LookPath(t, testenv.DebianPython)
 	aria := testenv.LookPath(t, "aria2c")
-	script, err := filepath.Abs("testdata/lt_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := ltClientScript(t)
 	work := t.TempDir()
 	seedDir := filepath.Join(work, "seed")
 	const name = "release.iso"

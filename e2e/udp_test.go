@@ -77,10 +77,7 @@ func TestUDPConnectionIDsWorkAcrossReplicas(t *testing.T) {
 func TestOurSeederAnnouncesOverUDP(t *testing.T) {
 	py := testenv.LookPath(t, testenv.DebianPython)
 	aria := testenv.LookPath(t, "aria2c")
-	script, err := filepath.Abs("testdata/lt_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := ltClientScript(t)
 	tp := startTracker(t, "", nil, "--interval", "2s", "--min-interval", "1s")
 	work := t.TempDir()
 	data := filepath.Join(work, "data")

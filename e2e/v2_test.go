@@ -23,10 +23,7 @@ import (
 // by default: pieces are revealed a few at a time with have messages.
 func TestLibtorrentDownloadsHybridAndV2TorrentsFromOurSeeder(t *testing.T) {
 	py := testenv.LookPath(t, testenv.DebianPython)
-	script, err := filepath.Abs("testdata/lt_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := ltClientScript(t)
 	bin := testenv.Build(t, "github.com/bitorigin/bitorigin/cmd/seeder")
 	tp := startTracker(t, "", nil, "--interval", "2s", "--min-interval", "1s")
 	work := t.TempDir()

@@ -20,10 +20,7 @@ import (
 func TestStandardClientsDownloadFromTheWebSeedAlone(t *testing.T) {
 	py := testenv.LookPath(t, testenv.DebianPython)
 	aria := testenv.LookPath(t, "aria2c")
-	script, err := filepath.Abs("testdata/lt_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := ltClientScript(t)
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
 	sums := content(t, data, 6<<20+12345)

@@ -84,6 +84,21 @@ func FreePort(t testing.TB) int {
 	return 0
 }
 
+// ReservePort is FreePort, held: a listener on the port keeps the kernel
+// from handing it out as an ephemeral port (to a test's own hundreds of
+// dials, say) until release, which the caller calls just before starting
+// the program that takes the port.
+func ReservePort(t testing.TB) (port int, release func()) {
+	t.Helper()
+	port = FreePort(t)
+	l, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatalf("reserve port %d: %v", port, err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return port, func() { l.Close() }
+}
+
 // Proc is a program started for a test. Its standard output and error go to
 // a log file that is printed, in its last part, when the test fails.
 type Proc struct {
