@@ -3,13 +3,13 @@ package announcer
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/bitorigin/bitorigin/internal/testenv"
 )
 
 // newFakeTracker6 is newFakeTracker on [::1].
@@ -65,10 +65,10 @@ func TestATrackerWithoutAnAddressOfTheFamilyIsNoRoute(t *testing.T) {
 }
 
 func TestNoRouteIsNotReportedAsAFailure(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	cfg := config([]string{"http://no-route.invalid/announce"})
 	cfg.Clients = map[string]Client{"http": noRouteClient{}}
-	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.Logger = logs.Logger()
 	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -88,22 +88,4 @@ type noRouteClient struct{}
 
 func (noRouteClient) Announce(context.Context, string, *Request) (*Response, error) {
 	return nil, ErrNoRoute
-}
-
-// syncBuffer is a log sink safe for the loop's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -38,10 +38,10 @@ func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 	fresh := filepath.Join(data, "fresh.bin")
 	writeData(t, fresh, 40000, 2)
 	touch(fresh)
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	const settle = 400 * time.Millisecond
 	cat, err := NewCatalogue(CatalogueConfig{
-		Load:     LoadConfig{DataDir: data, TorrentDir: filepath.Join(work, "torrents"), PieceLength: 16 << 10, Logger: logs.logger()},
+		Load:     LoadConfig{DataDir: data, TorrentDir: filepath.Join(work, "torrents"), PieceLength: 16 << 10, Logger: logs.Logger()},
 		Interval: 20 * time.Millisecond,
 		Settle:   settle,
 	})
@@ -56,7 +56,7 @@ func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 	if len(torrents) != 1 || torrents[0].Name() != "old.bin" {
 		t.Fatalf("Scan published %d torrents, want old.bin only", len(torrents))
 	}
-	s, _ := serveTest(t, Config{Logger: logs.logger()}, torrents...)
+	s, _ := serveTest(t, Config{Logger: logs.Logger()}, torrents...)
 	served := func(name string) bool { return s.Torrent(name) != nil }
 	step := func(d time.Duration) {
 		t.Helper()

@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/metainfo"
 )
 
 func loadTest(t *testing.T, cfg LoadConfig) (map[string]*Torrent, string) {
 	t.Helper()
-	var logs logBuffer
-	cfg.Logger = logs.logger()
+	var logs testenv.LogBuffer
+	cfg.Logger = logs.Logger()
 	ts, err := Load(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Load: %v\n%s", err, logs.String())

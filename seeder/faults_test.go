@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/announcer"
+	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/peerwire"
 )
 
@@ -226,10 +227,10 @@ func TestUnreachableTrackerIsRetriedWithGrowingBackoffWhilePeersAreServed(t *tes
 	tor, data := testTorrent(t, 8*pl, pl)
 	reg, m := newMetricsForTest(t)
 	tr := &flakyTracker{}
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	_, addr := serveTest(t, Config{
 		Metrics:            m,
-		Logger:             logs.logger(),
+		Logger:             logs.Logger(),
 		Trackers:           [][]string{{"flaky://tracker"}},
 		Clients:            map[string]announcer.Client{"flaky": tr},
 		AnnounceMinBackoff: 100 * time.Millisecond,

@@ -2,19 +2,17 @@ package seeder
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
 )
@@ -48,35 +46,13 @@ func testTorrent(t testing.TB, size int, pieceLength int64) (*Torrent, []byte) {
 	return NewTorrent(meta, "", root, newFullBitfield(meta), 0), data
 }
 
-// logBuffer is a concurrency-safe log sink for tests.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // serveTest runs a Seeder of torrents on a loopback port until the test
 // ends, and returns it and its address.
 func serveTest(t *testing.T, cfg Config, torrents ...*Torrent) (*Seeder, string) {
 	t.Helper()
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	if cfg.Logger == nil {
-		cfg.Logger = logs.logger()
+		cfg.Logger = logs.Logger()
 	}
 	s, err := New(cfg, torrents)
 	if err != nil {

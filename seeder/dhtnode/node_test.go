@@ -1,7 +1,6 @@
 package dhtnode
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,24 +23,6 @@ import (
 	"github.com/bitorigin/bitorigin/metainfo"
 )
 
-// logBuffer is a concurrency-safe log sink for tests.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startNode starts a node on a free loopback port, closed when the test
 // ends.
 func startNode(t *testing.T, cfg Config) *Node {
@@ -50,9 +30,9 @@ func startNode(t *testing.T, cfg Config) *Node {
 	if cfg.Addr == "" && cfg.Conn == nil {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		cfg.Logger = logs.Logger()
 	}
 	n, err := Start(cfg)
 	if err != nil {
@@ -213,7 +193,7 @@ func TestCorruptStateFileIsAWarning(t *testing.T) {
 	if err := os.WriteFile(state, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	n := startNode(t, Config{StateFile: state, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "state") {
 		t.Errorf("no warning about the state file:\n%s", logs.String())
