@@ -172,42 +172,14 @@ func TestInfohashesMatchTheTrackerRun(t *testing.T) {
 
 func TestSwarmFindsTheSeederThroughTheTrackerAndVerifiesEverything(t *testing.T) {
 	url, store := startTracker(t)
-	dir := t.TempDir()
-	data, torrents := filepath.Join(dir, "data"), filepath.Join(dir, "torrents")
-	os.Mkdir(data, 0o755)
-	os.Mkdir(torrents, 0o755)
-	testenv.WriteRandomFile(t, filepath.Join(data, "clip.bin"), 1<<20+777, 3)
-	ctx, cancel := context.WithCancel(context.Background())
-	loaded, err := seeder.Load(ctx, seeder.LoadConfig{DataDir: data, TorrentDir: torrents,
-		Trackers: [][]string{{url}}, PieceLength: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := seeder.New(seeder.Config{UploadSlots: 4}, loaded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	loaded, addr := serveSeeder(t, 1<<20+777, 3, seeder.LoadConfig{Trackers: [][]string{{url}}, PieceLength: 64 << 10},
+		seeder.Config{UploadSlots: 4})
 	// Wait for the seeder's first announce.
 	ih := tracker.InfoHash(loaded[0].InfoHash())
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	testenv.Eventually(t, 10*time.Second, "the seeder's first announce", func() bool {
 		stats := make([]tracker.ScrapeStats, 1)
-		if err := store.Scrape(context.Background(), []tracker.InfoHash{ih}, stats); err == nil && stats[0].Seeders == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the seeder never announced")
-		}
-	}
+		return store.Scrape(context.Background(), []tracker.InfoHash{ih}, stats) == nil && stats[0].Seeders == 1
+	})
 	code, stdout, stderr := loadtest(t, "swarm", "--torrent", loaded[0].Path, "--leechers", "4", "--json")
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -219,30 +191,35 @@ func TestSwarmFindsTheSeederThroughTheTrackerAndVerifiesEverything(t *testing.T)
 	if err := rep.Check(); err != nil {
 		t.Error(err)
 	}
-	if rep.Completed != 4 || rep.Bytes != 4*rep.Size || rep.Seeder != ln.Addr().String() {
-		t.Errorf("completed %d, bytes %d of size %d, seeder %s (listening on %s)", rep.Completed, rep.Bytes, rep.Size, rep.Seeder, ln.Addr())
+	if rep.Completed != 4 || rep.Bytes != 4*rep.Size || rep.Seeder != addr {
+		t.Errorf("completed %d, bytes %d of size %d, seeder %s (listening on %s)", rep.Completed, rep.Bytes, rep.Size, rep.Seeder, addr)
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func TestSwarmTradeFlagsReachTheRunAndTheReport(t *testing.T) {
+// serveSeeder runs, until the test ends, a seeder of one file clip.bin of
+// size random bytes (from seed) on a loopback port, and returns its torrent
+// and address. load and cfg are completed with the folders.
+func serveSeeder(t *testing.T, size int64, seed uint64, load seeder.LoadConfig, cfg seeder.Config) ([]*seeder.Torrent, string) {
+	t.Helper()
 	dir := t.TempDir()
-	data, torrents := filepath.Join(dir, "data"), filepath.Join(dir, "torrents")
-	os.Mkdir(data, 0o755)
-	os.Mkdir(torrents, 0o755)
-	testenv.WriteRandomFile(t, filepath.Join(data, "clip.bin"), 512<<10+99, 5)
+	load.DataDir, load.TorrentDir = filepath.Join(dir, "data"), filepath.Join(dir, "torrents")
+	os.Mkdir(load.DataDir, 0o755)
+	os.Mkdir(load.TorrentDir, 0o755)
+	testenv.WriteRandomFile(t, filepath.Join(load.DataDir, "clip.bin"), size, seed)
 	ctx, cancel := context.WithCancel(context.Background())
-	loaded, err := seeder.Load(ctx, seeder.LoadConfig{DataDir: data, TorrentDir: torrents, PieceLength: 32 << 10})
+	loaded, err := seeder.Load(ctx, load)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	s, err := seeder.New(seeder.Config{Offload: true}, loaded)
+	s, err := seeder.New(cfg, loaded)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -251,7 +228,14 @@ func TestSwarmTradeFlagsReachTheRunAndTheReport(t *testing.T) {
 		cancel()
 		<-done
 	})
-	code, stdout, stderr := loadtest(t, "swarm", "--torrent", loaded[0].Path, "--seeder", ln.Addr().String(),
+	return loaded, ln.Addr().String()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestSwarmTradeFlagsReachTheRunAndTheReport(t *testing.T) {
+	loaded, addr := serveSeeder(t, 512<<10+99, 5, seeder.LoadConfig{PieceLength: 32 << 10}, seeder.Config{Offload: true})
+	code, stdout, stderr := loadtest(t, "swarm", "--torrent", loaded[0].Path, "--seeder", addr,
 		"--leechers", "6", "--trade", "--peers-per-leecher", "3", "--leecher-upload-rate", "2M", "--json")
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
