@@ -70,6 +70,12 @@ type leecher struct {
 	pipeline int
 	start    uint32 // first piece this leecher opens
 	opened   uint32 // pieces opened so far
+	isOpen   *bitfield.Bitfield
+	// cursor is how far past start open has looked, for a seeder that
+	// has every piece; avail are the pieces a seeder that reveals them a
+	// few at a time (offload) announced and that are not open yet.
+	cursor uint32
+	avail  []uint32
 	verified uint32
 	queue    []peerwire.Request // blocks to request, in order
 	pending  map[blockRef]uint32
@@ -110,6 +116,7 @@ func (l *leecher) download(ctx context.Context) error {
 	l.pipeline = l.cfg.Pipeline
 	l.pending = make(map[blockRef]uint32, l.pipeline)
 	l.pieces = make(map[uint32]*pieceBuf)
+	l.isOpen = bitfield.New(l.numPieces)
 	l.r = peerwire.NewReader(c.br, peerwire.ReaderConfig{
 		Pieces:      l.numPieces,
 		MaxBlock:    uint32(l.cfg.BlockSize),
@@ -175,6 +182,11 @@ func (l *leecher) handle(m peerwire.Message) error {
 			return err
 		}
 		l.told, l.has = true, b
+		for i := range l.numPieces {
+			if b.Has(i) {
+				l.announced(i)
+			}
+		}
 	case *peerwire.Have:
 		if m.Index >= l.numPieces {
 			return fmt.Errorf("have for piece %d of %d", m.Index, l.numPieces)
@@ -184,6 +196,7 @@ func (l *leecher) handle(m peerwire.Message) error {
 		}
 		l.told = true
 		l.has.Set(m.Index)
+		l.announced(m.Index)
 	case *peerwire.Unchoke:
 		l.choked = false
 	case *peerwire.Choke:
@@ -277,13 +290,47 @@ func (l *leecher) fill() error {
 	return nil
 }
 
+// announced queues a piece the seeder says it has, to be opened.
+func (l *leecher) announced(i uint32) {
+	if !l.isOpen.Has(i) {
+		l.avail = append(l.avail, i)
+	}
+}
+
+// next picks the piece to open next: in order from start when the seeder
+// has every piece, else one it announced. It reports false when there is
+// none now (a seeder that reveals pieces a few at a time will announce
+// more).
+func (l *leecher) next() (uint32, bool) {
+	if l.haveAll {
+		for ; l.cursor < l.numPieces; l.cursor++ {
+			if i := (l.start + l.cursor) % l.numPieces; !l.isOpen.Has(i) {
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	for len(l.avail) > 0 {
+		i := l.avail[0]
+		l.avail = l.avail[1:]
+		if !l.isOpen.Has(i) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // open starts the next piece: its buffer, and its blocks queued. It
-// reports false when every piece is open.
+// reports false when no piece is left to open now.
 func (l *leecher) open() bool {
 	if l.opened == l.numPieces {
 		return false
 	}
-	i := (l.start + l.opened) % l.numPieces
+	i, ok := l.next()
+	if !ok {
+		return false
+	}
+	l.isOpen.Set(i)
 	l.opened++
 	size := int(l.info.PieceSize(int(i)))
 	var buf []byte

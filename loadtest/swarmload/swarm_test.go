@@ -97,6 +97,20 @@ func TestEveryLeecherDownloadsAndVerifiesEverything(t *testing.T) {
 	}
 }
 
+// Leechers that do not trade take from an offloading seeder (the seeder's
+// default) only the pieces it reveals to them, as they come, and still
+// complete: it serves a leecher the swarm does not feed at full speed.
+func TestLeechersThatDoNotTradeCompleteFromAnOffloadingSeeder(t *testing.T) {
+	tor, addr := startSeederWith(t, 1<<20+777, seeder.Config{Offload: true})
+	rep, err := Run(context.Background(), Config{Torrent: tor, Seeder: addr, Leechers: 4, Timeout: 60 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Completed != 4 || rep.Failed != 0 || rep.Bytes != 4*tor.Info.TotalLength() {
+		t.Fatalf("completed %d, failed %d, %d bytes verified: %v", rep.Completed, rep.Failed, rep.Bytes, rep.ErrorExamples)
+	}
+}
+
 func TestMagnetFetchesTheInfoFromTheSeeder(t *testing.T) {
 	tor, addr := startSeeder(t, 200<<10, 4)
 	m := tor.Magnet()
