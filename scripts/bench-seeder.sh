@@ -33,21 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	"$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_ready() { # PORT NAME LOG
-	for _ in $(seq 1200); do
-		if "$py" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$1/readyz', timeout=1)" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "bench-seeder: $2 did not become ready:" >&2
-	tail -20 "$3" >&2
-	return 1
-}
+# shellcheck source=lib.sh
+. scripts/lib.sh
 
 now() { date +%s.%N; }
 calc() { "$py" -c "print($1)"; }
