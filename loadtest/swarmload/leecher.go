@@ -74,8 +74,8 @@ type leecher struct {
 	// cursor is how far past start open has looked, for a seeder that
 	// has every piece; avail are the pieces a seeder that reveals them a
 	// few at a time (offload) announced and that are not open yet.
-	cursor uint32
-	avail  []uint32
+	cursor   uint32
+	avail    []uint32
 	verified uint32
 	queue    []peerwire.Request // blocks to request, in order
 	pending  map[blockRef]uint32
