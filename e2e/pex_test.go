@@ -33,7 +33,7 @@ func TestLeechersMeetThroughTheSeedersPeerExchange(t *testing.T) {
 	ports := []int{testenv.FreePort(t), testenv.FreePort(t)}
 	var procs []*testenv.Proc
 	for i, port := range ports {
-		procs = append(procs, testenv.Start(t, py, []string{script, "fetchpeers", filepath.Join(work, fmt.Sprint("lt", i)),
+		procs = append(procs, testenv.Start(t, py, []string{script, "fetchmany", filepath.Join(work, fmt.Sprint("lt", i)),
 			strconv.Itoa(port), "150", sp.addr(), tor}))
 	}
 	for _, p := range procs {

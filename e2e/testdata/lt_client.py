@@ -5,7 +5,6 @@
     lt_client.py create FILE_OR_DIR TRACKER_URL OUT.torrent [PIECE_LENGTH]
     lt_client.py fetchmany SAVE_DIR PORT TIMEOUT_SECONDS PEER SOURCE...
     lt_client.py capped TORRENT SAVE_DIR PORT RATE plain|super
-    lt_client.py fetchpeers SAVE_DIR PORT TIMEOUT_SECONDS PEER TORRENT
     lt_client.py swarm OUT_DIR LEECHERS TIMEOUT_SECONDS TORRENT DATA_FILE
     lt_client.py dhtfetch SAVE_DIR PORT TIMEOUT_SECONDS DHT_NODE MAGNET
 
@@ -13,12 +12,10 @@ seed prints "SEEDING" once the data is checked and keeps seeding until
 SIGTERM or SIGINT. fetch exits 0 once every piece has arrived, 1 on an
 error or time-out. create makes a torrent and prints its info hash.
 fetchmany downloads every SOURCE (a .torrent path or a magnet link) in one
-session and exits 0 once all are complete; PEER is HOST:PORT to connect
+session and exits 0 once all are complete, printing "PEER HOST:PORT" for every
+peer it was connected to, as libtorrent saw its address; PEER is HOST:PORT to connect
 every torrent to directly (a magnet link without trackers needs it), or -.
 Everything stays on loopback: DHT, LSD, UPnP and NAT-PMP are off.
-
-fetchpeers is fetchmany of one torrent that also prints "PEER HOST:PORT" for
-every peer it was connected to, as libtorrent saw its address.
 
 capped seeds with its upload capped at RATE bytes per second (loopback peers
 included: libtorrent exempts local peers from its limits unless they are put
@@ -155,8 +152,14 @@ def fetchmany(save_dir, port, timeout, peer, sources):
         target = (host, int(p))
     deadline = time.time() + timeout
     next_connect = 0
+    seen = set()
     while time.time() < deadline:
         log_alerts(s)
+        for _, h in handles:
+            for pi in h.get_peer_info():
+                if pi.ip not in seen:
+                    seen.add(pi.ip)
+                    print("PEER %s:%d" % pi.ip, flush=True)
         if target and time.time() >= next_connect:
             for _, h in handles:
                 if not h.status().is_seeding:
@@ -251,33 +254,6 @@ def swarm(out_dir, n, timeout, torrent, data_file):
     return 0
 
 
-def fetchpeers(save_dir, port, timeout, peer, torrent):
-    s = session(port)
-    h = s.add_torrent({"ti": lt.torrent_info(torrent), "save_path": save_dir})
-    host, _, p = peer.rpartition(":")
-    target = (host, int(p))
-    seen = set()
-    deadline = time.time() + timeout
-    next_connect = 0
-    while time.time() < deadline:
-        log_alerts(s)
-        for pi in h.get_peer_info():
-            ip, pport = pi.ip
-            if (ip, pport) not in seen:
-                seen.add((ip, pport))
-                print("PEER %s:%d" % (ip, pport), flush=True)
-        st = h.status()
-        if st.is_seeding:
-            print("DONE", flush=True)
-            return 0
-        if time.time() >= next_connect:
-            h.connect_peer(target)
-            next_connect = time.time() + 2
-        time.sleep(0.1)
-    print("timed out at %.1f%%" % (h.status().progress * 100), flush=True)
-    return 1
-
-
 def dhtfetch(save_dir, port, timeout, node, magnet):
     s = session(port, {
         "enable_dht": True,
@@ -341,8 +317,6 @@ def main(argv):
         return fetch(argv[2], argv[3], int(argv[4]), float(argv[5]) if len(argv) > 5 else 120)
     if cmd == "fetchmany":
         return fetchmany(argv[2], int(argv[3]), float(argv[4]), argv[5], argv[6:])
-    if cmd == "fetchpeers":
-        return fetchpeers(argv[2], int(argv[3]), float(argv[4]), argv[5], argv[6])
     if cmd == "capped":
         return capped(argv[2], argv[3], int(argv[4]), int(argv[5]), argv[6])
     if cmd == "swarm":
