@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"net/url"
+	"strconv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/internal/testenv"
+	"github.com/bitorigin/bitorigin/metainfo"
 )
 
 // registrationTracker starts our tracker in allow-list mode with
@@ -89,5 +93,56 @@ func TestAria2AndTransmissionDownloadTheV1TwinOfAHybridRelease(t *testing.T) {
 	st := sp.twins(t)
 	if st["album"].Uploaded < st["album"].Size || st["single.bin"].Uploaded < st["single.bin"].Size {
 		t.Errorf("the twins uploaded %d and %d bytes, want at least their sizes", st["album"].Uploaded, st["single.bin"].Uploaded)
+	}
+}
+
+// TestClientsOfEitherHashOfAHybridAreGivenToEachOther registers a hybrid
+// release with our tracker as the seeder does (its v2 hash as an alias of
+// its v1 hash), then starts two real clients that each know one hash only:
+// aria2c with a v1 magnet link (xt=urn:btih, the v1 hash) and libtorrent
+// with a v2 one (xt=urn:btmh, so it announces the truncated v2 hash). Nobody
+// has the metadata, so neither client ever learns the other hash, and DHT,
+// LSD and PEX are off: each dials the other only if the tracker gave it
+// the other's address, across the two hashes. libtorrent reports its dials
+// (DIAL), aria2c logs them ("Connecting to"). Without the alias (the two
+// hashes registered as two torrents) neither dials the other.
+func TestClientsOfEitherHashOfAHybridAreGivenToEachOther(t *testing.T) {
+	py := testenv.LookPath(t, testenv.DebianPython)
+	aria := testenv.LookPath(t, "aria2c")
+	script := ltClientScript(t)
+	work := t.TempDir()
+	tp, token, _ := registrationTracker(t, work)
+	release := filepath.Join(work, "data", "release")
+	testenv.WriteRandomFile(t, filepath.Join(release, "a.bin"), 3<<20+777, 5)
+	testenv.WriteRandomFile(t, filepath.Join(release, "b.bin"), 300001, 6)
+	hybrid, err := metainfo.Create(context.Background(), release, metainfo.CreateOptions{Version: metainfo.Hybrid,
+		PieceLength: 64 << 10, Trackers: [][]string{{tp.announceURL()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := hybrid.InfoHashV1()
+	v2, _ := hybrid.InfoHashV2()
+	// What Registrar.RegisterHybrid sends.
+	if code := admin(t, tp, token, "PUT", "/admin/torrents/"+v1.String()+"?v2="+v2.String()); code != 204 {
+		t.Fatalf("registering the hybrid: HTTP %d", code)
+	}
+	tracker := "&tr=" + url.QueryEscape(tp.announceURL())
+
+	// aria2c first, so that libtorrent's first announce finds it.
+	ariaPort, ltPort := testenv.FreePort(t), testenv.FreePort(t)
+	ariaProc := testenv.Start(t, aria, append(aria2Args(filepath.Join(work, "aria2"), ariaPort,
+		"magnet:?xt=urn:btih:"+v1.String()+tracker), "--log=-", "--log-level=debug"))
+	waitScrape(t, tp, v1.String(), func(c, i, _ int) bool { return c+i == 1 })
+	lt := testenv.Start(t, py, []string{script, "fetchmany", filepath.Join(work, "libtorrent"), strconv.Itoa(ltPort), "120", "-",
+		"magnet:?xt=urn:btmh:1220" + v2.String() + tracker})
+	if err := lt.WaitOutput(fmt.Sprintf("DIAL 127.0.0.1:%d", ariaPort), 60*time.Second); err != nil {
+		t.Fatalf("libtorrent, in the v2 swarm, never dialled aria2c (port %d) of the v1 swarm: %v\n%s", ariaPort, err, lt.Tail(3000))
+	}
+	if err := ariaProc.WaitOutput(fmt.Sprintf("Connecting to 127.0.0.1:%d", ltPort), 60*time.Second); err != nil {
+		t.Fatalf("aria2c, in the v1 swarm, never dialled libtorrent (port %d) of the v2 swarm: %v\n%s", ltPort, err, ariaProc.Tail(3000))
+	}
+	// One swarm: a scrape of either hash counts both clients.
+	for _, h := range []string{v1.String(), v2.Truncate().String()} {
+		waitScrape(t, tp, h, func(c, i, _ int) bool { return c+i == 2 })
 	}
 }
