@@ -86,7 +86,9 @@ the hybrid's BEP 47 padding files, with an info hash of its own, written as
 NAME.v1.torrent beside NAME.torrent, served on the same port, announced and
 registered as a torrent of its own, and shown in /torrents (twin_of: the
 hybrid's info hash; the hybrid's v1_twin: the twin's) and in the log with
-its magnet link. It is on by default because Transmission 3.00 refuses a
+its magnet link. It has no padding files, which clients that do not know
+BEP 47 would write into the download as a .pad folder: it holds exactly the
+files. It is on by default because Transmission 3.00 refuses a
 hybrid .torrent and aria2 1.36 announces a wrong info hash for one: without
 the twin those clients (Debian bookworm's) cannot download a hybrid release
 at all. Its cost is one more SHA-1 pass over the data, in the same read as
