@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +72,7 @@ func TestAria2AndTransmissionDownloadTheV1TwinOfAHybridRelease(t *testing.T) {
 	}
 	// Transmission reads the twin with the same info hash.
 	show := testenv.Start(t, testenv.LookPath(t, "transmission-show"), []string{twinFiles[1]})
-	if err := show.Wait(10*time.Second); err != nil || !strings.Contains(string(show.Output()), "Hash: "+twins["album"].InfoHash) {
+	if err := show.Wait(10 * time.Second); err != nil || !strings.Contains(string(show.Output()), "Hash: "+twins["album"].InfoHash) {
 		t.Fatalf("transmission-show %s: %v\n%s", twinFiles[1], err, show.Output())
 	}
 
