@@ -188,7 +188,13 @@ func loadOne(ctx context.Context, cfg LoadConfig, name string, existing map[stri
 	}
 	start := time.Now()
 	var tf *torrentFile
+	twins := cfg.V1Twin && cfg.Version == metainfo.Hybrid
 	for i, c := range existing[name] {
+		if twins && isTwinPath(c.path) {
+			// A twin this seeder wrote stands beside its hybrid; alone
+			// (the hybrid's .torrent lost), it is made again with it.
+			continue
+		}
 		if sameFiles(&c.meta.Info, files) && (tf == nil || c.meta.Info.Version() == cfg.Version && tf.meta.Info.Version() != cfg.Version) {
 			tf = &existing[name][i]
 		}
@@ -257,9 +263,16 @@ func loadTwin(ctx context.Context, cfg LoadConfig, hybrid *Torrent, path string,
 	return t, nil
 }
 
+// twinSuffix ends the file name of a v1-only twin: NAME.v1.torrent beside
+// the hybrid's NAME.torrent.
+const twinSuffix = ".v1.torrent"
+
 // twinPath is where the v1-only twin of the hybrid torrent at path is
-// written: NAME.v1.torrent beside NAME.torrent.
-func twinPath(path string) string { return strings.TrimSuffix(path, ".torrent") + ".v1.torrent" }
+// written.
+func twinPath(path string) string { return strings.TrimSuffix(path, ".torrent") + twinSuffix }
+
+// isTwinPath reports whether path is named as a v1-only twin.
+func isTwinPath(path string) bool { return strings.HasSuffix(path, twinSuffix) }
 
 // logTwin logs the v1-only twin in ts, if any, with its magnet link.
 func logTwin(cfg LoadConfig, ts []*Torrent) {

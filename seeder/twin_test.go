@@ -86,6 +86,16 @@ func TestLoadPublishesAV1TwinOfEachHybridThatSurvivesARestart(t *testing.T) {
 		t.Fatalf("twin made again as %s, want %s:\n%s", twins3["album"].InfoHash(), twins["album"].InfoHash(), logs)
 	}
 
+	// The hybrid's .torrent lost: both made again, the same, rather than
+	// the twin served alone.
+	if err := os.Remove(hybrids["album"].Path); err != nil {
+		t.Fatal(err)
+	}
+	hybrids4, twins4, logs := loadReleases(t, cfg)
+	if hybrids4["album"].InfoHash() != hybrids["album"].InfoHash() || twins4["album"].InfoHash() != twins["album"].InfoHash() {
+		t.Fatalf("after losing the hybrid's .torrent: hybrid %v, twin %v:\n%s", hybrids4["album"], twins4["album"], logs)
+	}
+
 	// Off: the hybrids alone.
 	cfg.V1Twin = false
 	only, logs := loadTest(t, cfg)
