@@ -221,8 +221,13 @@ func loadOne(ctx context.Context, cfg LoadConfig, name string, existing map[stri
 	}
 	twin, err := loadTwin(ctx, cfg, t, path, existing[name], store)
 	if err != nil {
-		t.Close()
-		return nil, fmt.Errorf("v1 twin: %w", err)
+		if ctx.Err() != nil {
+			t.Close()
+			return nil, ctx.Err()
+		}
+		// The hybrid's own clients need not wait for its twin.
+		cfg.Logger.Error("v1-only twin not published; serving the hybrid alone", "name", name, "err", err)
+		return []*Torrent{t}, nil
 	}
 	ts := []*Torrent{t, twin}
 	logTwin(cfg, ts)
