@@ -57,6 +57,8 @@ type torrentStatus struct {
 	Name       string            `json:"name"`
 	InfoHash   string            `json:"info_hash"`
 	InfoHashV2 string            `json:"info_hash_v2"`
+	TwinOf     string            `json:"twin_of"`
+	V1Twin     string            `json:"v1_twin"`
 	Size       int64             `json:"size"`
 	Pieces     int               `json:"pieces"`
 	Verified   int               `json:"verified_pieces"`
@@ -72,7 +74,22 @@ type torrentStatus struct {
 	} `json:"offload"`
 }
 
+// status returns the seeder's torrents by name, but for the v1-only twins
+// of hybrids, which have their hybrid's name (see twins).
 func (sp *seederProc) status(t *testing.T) map[string]torrentStatus {
+	t.Helper()
+	m, _ := sp.statusAndTwins(t)
+	return m
+}
+
+// twins returns the v1-only twins of the seeder's hybrids by name.
+func (sp *seederProc) twins(t *testing.T) map[string]torrentStatus {
+	t.Helper()
+	_, twins := sp.statusAndTwins(t)
+	return twins
+}
+
+func (sp *seederProc) statusAndTwins(t *testing.T) (torrents, twins map[string]torrentStatus) {
 	t.Helper()
 	code, body := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/torrents", sp.adminPort))
 	if code != 200 {
@@ -82,11 +99,15 @@ func (sp *seederProc) status(t *testing.T) map[string]torrentStatus {
 	if err := json.Unmarshal(body, &list); err != nil {
 		t.Fatalf("/torrents %q: %v", body, err)
 	}
-	m := map[string]torrentStatus{}
+	torrents, twins = map[string]torrentStatus{}, map[string]torrentStatus{}
 	for _, s := range list {
-		m[s.Name] = s
+		if s.TwinOf != "" {
+			twins[s.Name] = s
+		} else {
+			torrents[s.Name] = s
+		}
 	}
-	return m
+	return torrents, twins
 }
 
 // content writes the sample content folder: a single file and a folder of

@@ -88,3 +88,45 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCreateHybridTwin measures what the v1-only twin adds to making a
+// hybrid torrent of a folder whose files need padding: hybrid alone, the
+// hybrid and its twin in one read (CreateHybrid), and the twin hashed
+// afterwards from the data (CreateTwin, a second read).
+func BenchmarkCreateHybridTwin(b *testing.B) {
+	root := filepath.Join(b.TempDir(), "release")
+	const files = 8
+	for i := range files {
+		testenv.WriteRandomFile(b, filepath.Join(root, strconv.Itoa(i)), 16<<20+int64(i)*12345, uint64(i))
+	}
+	size := int64(files*16<<20 + files*(files-1)/2*12345)
+	opts := CreateOptions{PieceLength: 1 << 20}
+	b.Run("hybrid", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			if _, err := Create(context.Background(), root, CreateOptions{Version: Hybrid, PieceLength: 1 << 20}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hybrid+twin", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			if _, _, err := CreateHybrid(context.Background(), root, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	hybrid, err := Create(context.Background(), root, CreateOptions{Version: Hybrid, PieceLength: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("twin-afterwards", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			if _, err := CreateTwin(context.Background(), hybrid, root, 0, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

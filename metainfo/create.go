@@ -108,12 +108,19 @@ func checkUTF8(info *Info) error {
 // not start a piece, and none after the last. A name or path that is not
 // valid UTF-8 is refused (see checkUTF8).
 func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, error) {
+	t, _, err := create(ctx, path, opts, false)
+	return t, err
+}
+
+// create is Create, and with twin (for a hybrid only) the v1-only twin too,
+// hashed from the same read of the data.
+func create(ctx context.Context, path string, opts CreateOptions, twin bool) (*Torrent, *Torrent, error) {
 	if err := opts.check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	info, paths, err := scan(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	info.PieceLength = opts.PieceLength
 	if info.PieceLength == 0 {
@@ -126,7 +133,7 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	}
 	// Catch names this package would refuse before spending time hashing.
 	if err := checkComponent("info.name", info.Name); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The layout of the pieces, as a v1 torrent: padding included.
 	layout := Info{Name: info.Name, PieceLength: info.PieceLength}
@@ -136,10 +143,10 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 		layout.Length = info.FileList()[0].Length // without a v2-only torrent's padding
 	}
 	if err := checkUTF8(&layout); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := layout.checkLayout(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	files := layout.FileList()
@@ -161,6 +168,8 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 		progress:    opts.Progress,
 		v1:          opts.Version != V2,
 		v2:          opts.Version != V1,
+		// Without padding the twin's pieces are the hybrid's.
+		twin: twin && hasPadding(files),
 	}
 	// Parse refuses files over MaxSize, so never write one.
 	perPiece := int64(0)
@@ -171,7 +180,7 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 		perPiece += HashSizeV2
 	}
 	if n := int64(h.numPieces()) * perPiece; n > MaxSize-1<<20 {
-		return nil, fmt.Errorf("%d pieces of %d bytes would make the torrent too large; use a larger piece length", h.numPieces(), info.PieceLength)
+		return nil, nil, fmt.Errorf("%d pieces of %d bytes would make the torrent too large; use a larger piece length", h.numPieces(), info.PieceLength)
 	}
 	if h.v1 {
 		info.Pieces = make([]byte, h.numPieces()*HashSize)
@@ -180,7 +189,15 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	if h.v2 {
 		v2, v2Small = make([]Hash256, h.numPieces()), make([]Hash256, h.numPieces())
 	}
+	var twinPieces []byte
+	if h.twin {
+		twinPieces = make([]byte, ceilDiv(h.twinTotal(), h.pieceLength)*HashSize)
+	}
 	h.onPiece = func(r pieceResult) {
+		if r.twin {
+			copy(twinPieces[r.index*HashSize:], r.sum[:])
+			return
+		}
 		if h.v1 {
 			copy(info.Pieces[r.index*HashSize:], r.sum[:])
 		}
@@ -189,7 +206,7 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 		}
 	}
 	if _, err := h.run(ctx); err != nil {
-		return nil, fmt.Errorf("hashing %s: %w", path, err)
+		return nil, nil, fmt.Errorf("hashing %s: %w", path, err)
 	}
 	var layers PieceLayers
 	if h.v2 {
@@ -216,9 +233,19 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 		t.AnnounceList = nil
 	}
 	if err := t.SetInfo(info); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return t, nil
+	if !twin {
+		return t, nil, nil
+	}
+	if !h.twin {
+		twinPieces = info.Pieces
+	}
+	tw, err := newTwin(t, twinPieces)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, tw, nil
 }
 
 func (o *CreateOptions) check() error {

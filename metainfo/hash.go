@@ -39,6 +39,9 @@ type pieceJob struct {
 	// complete is false when some bytes could not be read: such a piece
 	// cannot match, so it is not hashed.
 	complete bool
+	// twin marks a piece of the data without its padding (hashRun.twin):
+	// SHA-1 only.
+	twin bool
 }
 
 // pieceResult is a worker's verdict on one piece.
@@ -52,6 +55,8 @@ type pieceResult struct {
 	// data has blocks, rounded up to a power of two: the pieces root of a
 	// file that fits in the piece. Both cover the file's bytes only.
 	v2, v2Small Hash256
+	// twin marks a piece of the twin's data (hashRun.twin).
+	twin bool
 }
 
 // hashRun hashes the pieces of data laid out as regions. One goroutine reads
@@ -67,6 +72,11 @@ type hashRun struct {
 	// v1 computes each piece's SHA-1; v2 its merkle roots, which needs a
 	// layout where every file starts a piece.
 	v1, v2 bool
+	// twin also cuts the data without its padding files into pieces of
+	// pieceLength and computes their SHA-1: the pieces of a hybrid's
+	// v1-only twin, from the same read of the files. Results for them
+	// have twin set.
+	twin bool
 	// strict makes any file problem end the run with an error (creating);
 	// otherwise problems are recorded and the affected pieces marked
 	// incomplete (verifying).
@@ -78,21 +88,30 @@ type hashRun struct {
 	bufferMemory int64
 }
 
-func (h *hashRun) numPieces() int {
-	n := h.total / h.pieceLength
-	if h.total%h.pieceLength != 0 {
-		n++
+func (h *hashRun) numPieces() int { return int(ceilDiv(h.total, h.pieceLength)) }
+
+func (h *hashRun) pieceSize(i int) int64 { return sizeOf(i, h.total, h.pieceLength) }
+
+// twinTotal is the length of the data without its padding.
+func (h *hashRun) twinTotal() int64 {
+	var n int64
+	for _, r := range h.regions {
+		if !r.padding {
+			n += r.length
+		}
 	}
-	return int(n)
+	return n
 }
 
-func (h *hashRun) pieceSize(i int) int64 {
-	if i == h.numPieces()-1 {
-		if r := h.total % h.pieceLength; r != 0 {
+// sizeOf is the length of piece i of total bytes cut in pieces of
+// pieceLength: only the last can be short.
+func sizeOf(i int, total, pieceLength int64) int64 {
+	if i == int(ceilDiv(total, pieceLength))-1 {
+		if r := total % pieceLength; r != 0 {
 			return r
 		}
 	}
-	return h.pieceLength
+	return pieceLength
 }
 
 // run hashes every piece and returns what it found for each region. All
@@ -107,8 +126,13 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 		memory = maxBufferMemory
 	}
 	bufSize := min(h.pieceLength, h.total)
-	// Two buffers per worker keep the reader ahead of the hashing.
-	nbuf := max(2, min(2*int64(workers)+2, memory/max(bufSize, 1)))
+	// Two buffers per worker keep the reader ahead of the hashing. The
+	// reader holds one partly filled buffer, two with a twin.
+	held := int64(1)
+	if h.twin {
+		held = 2
+	}
+	nbuf := max(held+1, min(2*int64(workers)+2, memory/max(bufSize, 1)))
 	free := make(chan []byte, nbuf)
 	for range nbuf {
 		free <- make([]byte, bufSize)
@@ -132,11 +156,15 @@ func (h *hashRun) run(ctx context.Context) ([]regionRead, error) {
 	}()
 
 	var done int64
+	total := h.total
+	if h.twin {
+		total += h.twinTotal()
+	}
 	for r := range results {
 		h.onPiece(r)
 		done += int64(r.size)
 		if h.progress != nil {
-			h.progress(done, h.total)
+			h.progress(done, total)
 		}
 	}
 	// results is closed only after the reader closed jobs, so its error
@@ -156,11 +184,11 @@ func (h *hashRun) hashPieces(jobs <-chan pieceJob, free chan<- []byte, results c
 		pieceHeight = log2(h.pieceLength / BlockSize)
 	}
 	for job := range jobs {
-		r := pieceResult{index: job.index, size: len(job.buf), hashed: job.complete}
-		if job.complete && h.v1 {
+		r := pieceResult{index: job.index, size: len(job.buf), hashed: job.complete, twin: job.twin}
+		if job.complete && (h.v1 || job.twin) {
 			r.sum = sha1.Sum(job.buf)
 		}
-		if job.complete && h.v2 && job.data > 0 {
+		if job.complete && h.v2 && !job.twin && job.data > 0 {
 			leaves = blockHashes(leaves[:0], job.buf[:job.data])
 			var height int
 			r.v2Small, height = reduceLeaves(leaves)
@@ -171,7 +199,8 @@ func (h *hashRun) hashPieces(jobs <-chan pieceJob, free chan<- []byte, results c
 	}
 }
 
-// read fills piece buffers from the regions in order and queues them.
+// read fills piece buffers from the regions in order and queues them, and
+// with h.twin the twin's piece buffers from the same bytes.
 func (h *hashRun) read(ctx context.Context, reads []regionRead, free <-chan []byte, jobs chan<- pieceJob) error {
 	var (
 		buf      []byte
@@ -179,7 +208,11 @@ func (h *hashRun) read(ctx context.Context, reads []regionRead, free <-chan []by
 		data     int
 		index    int
 		complete = true
+		twin     twinPieces
 	)
+	if h.twin {
+		twin = twinPieces{total: h.twinTotal(), pieceLength: h.pieceLength, complete: true}
+	}
 	for i, r := range h.regions {
 		f, err := h.open(r, &reads[i])
 		if err != nil {
@@ -220,6 +253,12 @@ func (h *hashRun) read(ctx context.Context, reads []regionRead, free <-chan []by
 					complete = false
 				}
 			}
+			if h.twin && !r.padding {
+				if err := twin.add(ctx, dst, readable, free, jobs); err != nil {
+					closeFile(f)
+					return err
+				}
+			}
 			fill += n
 			remaining -= n
 			if fill == int64(len(buf)) {
@@ -234,6 +273,45 @@ func (h *hashRun) read(ctx context.Context, reads []regionRead, free <-chan []by
 			}
 		}
 		closeFile(f)
+	}
+	return nil
+}
+
+// twinPieces cuts the bytes given to add into the pieces of a hybrid's
+// v1-only twin: the data without padding.
+type twinPieces struct {
+	total, pieceLength int64
+	buf                []byte
+	fill               int64
+	index              int
+	complete           bool
+}
+
+// add copies p, the next bytes of the data (readable false when they could
+// not be read), and queues every piece it completes.
+func (t *twinPieces) add(ctx context.Context, p []byte, readable bool, free <-chan []byte, jobs chan<- pieceJob) error {
+	for len(p) > 0 {
+		if t.buf == nil {
+			select {
+			case b := <-free:
+				t.buf = b[:sizeOf(t.index, t.total, t.pieceLength)]
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		n := copy(t.buf[t.fill:], p)
+		p = p[n:]
+		t.fill += int64(n)
+		t.complete = t.complete && readable
+		if t.fill == int64(len(t.buf)) {
+			select {
+			case jobs <- pieceJob{index: t.index, buf: t.buf, data: len(t.buf), complete: t.complete, twin: true}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			t.buf, t.fill, t.complete = nil, 0, true
+			t.index++
+		}
 	}
 	return nil
 }

@@ -54,8 +54,10 @@ type entry struct {
 	sig    string    // sizes and modification times of its files
 	since  time.Time // when sig was first seen
 	served bool
-	hash   metainfo.InfoHash // when served
-	failed bool              // preparing failed for this sig; retried when it changes
+	// hashes are the info hashes of its torrents when served: one, and
+	// a hybrid's v1-only twin's (LoadConfig.V1Twin).
+	hashes []metainfo.InfoHash
+	failed bool // preparing failed for this sig; retried when it changes
 }
 
 // NewCatalogue checks cfg and returns a Catalogue.
@@ -103,7 +105,7 @@ func (c *Catalogue) Scan(ctx context.Context) ([]*Torrent, error) {
 	}
 	var (
 		out  []*Torrent
-		seen = map[metainfo.InfoHash]bool{}
+		seen = map[metainfo.InfoHash]string{}
 		now  = c.now()
 	)
 	for _, name := range names {
@@ -114,16 +116,14 @@ func (c *Catalogue) Scan(ctx context.Context) ([]*Torrent, error) {
 			c.cfg.Load.Logger.Info("entry modified recently; publishing it once it settles", "name", name, "settle", c.cfg.Settle)
 			continue
 		}
-		t, err := c.prepare(ctx, name, sig)
+		ts, err := c.prepare(ctx, name, sig)
 		if ctx.Err() != nil {
-			for _, t := range out {
-				t.Close()
-			}
+			closeAll(out)
 			return nil, ctx.Err()
 		}
-		if err == nil && seen[t.InfoHash()] {
-			t.Close()
-			err = fmt.Errorf("same info hash %s as another entry", t.InfoHash())
+		if other, dup := firstSeen(seen, ts); err == nil && dup {
+			closeAll(ts)
+			err = fmt.Errorf("same info hash as entry %s", other)
 		}
 		if err != nil {
 			c.cfg.Load.Metrics.torrentPrepared(false)
@@ -132,9 +132,12 @@ func (c *Catalogue) Scan(ctx context.Context) ([]*Torrent, error) {
 			continue
 		}
 		c.cfg.Load.Metrics.torrentPrepared(true)
-		seen[t.InfoHash()] = true
-		e.served, e.hash = true, t.InfoHash()
-		out = append(out, t)
+		e.served = true
+		for _, t := range ts {
+			seen[t.InfoHash()] = name
+			e.hashes = append(e.hashes, t.InfoHash())
+		}
+		out = append(out, ts...)
 	}
 	return out, nil
 }
@@ -208,32 +211,37 @@ func (c *Catalogue) step(ctx context.Context, s *Seeder) error {
 	return nil
 }
 
-// publish prepares a settled entry and adds it to s, unless its files
-// changed meanwhile.
+// publish prepares a settled entry and adds its torrents to s, unless its
+// files changed meanwhile.
 func (c *Catalogue) publish(ctx context.Context, s *Seeder, name string, e *entry) {
 	log := c.cfg.Load.Logger
 	m := c.cfg.Load.Metrics
-	t, err := c.prepare(ctx, name, e.sig)
+	ts, err := c.prepare(ctx, name, e.sig)
 	if ctx.Err() != nil {
-		if t != nil {
-			t.Close()
-		}
+		closeAll(ts)
 		return
 	}
 	if err == nil {
 		if sig, _, serr := signature(filepath.Join(c.cfg.Load.DataDir, name)); serr != nil || sig != e.sig {
 			// Changed while hashing: start over once it settles again.
-			t.Close()
+			closeAll(ts)
 			m.torrentPrepared(false)
 			e.sig, e.since = sig, c.now()
 			log.Info("entry changed while being prepared; waiting for it to settle", "name", name)
 			return
 		}
-		err = s.Add(t)
-		if err != nil {
-			t.Close()
-		}
 	}
+	e.hashes = nil
+	for i, t := range ts {
+		if err = s.Add(t); err != nil {
+			closeAll(ts[i:])
+			break
+		}
+		e.hashes = append(e.hashes, t.InfoHash())
+		log.Info("torrent published", "name", name, "info_hash", t.InfoHash().String(), "torrent", t.Path)
+	}
+	// A torrent added stays served, and withdrawn with the entry.
+	e.served = len(e.hashes) > 0
 	if err != nil {
 		m.torrentPrepared(false)
 		log.Error("torrent skipped", "name", name, "err", err)
@@ -241,13 +249,12 @@ func (c *Catalogue) publish(ctx context.Context, s *Seeder, name string, e *entr
 		return
 	}
 	m.torrentPrepared(true)
-	e.served, e.hash = true, t.InfoHash()
-	log.Info("torrent published", "name", name, "info_hash", t.InfoHash().String(), "torrent", t.Path)
 }
 
-// prepare finds or creates the torrent of one entry and verifies it. The
-// caller records the result in the metrics (torrentPrepared).
-func (c *Catalogue) prepare(ctx context.Context, name, sig string) (*Torrent, error) {
+// prepare finds or creates the torrents of one entry (a hybrid's v1-only
+// twin second) and verifies them. The caller records the result in the
+// metrics (torrentPrepared).
+func (c *Catalogue) prepare(ctx context.Context, name, sig string) ([]*Torrent, error) {
 	c.cfg.Load.Metrics.torrentsQueued(1)
 	c.cfg.Load.Metrics.torrentVerifying()
 	if sig == "" {
@@ -260,14 +267,17 @@ func (c *Catalogue) prepare(ctx context.Context, name, sig string) (*Torrent, er
 	return loadOne(ctx, c.cfg.Load, name, existing)
 }
 
-// withdraw removes a served entry's torrent from s.
+// withdraw removes a served entry's torrents from s: a hybrid and its
+// v1-only twin go together.
 func (c *Catalogue) withdraw(s *Seeder, name string, e *entry) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RemoveTimeout)
-	defer cancel()
-	if err := s.Remove(ctx, e.hash); err != nil {
-		c.cfg.Load.Logger.Warn("torrent withdrawn with errors", "name", name, "err", err)
+	for _, h := range e.hashes {
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RemoveTimeout)
+		if err := s.Remove(ctx, h); err != nil {
+			c.cfg.Load.Logger.Warn("torrent withdrawn with errors", "name", name, "info_hash", h.String(), "err", err)
+		}
+		cancel()
 	}
-	e.served = false
+	e.served, e.hashes = false, nil
 }
 
 // names lists the content folder's entries, without dot names.

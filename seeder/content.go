@@ -50,6 +50,16 @@ type LoadConfig struct {
 	// matches the data is used whatever its version, one of this version
 	// first when several match.
 	Version metainfo.Version
+	// V1Twin publishes beside every hybrid torrent served its v1-only
+	// twin (see metainfo.CreateHybrid): a plain v1 torrent of the same
+	// files, without padding, for the clients that cannot join a hybrid's
+	// swarm (Transmission 3.00 refuses the file, aria2 1.36 computes a
+	// wrong v1 info hash). A twin in the torrent folder (an existing
+	// .torrent with the hybrid's files, IsTwinOf) is verified as any
+	// torrent; otherwise it is made, in the same read of the data when
+	// the hybrid is made too, and written beside the hybrid's .torrent
+	// with .v1.torrent for .torrent.
+	V1Twin bool
 	// Workers hash in parallel; 0 means one per core.
 	Workers int
 	// MaxOpenFiles bounds each torrent's open file handles.
@@ -99,7 +109,7 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Torrent, error) {
 	seen := map[metainfo.InfoHash]string{}
 	for _, e := range entries {
 		m.torrentVerifying()
-		t, err := loadOne(ctx, cfg, e.Name(), existing)
+		ts, err := loadOne(ctx, cfg, e.Name(), existing)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -108,20 +118,39 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Torrent, error) {
 			cfg.Logger.Error("torrent skipped", "name", e.Name(), "err", err)
 			continue
 		}
-		if other, dup := seen[t.InfoHash()]; dup {
+		if other, dup := firstSeen(seen, ts); dup {
 			m.torrentPrepared(false)
 			cfg.Logger.Error("torrent skipped: same info hash as another entry", "name", e.Name(), "other", other)
-			t.Close()
+			closeAll(ts)
 			continue
 		}
 		m.torrentPrepared(true)
-		seen[t.InfoHash()] = e.Name()
-		out = append(out, t)
+		for _, t := range ts {
+			seen[t.InfoHash()] = e.Name()
+		}
+		out = append(out, ts...)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no torrent to serve in %s", cfg.DataDir)
 	}
 	return out, nil
+}
+
+// firstSeen returns the entry that has the info hash of one of ts already.
+func firstSeen(seen map[metainfo.InfoHash]string, ts []*Torrent) (string, bool) {
+	for _, t := range ts {
+		if other, dup := seen[t.InfoHash()]; dup {
+			return other, true
+		}
+	}
+	return "", false
+}
+
+// closeAll closes torrents not handed to a Seeder.
+func closeAll(ts []*Torrent) {
+	for _, t := range ts {
+		t.Close()
+	}
 }
 
 // torrentFile is a .torrent found in the torrent folder.
@@ -149,7 +178,9 @@ func loadTorrentDir(dir string, log *slog.Logger) (map[string][]torrentFile, err
 	return byName, nil
 }
 
-func loadOne(ctx context.Context, cfg LoadConfig, name string, existing map[string][]torrentFile) (*Torrent, error) {
+// loadOne prepares the torrent of one content entry, and with cfg.V1Twin
+// the v1-only twin of a hybrid one, which comes second.
+func loadOne(ctx context.Context, cfg LoadConfig, name string, existing map[string][]torrentFile) ([]*Torrent, error) {
 	path := filepath.Join(cfg.DataDir, name)
 	files, err := listFiles(path)
 	if err != nil {
@@ -157,24 +188,106 @@ func loadOne(ctx context.Context, cfg LoadConfig, name string, existing map[stri
 	}
 	start := time.Now()
 	var tf *torrentFile
+	twins := cfg.V1Twin && cfg.Version == metainfo.Hybrid
 	for i, c := range existing[name] {
+		if twins && isTwinPath(c.path) {
+			// A twin this seeder wrote stands beside its hybrid; alone
+			// (the hybrid's .torrent lost), it is made again with it.
+			continue
+		}
 		if sameFiles(&c.meta.Info, files) && (tf == nil || c.meta.Info.Version() == cfg.Version && tf.meta.Info.Version() != cfg.Version) {
 			tf = &existing[name][i]
 		}
 	}
 	store := resume.Store{Dir: cfg.ResumeDir}
 	if tf == nil {
-		t, err := create(ctx, cfg, path, name, files, store)
-		if err == nil {
+		ts, err := create(ctx, cfg, path, name, files, store)
+		for _, t := range ts {
 			cfg.Logger.Info("torrent created", "name", name, "info_hash", t.InfoHash().String(), "torrent", t.Path,
 				"size", t.Meta.Info.TotalLength(), "pieces", t.numPieces, "took", time.Since(start).Round(time.Millisecond))
 		}
-		return t, err
+		logTwin(cfg, ts)
+		return ts, err
 	}
 	if err := updateTrackers(tf, cfg.Trackers, cfg.WebSeeds, cfg.Logger); err != nil {
 		return nil, err
 	}
-	return verify(ctx, cfg, tf, store)
+	t, err := verify(ctx, cfg, tf, store)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.V1Twin || t.Meta.Info.Version() != metainfo.Hybrid {
+		return []*Torrent{t}, nil
+	}
+	twin, err := loadTwin(ctx, cfg, t, path, existing[name], store)
+	if err != nil {
+		if ctx.Err() != nil {
+			t.Close()
+			return nil, ctx.Err()
+		}
+		// The hybrid's own clients need not wait for its twin.
+		cfg.Logger.Error("v1-only twin not published; serving the hybrid alone", "name", name, "err", err)
+		return []*Torrent{t}, nil
+	}
+	ts := []*Torrent{t, twin}
+	logTwin(cfg, ts)
+	return ts, nil
+}
+
+// loadTwin finds the v1-only twin of a verified hybrid among the torrents
+// of its name and verifies it, or makes it from the data.
+func loadTwin(ctx context.Context, cfg LoadConfig, hybrid *Torrent, path string, candidates []torrentFile, store resume.Store) (*Torrent, error) {
+	for i, c := range candidates {
+		if !c.meta.Info.IsTwinOf(&hybrid.Meta.Info) {
+			continue
+		}
+		if err := updateTrackers(&candidates[i], cfg.Trackers, cfg.WebSeeds, cfg.Logger); err != nil {
+			return nil, err
+		}
+		t, err := verify(ctx, cfg, &candidates[i], store)
+		if err == nil {
+			t.TwinOf = hybrid.InfoHash()
+		}
+		return t, err
+	}
+	start := time.Now()
+	before := statFiles(&hybrid.Meta.Info, cfg.DataDir)
+	job := cfg.startHashing("hashing the v1 twin of " + hybrid.Name())
+	meta, err := metainfo.CreateTwin(ctx, hybrid.Meta, path, cfg.Workers, job.Update)
+	job.Finish()
+	if err != nil {
+		return nil, err
+	}
+	t, err := publishCreated(ctx, cfg, meta, twinPath(hybrid.Path), before, store)
+	if err != nil {
+		return nil, err
+	}
+	t.TwinOf = hybrid.InfoHash()
+	cfg.Logger.Info("torrent created", "name", t.Name(), "info_hash", t.InfoHash().String(), "torrent", t.Path,
+		"size", t.Meta.Info.TotalLength(), "pieces", t.numPieces, "took", time.Since(start).Round(time.Millisecond))
+	return t, nil
+}
+
+// twinSuffix ends the file name of a v1-only twin: NAME.v1.torrent beside
+// the hybrid's NAME.torrent.
+const twinSuffix = ".v1.torrent"
+
+// twinPath is where the v1-only twin of the hybrid torrent at path is
+// written.
+func twinPath(path string) string { return strings.TrimSuffix(path, ".torrent") + twinSuffix }
+
+// isTwinPath reports whether path is named as a v1-only twin.
+func isTwinPath(path string) bool { return strings.HasSuffix(path, twinSuffix) }
+
+// logTwin logs the v1-only twin in ts, if any, with its magnet link.
+func logTwin(cfg LoadConfig, ts []*Torrent) {
+	for _, t := range ts {
+		if t.TwinOf != (metainfo.InfoHash{}) {
+			cfg.Logger.Info("v1-only twin of a hybrid torrent, for clients without BitTorrent v2", "name", t.Name(),
+				"info_hash", t.InfoHash().String(), "twin_of", t.TwinOf.String(), "torrent", t.Path,
+				"magnet", t.Meta.Magnet().String())
+		}
+	}
 }
 
 // fileSet maps a torrent's file paths (slash-separated, below the name)
@@ -228,10 +341,11 @@ func sameFiles(info *metainfo.Info, files fileSet) bool {
 	return n == len(files)
 }
 
-// create makes NAME.torrent in the torrent folder from the data. The
-// hashing doubles as verification: when no file changed meanwhile, every
-// piece is known good and recorded so.
-func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSet, store resume.Store) (*Torrent, error) {
+// create makes NAME.torrent in the torrent folder from the data, and with
+// cfg.V1Twin for a hybrid, NAME.v1.torrent, its v1-only twin, from the
+// same read. The hashing doubles as verification: when no file changed
+// meanwhile, every piece is known good and recorded so.
+func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSet, store resume.Store) ([]*Torrent, error) {
 	before := map[string]storage.FileStat{}
 	for rel := range files {
 		p := filepath.Join(path, filepath.FromSlash(rel))
@@ -249,16 +363,57 @@ func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSe
 	}
 	job := cfg.startHashing("hashing " + name)
 	opts.Progress = job.Update
-	meta, err := metainfo.Create(ctx, path, opts)
+	var (
+		meta, twin *metainfo.Torrent
+		err        error
+	)
+	if cfg.V1Twin && cfg.Version == metainfo.Hybrid {
+		meta, twin, err = metainfo.CreateHybrid(ctx, path, opts)
+	} else {
+		meta, err = metainfo.Create(ctx, path, opts)
+	}
 	job.Finish()
 	if err != nil {
 		return nil, err
 	}
+	out := filepath.Join(cfg.TorrentDir, name+".torrent")
+	t, err := publishCreated(ctx, cfg, meta, out, before, store)
+	if err != nil {
+		return nil, err
+	}
+	if twin == nil {
+		return []*Torrent{t}, nil
+	}
+	tw, err := publishCreated(ctx, cfg, twin, twinPath(out), before, store)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	tw.TwinOf = t.InfoHash()
+	return []*Torrent{t, tw}, nil
+}
+
+// statFiles returns the stats of info's files in root by path, for
+// publishCreated.
+func statFiles(info *metainfo.Info, root string) map[string]storage.FileStat {
+	out := map[string]storage.FileStat{}
+	for _, st := range storage.Stat(info, root) {
+		if st.Err == nil {
+			out[st.Path] = st
+		}
+	}
+	return out
+}
+
+// publishCreated writes a torrent just made from the data to out and
+// returns it ready to serve, every piece good, unless a file changed since
+// before (its stats before hashing) and so may not match: then it is
+// verified.
+func publishCreated(ctx context.Context, cfg LoadConfig, meta *metainfo.Torrent, out string, before map[string]storage.FileStat, store resume.Store) (*Torrent, error) {
 	data, err := meta.Encode()
 	if err != nil {
 		return nil, err
 	}
-	out := filepath.Join(cfg.TorrentDir, name+".torrent")
 	if err := writeAtomic(out, data); err != nil {
 		return nil, err
 	}
@@ -267,18 +422,15 @@ func create(ctx context.Context, cfg LoadConfig, path, name string, files fileSe
 	have := newFullBitfield(meta)
 	t := NewTorrent(meta, out, cfg.DataDir, have, cfg.MaxOpenFiles)
 	after := storage.Stat(&meta.Info, cfg.DataDir)
-	tf := &torrentFile{path: out, meta: meta}
-	// A file that changed while hashing may not match its hashes:
-	// verify then, rather than trust the hashing.
 	for _, st := range after {
 		if st != before[st.Path] {
 			t.Close()
-			cfg.Logger.Warn("data changed while creating the torrent; verifying", "name", name, "file", st.Path)
-			return verify(ctx, cfg, tf, store)
+			cfg.Logger.Warn("data changed while creating the torrent; verifying", "name", meta.Info.Name, "file", st.Path)
+			return verify(ctx, cfg, &torrentFile{path: out, meta: meta}, store)
 		}
 	}
 	if err := store.Save(record(meta, after, have)); err != nil {
-		cfg.Logger.Warn("resume record not saved", "name", name, "err", err)
+		cfg.Logger.Warn("resume record not saved", "name", meta.Info.Name, "err", err)
 	}
 	return t, nil
 }

@@ -560,8 +560,12 @@ type TorrentStatus struct {
 	// hybrid torrent, whose first 40 digits name its v2 swarm; empty for
 	// v1.
 	InfoHashV2 string `json:"info_hash_v2,omitempty"`
-	Size       int64  `json:"size"`
-	Pieces     uint32 `json:"pieces"`
+	// TwinOf is, for the v1-only twin of a hybrid torrent, the hybrid's
+	// info hash; V1Twin is, for a hybrid that has one, its twin's.
+	TwinOf string `json:"twin_of,omitempty"`
+	V1Twin string `json:"v1_twin,omitempty"`
+	Size   int64  `json:"size"`
+	Pieces uint32 `json:"pieces"`
 	// Verified counts the pieces served: they passed verification and
 	// their files did not change since.
 	Verified uint32 `json:"verified_pieces"`
@@ -583,15 +587,26 @@ func (s *Seeder) Status() []TorrentStatus {
 	s.mu.Lock()
 	out := make([]TorrentStatus, 0, len(s.list))
 	list := s.list
+	twins := map[metainfo.InfoHash]string{}
 	for _, sw := range list {
-		var v2 string
+		if sw.TwinOf != (metainfo.InfoHash{}) {
+			twins[sw.TwinOf] = sw.InfoHash().String()
+		}
+	}
+	for _, sw := range list {
+		var v2, twinOf string
 		if h, ok := sw.Meta.InfoHashV2(); ok {
 			v2 = h.String()
+		}
+		if sw.TwinOf != (metainfo.InfoHash{}) {
+			twinOf = sw.TwinOf.String()
 		}
 		out = append(out, TorrentStatus{
 			Name:       sw.Name(),
 			InfoHash:   sw.InfoHash().String(),
 			InfoHashV2: v2,
+			TwinOf:     twinOf,
+			V1Twin:     twins[sw.InfoHash()],
 			Size:       sw.Meta.Info.TotalLength(),
 			Pieces:     sw.numPieces,
 			Verified:   sw.Verified(),

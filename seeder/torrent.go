@@ -27,6 +27,9 @@ type Torrent struct {
 	// loaded. It does not follow changes on disk while serving; Verified
 	// and Complete do.
 	Have *bitfield.Bitfield
+	// TwinOf is, for the v1-only twin of a hybrid torrent
+	// (LoadConfig.V1Twin), the hybrid's v1 info hash; zero otherwise.
+	TwinOf metainfo.InfoHash
 
 	storage  *storage.Storage
 	uploaded atomic.Int64

@@ -31,7 +31,7 @@ type serveOptions struct {
 	announceIP                string
 	announcePort              int
 	pieceLength               sizeFlag
-	hybrid, v2                bool
+	hybrid, v2, v1Twin        bool
 	uploadSlots               int
 	uploadRate                string
 	offload                   string
@@ -80,6 +80,21 @@ version. A hybrid is one torrent in two swarms: peers reach it on the same
 port by its v1 info hash or by its truncated v2 one (the first 40 hex
 digits of the v2 hash), it is announced, and with --register-url
 registered, under both, and /torrents shows both (info_hash, info_hash_v2).
+Beside each hybrid it serves, serve also publishes its v1-only twin
+(--v1-twin, on by default): a plain v1 torrent of the same files, without
+the hybrid's BEP 47 padding files, with an info hash of its own, written as
+NAME.v1.torrent beside NAME.torrent, served on the same port, announced and
+registered as a torrent of its own, and shown in /torrents (twin_of: the
+hybrid's info hash; the hybrid's v1_twin: the twin's) and in the log with
+its magnet link. It has no padding files, which clients that do not know
+BEP 47 would write into the download as a .pad folder: it holds exactly the
+files. It is on by default because Transmission 3.00 refuses a
+hybrid .torrent and aria2 1.36 announces a wrong info hash for one: without
+the twin those clients (Debian bookworm's) cannot download a hybrid release
+at all. Its cost is one more SHA-1 pass over the data, in the same read as
+the hybrid's hashing when both are created (none for a single file or files
+that end on piece boundaries: then the pieces are the hybrid's), and a
+second swarm per release. --v1-twin=false when every client reads hybrids.
 A v2-only torrent is known by its truncated v2 hash. v2 peers that joined
 by magnet link get the piece layers through BEP 52 hash requests; block
 hashes are refused (a v2 client asks for them only when a piece failed).
@@ -117,7 +132,8 @@ connections, exit 0.`)
 	f.StringVar(&o.announceIP, "announce-ip", "", "public `IP` trackers should hand out for us (behind NAT or a load balancer); default: the address they see")
 	f.IntVar(&o.announcePort, "announce-port", 0, "public `PORT` trackers should hand out for us (default: the --listen port)")
 	f.Var(&o.pieceLength, "piece-length", "piece length of created torrents, `SIZE` a power of two from 16K to 256M (default: chosen for 1,000 to 2,000 pieces)")
-	f.BoolVar(&o.hybrid, "hybrid", false, "create hybrid v1 + v2 torrents (BEP 52 with BEP 47 padding), served to v1 and v2 peers; not for Transmission 3.00 or aria2 1.36")
+	f.BoolVar(&o.hybrid, "hybrid", false, "create hybrid v1 + v2 torrents (BEP 52 with BEP 47 padding), served to v1 and v2 peers; Transmission 3.00 and aria2 1.36 cannot use them and get the v1 twin (--v1-twin)")
+	f.BoolVar(&o.v1Twin, "v1-twin", true, "with every hybrid torrent, also publish its v1-only twin NAME.v1.torrent (the same files without padding, its own info hash) for Transmission 3.00 and aria2 1.36, which cannot join a hybrid's swarm; costs one more SHA-1 pass over the data")
 	f.BoolVar(&o.v2, "v2", false, "create v2-only torrents (BEP 52), for v2 clients such as libtorrent 2 only")
 	f.IntVar(&o.uploadSlots, "upload-slots", origin.DefaultUploadSlots, "interested peers unchoked at once, besides one optimistic slot; more rotate round-robin")
 	f.StringVar(&o.uploadRate, "upload-rate", "0", "upload limit of all torrents together in bytes per second, `SIZE` such as 50M; 0 for none")
@@ -321,6 +337,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		Trackers:     o.trackers,
 		PieceLength:  int64(o.pieceLength),
 		Version:      o.version(),
+		V1Twin:       o.v1Twin,
 		Workers:      o.verifyWorkers,
 		MaxOpenFiles: o.maxOpenFiles,
 		Progress: func(label string) origin.Progress {
@@ -354,6 +371,9 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "name:      %s\ninfo hash: %s\n", st.Name, st.InfoHash)
 		if st.InfoHashV2 != "" {
 			fmt.Fprintf(stdout, "v2 hash:   %s\n", st.InfoHashV2)
+		}
+		if st.TwinOf != "" {
+			fmt.Fprintf(stdout, "twin of:   %s (v1-only twin of that hybrid, for clients without v2)\n", st.TwinOf)
 		}
 		fmt.Fprintf(stdout, "torrent:   %s\nmagnet:    %s\n\n", st.Torrent, st.Magnet)
 	}

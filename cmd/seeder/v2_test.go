@@ -79,6 +79,16 @@ func TestCreateHelpSaysWhyV1IsTheDefault(t *testing.T) {
 	}
 }
 
+func TestServeHelpSaysWhyTheV1TwinIsOnByDefault(t *testing.T) {
+	_, help, _ := seeder(t, "serve", "--help")
+	for _, want := range []string{"--v1-twin", "on by default because Transmission 3.00", "NAME.v1.torrent", "--v1-twin=false",
+		"one more SHA-1 pass"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("serve --help lacks %q", want)
+		}
+	}
+}
+
 func TestInfoShowsTheVersionAndBothInfoHashes(t *testing.T) {
 	for _, flag := range []string{"--hybrid", "--v2"} {
 		t.Run(flag, func(t *testing.T) {

@@ -71,7 +71,8 @@ def session(port, extra=None):
         "min_announce_interval": 5,
         "alert_mask": lt.alert.category_t.error_notification
         | lt.alert.category_t.status_notification
-        | lt.alert.category_t.tracker_notification,
+        | lt.alert.category_t.tracker_notification
+        | lt.alert.category_t.connect_notification,
     }
     if REQUIRE_ENCRYPTION:
         settings.update({
@@ -93,6 +94,8 @@ def log_alerts(s):
         elif isinstance(a, lt.tracker_reply_alert):
             print("tracker reply:", a.message(), flush=True)
             replies += 1
+        elif isinstance(a, lt.peer_connect_alert):
+            print("DIAL %s:%d" % a.endpoint, flush=True)
     return replies
 
 
