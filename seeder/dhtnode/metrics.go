@@ -21,6 +21,9 @@ type nodeMetrics struct {
 	packets, bytes [2]prometheus.Counter // in, out
 	queries        map[string][2]prometheus.Counter
 	announces      map[string]prometheus.Counter
+	introductions  map[string]prometheus.Counter
+	pings          map[string]prometheus.Counter
+	found          map[string]prometheus.Counter
 	all            []prometheus.Collector
 }
 
@@ -47,6 +50,18 @@ func newMetrics(reg prometheus.Registerer, n *Node) *nodeMetrics {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "announces_total",
 		Help: "Announces of one torrent to the DHT (get_peers toward the info hash, then announce_peer to the closest nodes), by result: ok (some node answered), no_reply, no_nodes (the routing table is empty and no bootstrap node is set).",
 	}, []string{"result"})
+	introductions := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "port_messages_total",
+		Help: "DHT nodes named by peers' port messages (BEP 5), by result: queued (to be pinged), duplicate (pinged lately), limited (over the per-IP or total bound of pings, dropped), invalid (an address no node of ours can reach).",
+	}, []string{"result"})
+	pings := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "port_pings_total",
+		Help: "Pings of nodes named by port messages, by result: answered (the node enters the routing table if its bucket has room), no_answer, known (already in the routing table, not pinged).",
+	}, []string{"result"})
+	found := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metrics.Namespace, Subsystem: sub, Name: "peers_found_total",
+		Help: "Peers of the torrents the node announces that it handed to the seeder to dial, by source: traversal (get_peers answers during our announce), announce_peer (announced to our node).",
+	}, []string{"source"})
 	sent := prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "queries_sent_total",
 		Help: "KRPC queries the node sent (find_node, get_peers, announce_peer, ping), retries excluded.",
@@ -68,7 +83,10 @@ func newMetrics(reg prometheus.Registerer, n *Node) *nodeMetrics {
 		Help: "Peers other nodes' announce_peer stored here, in all info hashes.",
 	}, func() float64 { return float64(n.peers.len()) })
 	m := &nodeMetrics{queries: map[string][2]prometheus.Counter{}, announces: map[string]prometheus.Counter{},
-		all: []prometheus.Collector{packets, bytes, queries, announces, sent, nodes, good, torrents, stored}}
+		introductions: map[string]prometheus.Counter{}, pings: map[string]prometheus.Counter{},
+		found: map[string]prometheus.Counter{},
+		all: []prometheus.Collector{packets, bytes, queries, announces, introductions, pings, found, sent, nodes, good,
+			torrents, stored}}
 	for i, dir := range []string{"in", "out"} {
 		m.packets[i] = packets.WithLabelValues(dir)
 		m.bytes[i] = bytes.WithLabelValues(dir)
@@ -78,6 +96,15 @@ func newMetrics(reg prometheus.Registerer, n *Node) *nodeMetrics {
 	}
 	for _, r := range announceResults {
 		m.announces[r] = announces.WithLabelValues(r)
+	}
+	for _, r := range introduceResults {
+		m.introductions[r] = introductions.WithLabelValues(r)
+	}
+	for _, r := range pingResults {
+		m.pings[r] = pings.WithLabelValues(r)
+	}
+	for _, r := range foundSources {
+		m.found[r] = found.WithLabelValues(r)
 	}
 	return m
 }
@@ -128,5 +155,26 @@ func (m *nodeMetrics) query(method string, limited bool) {
 func (m *nodeMetrics) announced(result string) {
 	if m != nil {
 		m.announces[result].Inc()
+	}
+}
+
+// introduced counts a node named by a port message, by result.
+func (m *nodeMetrics) introduced(result string) {
+	if m != nil {
+		m.introductions[result].Inc()
+	}
+}
+
+// pinged counts the end of a ping of such a node, by result.
+func (m *nodeMetrics) pinged(result string) {
+	if m != nil {
+		m.pings[result].Inc()
+	}
+}
+
+// foundPeers counts n peers handed to the seeder, by source.
+func (m *nodeMetrics) foundPeers(source string, n int) {
+	if m != nil {
+		m.found[source].Add(float64(n))
 	}
 }

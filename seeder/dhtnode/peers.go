@@ -36,6 +36,9 @@ type peerStore struct {
 	// self returns the seeder's address for a torrent it serves.
 	self func(h [20]byte) (netip.AddrPort, bool)
 	now  func() time.Time
+	// added, when set, is told of each peer announced, after it is
+	// stored; it must not block.
+	added func(h [20]byte, a krpc.NodeAddr)
 
 	mu    sync.Mutex
 	peers map[[20]byte]map[netip.AddrPort]time.Time
@@ -55,6 +58,16 @@ func (p *peerStore) AddPeer(h peer_store.InfoHash, na krpc.NodeAddr) {
 		return
 	}
 	a := netip.AddrPortFrom(ip.Unmap(), uint16(na.Port))
+	p.store(h, a)
+	// Told even when the store is full: it is of use for a torrent we
+	// serve, and those are few.
+	if p.added != nil {
+		p.added(h, na)
+	}
+}
+
+// store records a peer for h, reporting whether it was kept.
+func (p *peerStore) store(h [20]byte, a netip.AddrPort) bool {
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -63,7 +76,7 @@ func (p *peerStore) AddPeer(h peer_store.InfoHash, na krpc.NodeAddr) {
 		if len(p.peers) >= maxInfoHashes {
 			p.expire(now)
 			if len(p.peers) >= maxInfoHashes {
-				return
+				return false
 			}
 		}
 		set = map[netip.AddrPort]time.Time{}
@@ -84,6 +97,7 @@ func (p *peerStore) AddPeer(h peer_store.InfoHash, na krpc.NodeAddr) {
 		p.n++
 	}
 	set[a] = now
+	return true
 }
 
 // expire drops every peer older than peerTTL; p.mu is held.
