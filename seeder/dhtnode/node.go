@@ -210,6 +210,17 @@ func (n *Node) ID() [20]byte { return n.id }
 // Nodes is the size of the routing table.
 func (n *Node) Nodes() int { return n.srv.NumNodes() }
 
+// NodeAddrs are the addresses of the nodes in the routing table.
+func (n *Node) NodeAddrs() []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, ni := range n.srv.Nodes() {
+		if ip, ok := netip.AddrFromSlice(ni.Addr.IP); ok {
+			out = append(out, netip.AddrPortFrom(ip.Unmap(), uint16(ni.Addr.Port)))
+		}
+	}
+	return out
+}
+
 // Announce makes the node announce the torrent with port, the seeder's
 // peer port, now and every AnnounceInterval, and answer get_peers for it
 // with the seeder's address, until Withdraw.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/anacrolix/dht/v2"
-	"github.com/anacrolix/dht/v2/krpc"
 	"golang.org/x/time/rate"
 )
 
@@ -172,8 +171,5 @@ func (n *Node) pingLoop() {
 
 // inTable reports whether a node at a is in the routing table.
 func (n *Node) inTable(a netip.AddrPort) bool {
-	return slices.ContainsFunc(n.srv.Nodes(), func(ni krpc.NodeInfo) bool {
-		ip, ok := netip.AddrFromSlice(ni.Addr.IP)
-		return ok && ip.Unmap() == a.Addr() && ni.Addr.Port == int(a.Port())
-	})
+	return slices.Contains(n.NodeAddrs(), a)
 }
