@@ -48,6 +48,7 @@ type pinger struct {
 
 	mu     sync.Mutex
 	recent map[netip.AddrPort]time.Time // when each address was queued
+	swept  time.Time                    // when recent was last cleared of old ones
 }
 
 func newPinger(now func() time.Time) *pinger {
@@ -69,7 +70,16 @@ func (p *pinger) admit(a netip.AddrPort) string {
 	if at, ok := p.recent[a]; ok && now.Sub(at) < pingRepeat {
 		return "duplicate"
 	}
+	// Cheap refusals first: a flood of port messages must not cost a scan
+	// each, nor leave state behind.
+	if len(p.pending) == cap(p.pending) {
+		return "limited"
+	}
 	if len(p.recent) >= maxRecentPings {
+		if now.Sub(p.swept) < time.Second {
+			return "limited"
+		}
+		p.swept = now
 		for k, at := range p.recent {
 			if now.Sub(at) >= pingRepeat {
 				delete(p.recent, k)
