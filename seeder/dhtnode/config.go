@@ -36,6 +36,10 @@ type Config struct {
 	// address our reply leaves from, unless the querier is public and
 	// that address is not (NAT): see self.go.
 	PeerIP netip.Addr
+	// OnlyPeerIP keeps answers to PeerIP alone, for a seeder that accepts
+	// peers at that address only: queriers of the other family are not
+	// given the address they see the node at.
+	OnlyPeerIP bool
 	// Rate bounds the packets the node sends per second, queries and
 	// replies together (DefaultRate when 0). A reply over it is dropped;
 	// our own queries wait.

@@ -275,3 +275,16 @@ func TestAPublicQuerierIsNotGivenAnAddressBehindNAT(t *testing.T) {
 		}
 	}
 }
+
+// A seeder that accepts peers at one address only has its node give that
+// address alone, never one of the other family.
+func TestOnlyPeerIPKeepsTheOtherFamilyOutOfAnswers(t *testing.T) {
+	n := startNode(t, Config{Addr: ":0", PeerIP: netip.MustParseAddr("127.0.0.1"), OnlyPeerIP: true, PerIPRate: 1000})
+	h := metainfo.InfoHash{3}
+	n.Announce(h, 6881)
+	// The library hands IPv4 peers to IPv6 queriers, as mapped addresses.
+	got, _ := getPeersAt(t, clientOn(t, "[::1]:0"), netip.AddrPortFrom(netip.MustParseAddr("::1"), n.Addr().Port()), h)
+	if !slices.Equal(got, []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:6881")}) {
+		t.Errorf("over IPv6: %v, want only 127.0.0.1:6881", got)
+	}
+}

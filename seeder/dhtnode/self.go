@@ -32,7 +32,7 @@ import (
 // selfFor is the seeder's IP to give querier, or an invalid Addr when
 // none is known.
 func (n *Node) selfFor(querier netip.Addr) netip.Addr {
-	if n.selfIP.IsValid() && (!n.wildcard || !querier.IsValid() || n.selfIP.Is4() == querier.Is4()) {
+	if n.selfIP.IsValid() && (!n.wildcard || n.cfg.OnlyPeerIP || !querier.IsValid() || n.selfIP.Is4() == querier.Is4()) {
 		return n.selfIP
 	}
 	if n.wildcard && querier.IsValid() {
