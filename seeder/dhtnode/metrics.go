@@ -76,7 +76,7 @@ func newMetrics(reg prometheus.Registerer, n *Node) *nodeMetrics {
 	}, func() float64 { return float64(n.srv.Stats().GoodNodes) })
 	torrents := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "torrents",
-		Help: "Torrents the node announces and answers get_peers with our address for.",
+		Help: "Info hashes the node announces and answers get_peers with our address for (a hybrid torrent has two).",
 	}, func() float64 { return float64(n.numAnnounced()) })
 	stored := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "stored_peers",
