@@ -36,8 +36,8 @@ type peerStore struct {
 	// self returns the seeder's address for a torrent it serves.
 	self func(h [20]byte) (netip.AddrPort, bool)
 	now  func() time.Time
-	// added, when set, is told of each peer announced, after it is
-	// stored; it must not block.
+	// added, when set, is told of each peer announced, stored or not;
+	// it must not block.
 	added func(h [20]byte, a krpc.NodeAddr)
 
 	mu    sync.Mutex
@@ -66,8 +66,8 @@ func (p *peerStore) AddPeer(h peer_store.InfoHash, na krpc.NodeAddr) {
 	}
 }
 
-// store records a peer for h, reporting whether it was kept.
-func (p *peerStore) store(h [20]byte, a netip.AddrPort) bool {
+// store records a peer for h, unless the store is full.
+func (p *peerStore) store(h [20]byte, a netip.AddrPort) {
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -76,7 +76,7 @@ func (p *peerStore) store(h [20]byte, a netip.AddrPort) bool {
 		if len(p.peers) >= maxInfoHashes {
 			p.expire(now)
 			if len(p.peers) >= maxInfoHashes {
-				return false
+				return
 			}
 		}
 		set = map[netip.AddrPort]time.Time{}
@@ -97,7 +97,6 @@ func (p *peerStore) store(h [20]byte, a netip.AddrPort) bool {
 		p.n++
 	}
 	set[a] = now
-	return true
 }
 
 // expire drops every peer older than peerTTL; p.mu is held.
