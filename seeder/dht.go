@@ -2,6 +2,7 @@ package seeder
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
@@ -40,6 +41,13 @@ func (s *Seeder) dhtWatch() {
 	s.cfg.DHT.OnPeers(s.dhtPeers)
 }
 
+// dhtDialWait is how long a peer the DHT node found is left to dial us
+// before we dial it: most found us on the DHT themselves (they announce
+// to our node right after its answer named us) and are about to connect,
+// and a second connection between the same two peers is dropped by one
+// side or the other. One that connects is not dialled.
+const dhtDialWait = 5 * time.Second
+
 // dhtPeers records peers the DHT node found under info hash h, to be
 // dialled with h.
 func (s *Seeder) dhtPeers(h metainfo.InfoHash, peers []netip.AddrPort) {
@@ -47,7 +55,10 @@ func (s *Seeder) dhtPeers(h metainfo.InfoHash, peers []netip.AddrPort) {
 	if sw == nil || sw.Meta.Info.Private {
 		return
 	}
-	s.addCandidatesUnder(sw, h, peers)
+	s.mu.Lock()
+	sw.noteDialHash(h, peers)
+	s.mu.Unlock()
+	s.addCandidatesAfter(sw, peers, dhtDialWait)
 }
 
 // sendPort queues a port message with our DHT node's port for a peer
