@@ -12,14 +12,17 @@ import (
 // counted as "other", so that a peer cannot grow the label set.
 var methods = []string{"ping", "find_node", "get_peers", "announce_peer", "other"}
 
+// queryResults label what became of a query received.
+var queryResults = []string{"answered", "limited", "refused"}
+
 // announceResults label the outcome of one announce of one torrent.
 var announceResults = []string{"ok", "no_reply", "no_nodes"}
 
 // nodeMetrics are the node's counters; the gauges come from the node at
 // scrape time. A nil *nodeMetrics records nothing.
 type nodeMetrics struct {
-	packets, bytes [2]prometheus.Counter // in, out
-	queries        map[string][2]prometheus.Counter
+	packets, bytes [2]prometheus.Counter                    // in, out
+	queries        map[string]map[string]prometheus.Counter // by method, then result
 	announces      map[string]prometheus.Counter
 	introductions  map[string]prometheus.Counter
 	pings          map[string]prometheus.Counter
@@ -44,7 +47,7 @@ func newMetrics(reg prometheus.Registerer, n *Node) *nodeMetrics {
 	}, []string{"direction"})
 	queries := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "queries_received_total",
-		Help: "KRPC queries received, by method and result: answered, or limited (over the per-IP rate, dropped unanswered).",
+		Help: "KRPC queries received, by method and result: answered, limited (over the per-IP rate, dropped unanswered) or refused (BEP 44 put and get, which the node does not offer, and malformed announce_peer; dropped unanswered).",
 	}, []string{"method", "result"})
 	announces := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "announces_total",
@@ -82,7 +85,7 @@ func newMetrics(reg prometheus.Registerer, n *Node) *nodeMetrics {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "stored_peers",
 		Help: "Peers other nodes' announce_peer stored here, in all info hashes.",
 	}, func() float64 { return float64(n.peers.len()) })
-	m := &nodeMetrics{queries: map[string][2]prometheus.Counter{}, announces: map[string]prometheus.Counter{},
+	m := &nodeMetrics{queries: map[string]map[string]prometheus.Counter{}, announces: map[string]prometheus.Counter{},
 		introductions: map[string]prometheus.Counter{}, pings: map[string]prometheus.Counter{},
 		found: map[string]prometheus.Counter{},
 		all: []prometheus.Collector{packets, bytes, queries, announces, introductions, pings, found, sent, nodes, good,
@@ -92,7 +95,10 @@ func newMetrics(reg prometheus.Registerer, n *Node) *nodeMetrics {
 		m.bytes[i] = bytes.WithLabelValues(dir)
 	}
 	for _, q := range methods {
-		m.queries[q] = [2]prometheus.Counter{queries.WithLabelValues(q, "answered"), queries.WithLabelValues(q, "limited")}
+		m.queries[q] = map[string]prometheus.Counter{}
+		for _, r := range queryResults {
+			m.queries[q][r] = queries.WithLabelValues(q, r)
+		}
 	}
 	for _, r := range announceResults {
 		m.announces[r] = announces.WithLabelValues(r)
@@ -135,8 +141,8 @@ func (m *nodeMetrics) packet(out bool, n int) {
 	m.bytes[i].Add(float64(n))
 }
 
-// query counts a query received, answered or dropped by the limit.
-func (m *nodeMetrics) query(method string, limited bool) {
+// query counts a query received, by result.
+func (m *nodeMetrics) query(method, result string) {
 	if m == nil {
 		return
 	}
@@ -144,11 +150,7 @@ func (m *nodeMetrics) query(method string, limited bool) {
 	if !ok {
 		c = m.queries["other"]
 	}
-	if limited {
-		c[1].Inc()
-	} else {
-		c[0].Inc()
-	}
+	c[result].Inc()
 }
 
 // announced counts one announce by result.

@@ -339,9 +339,32 @@ func (n *Node) onQuery(q *krpc.Msg, src net.Addr) bool {
 	if id := q.SenderID(); id != nil && *id == n.id {
 		return false
 	}
+	if refuse(q) {
+		n.m.query(q.Q, "refused")
+		return false
+	}
 	ok := n.limiter.allow(ip)
-	n.m.query(q.Q, !ok)
+	if ok {
+		n.m.query(q.Q, "answered")
+	} else {
+		n.m.query(q.Q, "limited")
+	}
 	return ok
+}
+
+// refuse picks the queries the library must not see. v2.23.0 dereferences
+// the arguments of announce_peer, put and get unchecked: one such query
+// without its "a" dictionary would crash the seeder (FuzzNodePacket found
+// it). And put and get (BEP 44) are not offered at all: they would have
+// the node keep data others store, which the seeder has no use for.
+func refuse(q *krpc.Msg) bool {
+	switch q.Q {
+	case "put", "get":
+		return true
+	case "announce_peer":
+		return q.A == nil
+	}
+	return false
 }
 
 // bootstrapNodes resolves the bootstrap nodes, for the library when its

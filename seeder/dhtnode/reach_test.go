@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -286,5 +287,39 @@ func TestOnlyPeerIPKeepsTheOtherFamilyOutOfAnswers(t *testing.T) {
 	got, _ := getPeersAt(t, clientOn(t, "[::1]:0"), netip.AddrPortFrom(netip.MustParseAddr("::1"), n.Addr().Port()), h)
 	if !slices.Equal(got, []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:6881")}) {
 		t.Errorf("over IPv6: %v, want only 127.0.0.1:6881", got)
+	}
+}
+
+// The library dereferences announce_peer's arguments unchecked: such a
+// query without them crashed the process. They, and BEP 44's put and
+// get, are dropped before it sees them.
+func TestQueriesThatWouldCrashTheLibraryAreRefused(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	n := startNode(t, Config{Registerer: reg, PerIPRate: 1000})
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	to := net.UDPAddrFromAddrPort(n.Addr())
+	for _, q := range []string{
+		"d1:q13:announce_peer1:t2:aa1:y1:qe",
+		"d1:q3:put1:t2:ab1:y1:qe",
+		"d1:q3:get1:t2:ac1:y1:qe",
+		"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:ad1:y1:qe",
+	} {
+		if _, err := pc.WriteTo([]byte(q), to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Only the ping is answered.
+	pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 1500)
+	nb, _, err := pc.ReadFrom(buf)
+	if err != nil || !strings.Contains(string(buf[:nb]), "1:t2:ad") {
+		t.Fatalf("reply %q, %v; want the ping's", buf[:nb], err)
+	}
+	if got := testutil.ToFloat64(n.m.queries["announce_peer"]["refused"]) + testutil.ToFloat64(n.m.queries["other"]["refused"]); got != 3 {
+		t.Errorf("%v queries refused, want 3", got)
 	}
 }
