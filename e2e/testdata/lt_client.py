@@ -284,7 +284,7 @@ def dhtfetch(save_dir, port, timeout, node, magnet):
     deadline = time.time() + timeout
     while time.time() < deadline:
         for a in s.pop_alerts():
-            if isinstance(a, (lt.dht_bootstrap_alert, lt.torrent_error_alert, lt.file_error_alert)):
+            if isinstance(a, (lt.dht_bootstrap_alert, lt.listen_failed_alert, lt.torrent_error_alert, lt.file_error_alert)):
                 print("alert:", a.message(), flush=True)
         st = h.status()
         if st.is_seeding:
