@@ -440,8 +440,10 @@ func (c *conn) handle(m peerwire.Message) error {
 		return c.onExtended(m)
 	case *peerwire.HashRequest:
 		return c.onHashRequest(m)
+	case *peerwire.Port:
+		c.onPort(m)
 	}
-	// Choke, unchoke, piece (we never request), port, suggest, allowed
+	// Choke, unchoke, piece (we never request), suggest, allowed
 	// fast, reject, hashes and hash reject (we never ask), keep-alive and
 	// unknown messages need nothing from a seed (BEP 3 says to ignore
 	// unknown ones).

@@ -1,26 +1,64 @@
 package seeder
 
-import "github.com/bitorigin/bitorigin/peerwire"
+import (
+	"net/netip"
+	"time"
+
+	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/peerwire"
+)
 
 // The seeder's part in the DHT (BEP 5), when Config.DHT is set: each
-// public torrent is announced on the node while it is served, from the
-// start of its announce loop to Remove, and answers to get_peers for it
-// carry our address; our handshake sets the DHT bit, and a peer that sets
+// public torrent is announced on the node, under each of its info hashes
+// (a hybrid's v1 and v2 ones), while it is served, from the start of its
+// announce loop to Remove, and answers to get_peers for it carry our
+// address; the peers the node finds for it are dialled like those a
+// tracker returns. Our handshake sets the DHT bit, and a peer that sets
 // it too learns our node's port from a port message, right after our
-// pieces. Private torrents (BEP 27) stay off the DHT.
+// pieces; its own port message has our node ping its node. Private
+// torrents (BEP 27) stay off the DHT.
 
 // dhtAnnounce has the DHT node announce sw with our peer port.
 func (s *Seeder) dhtAnnounce(sw *swarm) {
 	if s.cfg.DHT != nil && !sw.Meta.Info.Private {
-		s.cfg.DHT.Announce(sw.InfoHash(), s.listenPort())
+		for _, h := range sw.InfoHashes() {
+			s.cfg.DHT.Announce(h, s.listenPort())
+		}
 	}
 }
 
 // dhtWithdraw stops the DHT node announcing sw.
 func (s *Seeder) dhtWithdraw(sw *swarm) {
 	if s.cfg.DHT != nil {
-		s.cfg.DHT.Withdraw(sw.InfoHash())
+		for _, h := range sw.InfoHashes() {
+			s.cfg.DHT.Withdraw(h)
+		}
 	}
+}
+
+// dhtWatch has the peers the DHT node finds for our torrents dialled.
+func (s *Seeder) dhtWatch() {
+	s.cfg.DHT.OnPeers(s.dhtPeers)
+}
+
+// dhtDialWait is how long a peer the DHT node found is left to dial us
+// before we dial it: most found us on the DHT themselves (they announce
+// to our node right after its answer named us) and are about to connect,
+// and a second connection between the same two peers is dropped by one
+// side or the other. One that connects is not dialled.
+const dhtDialWait = 5 * time.Second
+
+// dhtPeers records peers the DHT node found under info hash h, to be
+// dialled with h.
+func (s *Seeder) dhtPeers(h metainfo.InfoHash, peers []netip.AddrPort) {
+	sw := s.swarm(h)
+	if sw == nil || sw.Meta.Info.Private {
+		return
+	}
+	s.mu.Lock()
+	sw.noteDialHash(h, peers)
+	s.mu.Unlock()
+	s.addCandidatesAfter(sw, peers, dhtDialWait)
 }
 
 // sendPort queues a port message with our DHT node's port for a peer
@@ -34,4 +72,13 @@ func (c *conn) sendPort() {
 	c.out = peerwire.Port{Port: d.Port()}.AppendTo(c.out)
 	c.mu.Unlock()
 	c.signal()
+}
+
+// onPort hands the DHT node the node a peer's port message names, at the
+// peer's IP, to be pinged into the routing table. Only from a peer that
+// set the DHT bit, of a public torrent; the node bounds the pinging.
+func (c *conn) onPort(m *peerwire.Port) {
+	if d := c.s.cfg.DHT; d != nil && c.dht && !c.sw.Meta.Info.Private {
+		d.Introduce(netip.AddrPortFrom(c.addr.Addr(), m.Port))
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/anacrolix/dht/v2"
 	"github.com/anacrolix/dht/v2/int160"
+	"github.com/anacrolix/dht/v2/krpc"
 	"golang.org/x/time/rate"
 
 	"github.com/bitorigin/bitorigin/metainfo"
@@ -168,4 +169,96 @@ func dhtGetPeers(t *testing.T, node *dhtnode.Node, h metainfo.InfoHash) []netip.
 		out = append(out, netip.AddrPortFrom(ip.Unmap(), uint16(p.Port)))
 	}
 	return out
+}
+
+// plainNode is a DHT node of the library on loopback that queries nobody
+// by itself.
+func plainNode(t *testing.T) *dht.Server {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := dht.NewServer(&dht.ServerConfig{Conn: pc, NoSecurity: true, SendLimiter: rate.NewLimiter(rate.Inf, 1),
+		StartingNodes: func() ([]dht.Addr, error) { return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); pc.Close() })
+	return s
+}
+
+func udpAddr(s *dht.Server) netip.AddrPort {
+	ap := s.Addr().(*net.UDPAddr).AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+func TestAPeersPortMessageBringsItsNodeIntoOurRoutingTable(t *testing.T) {
+	node := startDHT(t)
+	tor, _ := testTorrent(t, 100000, 32<<10)
+	_, addr := serveTest(t, Config{DHT: node}, tor)
+	ignored, named := udpAddr(plainNode(t)), udpAddr(plainNode(t))
+	// A peer that did not set the DHT bit is not listened to; the unchoke
+	// that follows its interest shows its port message was read.
+	p := connectPeer(t, addr, tor, fastReserved())
+	p.send(&peerwire.Port{Port: ignored.Port()}, &peerwire.Interested{})
+	waitFor[*peerwire.Unchoke](p)
+	q := connectPeer(t, addr, tor, dhtReserved())
+	q.send(&peerwire.Port{Port: named.Port()})
+	for deadline := time.Now().Add(15 * time.Second); !slices.Contains(node.NodeAddrs(), named); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("routing table %v lacks %v, named by a port message", node.NodeAddrs(), named)
+		}
+	}
+	if slices.Contains(node.NodeAddrs(), ignored) {
+		t.Errorf("routing table %v has %v, named by a peer without the DHT bit", node.NodeAddrs(), ignored)
+	}
+}
+
+// TestALeecherFoundOnlyThroughTheDHTIsDialled: a leecher that never dials
+// (as Transmission does not dial a loopback seeder) announces itself to
+// our DHT node under a hybrid's v2 hash; the seeder dials it, greeting it
+// with that hash.
+func TestALeecherFoundOnlyThroughTheDHTIsDialled(t *testing.T) {
+	node := startDHT(t)
+	tor := v2Torrent(t, metainfo.Hybrid, "album", 16<<10)
+	v2, _ := tor.Meta.InfoHashV2()
+	h := v2.Truncate()
+	_, addr := serveTest(t, Config{DHT: node}, tor)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// Serve announces the torrent on the node in the background.
+	for deadline := time.Now().Add(10 * time.Second); !slices.Contains(dhtGetPeers(t, node, h), netip.MustParseAddrPort(addr)); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the v2 hash is not on the DHT node")
+		}
+	}
+	c := plainNode(t)
+	to := dht.NewAddr(net.UDPAddrFromAddrPort(node.Addr()))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res := c.GetPeers(ctx, to, int160.FromByteArray(h), false, dht.QueryRateLimiting{})
+	if res.Err != nil || res.Reply.R == nil || res.Reply.R.Token == nil {
+		t.Fatalf("get_peers: %v %+v", res.Err, res.Reply)
+	}
+	port := netip.MustParseAddrPort(ln.Addr().String()).Port()
+	p := int(port)
+	res = c.Query(ctx, to, "announce_peer", dht.QueryInput{MsgArgs: krpc.MsgArgs{InfoHash: krpc.ID(h), Port: &p, Token: *res.Reply.R.Token}})
+	if res.Err != nil {
+		t.Fatalf("announce_peer: %v", res.Err)
+	}
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(15 * time.Second))
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatalf("the seeder did not dial the leecher: %v", err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	got, err := peerwire.ReadHandshake(bufio.NewReader(nc))
+	if err != nil || got.InfoHash != h {
+		t.Fatalf("the seeder's handshake: %+v %v; want info hash %s", got, err, h)
+	}
 }

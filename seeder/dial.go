@@ -49,6 +49,12 @@ func (s *Seeder) addCandidatesUnder(sw *swarm, infoHash metainfo.InfoHash, peers
 
 // addCandidates records the peers a tracker returned, to be dialled.
 func (s *Seeder) addCandidates(sw *swarm, peers []netip.AddrPort) {
+	s.addCandidatesAfter(sw, peers, 0)
+}
+
+// addCandidatesAfter records peers to be dialled, new ones no sooner than
+// wait from now.
+func (s *Seeder) addCandidatesAfter(sw *swarm, peers []netip.AddrPort, wait time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
@@ -63,7 +69,7 @@ func (s *Seeder) addCandidates(sw *swarm, peers []netip.AddrPort) {
 		}
 		fresh = append(fresh, p)
 	}
-	sw.candidates.Add(fresh, now)
+	sw.candidates.AddAfter(fresh, now, wait)
 	// Do not wait for the next tick: the first dial is the one a
 	// Transmission leecher waits for.
 	s.dialDue(now)

@@ -173,6 +173,9 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 		}
 		s.addSwarm(newSwarm(t))
 	}
+	if cfg.DHT != nil {
+		s.dhtWatch()
+	}
 	return s, nil
 }
 

@@ -27,11 +27,19 @@ const dhtHelp = `
 DHT (BEP 5): the seeder runs a DHT node (--dht, on by default; --dht=false
 turns it off) on UDP, by default at the --listen address and port. It
 announces every public torrent served (announce_peer with the peer port,
-again every 15 minutes), answers get_peers for them with the seeder's own
-address (--announce-ip, else the host of --listen or --dht-addr), so a
-leecher holding only a magnet link and one route to this node finds the
-seeder, and tells peers that set the DHT bit its port (port message).
-Private torrents stay off the DHT. The node joins the DHT only through
+again every 15 minutes, under both hashes of a hybrid), and dials the
+leechers it finds there or that announce to it. It answers get_peers for
+them with the seeder's own address, so a leecher holding only a magnet
+link and one route to this node finds the seeder: --announce-ip, else the
+host of --listen or --dht-addr; on a wildcard address (:6881, 0.0.0.0,
+[::]) each querier (and with --announce-ip, each querier of the other
+address family) gets the local address our reply comes from, which is the
+address it sees us at, except that a querier on a public address is never
+given a private one: behind NAT, set --announce-ip. It tells peers that
+set the DHT bit its port (port message), and pings the node a peer's port
+message names so that it can join the routing table (each address once
+in 15 minutes, a few per IP, 5 a second in all). Private torrents stay
+off the DHT. The node joins the DHT only through
 --dht-bootstrap nodes, which are none by default: until some are named it
 contacts no one but nodes that query it (and those its state file
 remembers). The public DHT is joined with, for example,
@@ -53,7 +61,8 @@ func (o *dhtOptions) addFlags(f *flag.FlagSet) {
 
 // start starts the DHT node unless --dht=false (then nil): on --dht-addr,
 // else the host and port of listen over UDP. Peers are given peerIP in
-// answers, else the host of listen when it names one.
+// answers, else the host of listen when it names one, else (a wildcard
+// listen address) the address each querier sees the node at.
 func (o *dhtOptions) start(listen, torrents string, peerIP netip.Addr, reg prometheus.Registerer, log *slog.Logger) (*dhtnode.Node, error) {
 	if !o.on {
 		return nil, nil
@@ -62,9 +71,13 @@ func (o *dhtOptions) start(listen, torrents string, peerIP netip.Addr, reg prome
 	if addr == "" {
 		addr = listen
 	}
-	if !peerIP.IsValid() {
-		if host, _, err := net.SplitHostPort(listen); err == nil {
-			if ip, err := netip.ParseAddr(host); err == nil && !ip.IsUnspecified() {
+	// A specific --listen address is the only one peers can reach us at:
+	// queriers of its family get it (or --announce-ip), others nothing.
+	onlyPeerIP := false
+	if host, _, err := net.SplitHostPort(listen); err == nil {
+		if ip, err := netip.ParseAddr(host); err == nil && !ip.IsUnspecified() {
+			onlyPeerIP = true
+			if !peerIP.IsValid() {
 				peerIP = ip
 			}
 		}
@@ -78,6 +91,7 @@ func (o *dhtOptions) start(listen, torrents string, peerIP netip.Addr, reg prome
 		Bootstrap:  o.bootstrap.flat(),
 		StateFile:  state,
 		PeerIP:     peerIP,
+		OnlyPeerIP: onlyPeerIP,
 		Rate:       o.rate,
 		PerIPRate:  o.perIP,
 		Registerer: reg,

@@ -10,7 +10,8 @@ import (
 func TestServeHelpExplainsTheDHTFlags(t *testing.T) {
 	_, stdout, _ := seeder(t, "serve", "--help")
 	for _, want := range []string{"--dht\n", "--dht-addr", "--dht-bootstrap", "--dht-state", "--dht-rate float", "--dht-rate-per-ip",
-		"BEP 5", "none by default", "router.bittorrent.com:6881"} {
+		"BEP 5", "none by default", "router.bittorrent.com:6881",
+		"wildcard address", "behind NAT, set --announce-ip", "port message"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("serve --help does not mention %q", want)
 		}

@@ -37,6 +37,10 @@ once complete.
 --ipv6 before the command makes the session listen on [::1] only, so it is
 reachable over IPv6 alone.
 
+--dht before the command turns the session's DHT on, set up for loopback as
+in dhtfetch but with no bootstrap node: it contacts only the nodes its
+peers' port messages name (BEP 5) and those that query it.
+
 --require-encryption before the command makes the session speak only
 Message Stream Encryption with RC4, both ways (enc_policy forced): plain
 peers are refused.
@@ -53,6 +57,17 @@ import libtorrent as lt
 REQUIRE_ENCRYPTION = False
 # Set to "[::1]" by --ipv6.
 LISTEN_HOST = "127.0.0.1"
+# Set by --dht.
+DHT = False
+
+# The DHT on loopback: every node and peer is on 127.0.0.1.
+DHT_SETTINGS = {
+    "enable_dht": True,
+    "dht_restrict_routing_ips": False,
+    "dht_restrict_search_ips": False,
+    # The default bans an IP sending more than 5 packets a second.
+    "dht_block_ratelimit": 100000,
+}
 
 
 def session(port, extra=None):
@@ -74,6 +89,8 @@ def session(port, extra=None):
         | lt.alert.category_t.tracker_notification
         | lt.alert.category_t.connect_notification,
     }
+    if DHT:
+        settings.update(DHT_SETTINGS)
     if REQUIRE_ENCRYPTION:
         settings.update({
             "out_enc_policy": int(lt.enc_policy.forced),
@@ -258,25 +275,19 @@ def swarm(out_dir, n, timeout, torrent, data_file):
 
 
 def dhtfetch(save_dir, port, timeout, node, magnet):
-    s = session(port, {
-        "enable_dht": True,
+    s = session(port, dict(DHT_SETTINGS, **{
         "dht_bootstrap_nodes": node,
-        # All nodes and peers are on 127.0.0.1.
-        "dht_restrict_routing_ips": False,
-        "dht_restrict_search_ips": False,
-        # The default bans an IP sending more than 5 packets a second.
-        "dht_block_ratelimit": 100000,
         "alert_mask": lt.alert.category_t.error_notification
         | lt.alert.category_t.status_notification
         | lt.alert.category_t.dht_notification,
-    })
+    }))
     atp = lt.parse_magnet_uri(magnet)
     atp.save_path = save_dir
     h = s.add_torrent(atp)
     deadline = time.time() + timeout
     while time.time() < deadline:
         for a in s.pop_alerts():
-            if isinstance(a, (lt.dht_bootstrap_alert, lt.torrent_error_alert, lt.file_error_alert)):
+            if isinstance(a, (lt.dht_bootstrap_alert, lt.listen_failed_alert, lt.torrent_error_alert, lt.file_error_alert)):
                 print("alert:", a.message(), flush=True)
         st = h.status()
         if st.is_seeding:
@@ -306,10 +317,12 @@ def create(path, tracker, out, piece_length):
 
 
 def main(argv):
-    global REQUIRE_ENCRYPTION, LISTEN_HOST
-    while len(argv) > 1 and argv[1] in ("--require-encryption", "--ipv6"):
+    global REQUIRE_ENCRYPTION, LISTEN_HOST, DHT
+    while len(argv) > 1 and argv[1] in ("--require-encryption", "--ipv6", "--dht"):
         if argv[1] == "--require-encryption":
             REQUIRE_ENCRYPTION = True
+        elif argv[1] == "--dht":
+            DHT = True
         else:
             LISTEN_HOST = "[::1]"
         argv = argv[:1] + argv[2:]

@@ -63,6 +63,13 @@ func New(cfg Config) (*List, error) {
 // (whose result counts), gets its attempts back, keeping its back-off.
 // Addresses past Max are not kept.
 func (l *List) Add(addrs []netip.AddrPort, now time.Time) {
+	l.AddAfter(addrs, now, 0)
+}
+
+// AddAfter is Add, but a new address is first due wait after now: time
+// for a peer that may dial us itself to do so (and be removed), as one
+// that just found us usually does.
+func (l *List) AddAfter(addrs []netip.AddrPort, now time.Time, wait time.Duration) {
 	l.expire(now)
 	for _, a := range addrs {
 		if c, ok := l.m[a]; ok {
@@ -75,7 +82,7 @@ func (l *List) Add(addrs []netip.AddrPort, now time.Time) {
 		if len(l.m) >= l.cfg.Max {
 			continue
 		}
-		l.m[a] = &candidate{next: now, seen: now}
+		l.m[a] = &candidate{next: now.Add(wait), seen: now}
 	}
 }
 

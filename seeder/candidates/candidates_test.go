@@ -162,3 +162,28 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		t.Fatal("accepted room for no address")
 	}
 }
+
+func TestAddAfterDelaysTheFirstDialOnly(t *testing.T) {
+	l, err := New(Config{Attempts: 2, Retry: time.Second, Max: 10, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Unix(1000, 0)
+	a, b := netip.MustParseAddrPort("192.0.2.1:1"), netip.MustParseAddrPort("192.0.2.2:1")
+	l.Add([]netip.AddrPort{a}, t0)
+	l.AddAfter([]netip.AddrPort{a, b}, t0, 5*time.Second)
+	if got := l.Due(t0, 10); len(got) != 1 || got[0].Addr != a {
+		t.Fatalf("due at once: %v, want only %v (known before)", got, a)
+	}
+	if got := l.Due(t0.Add(4*time.Second), 10); len(got) != 0 {
+		t.Fatalf("due before the wait: %v", got)
+	}
+	l.Remove(b) // it dialled us meanwhile
+	if got := l.Due(t0.Add(5*time.Second), 10); len(got) != 0 {
+		t.Fatalf("a peer that connected is still dialled: %v", got)
+	}
+	l.AddAfter([]netip.AddrPort{b}, t0.Add(10*time.Second), 5*time.Second)
+	if got := l.Due(t0.Add(15*time.Second), 10); len(got) != 1 || got[0].Addr != b {
+		t.Fatalf("after the wait: %v, want %v", got, b)
+	}
+}

@@ -30,10 +30,16 @@ type Config struct {
 	StateFile string
 	// PeerIP is the address peers reach the seeder at, given with the
 	// seeder's port in answers to get_peers for the torrents Announce was
-	// called for. When invalid, the address the node listens on, unless
-	// that is unspecified (then answers carry only the peers that
-	// announced; set PeerIP to the public address).
+	// called for. When invalid, the address the node listens on; when
+	// that is a wildcard address, each querier of another family than
+	// PeerIP's, or every querier when PeerIP is invalid, gets the local
+	// address our reply leaves from, unless the querier is public and
+	// that address is not (NAT): see self.go.
 	PeerIP netip.Addr
+	// OnlyPeerIP keeps answers to PeerIP alone, for a seeder that accepts
+	// peers at that address only: queriers of the other family are not
+	// given the address they see the node at.
+	OnlyPeerIP bool
 	// Rate bounds the packets the node sends per second, queries and
 	// replies together (DefaultRate when 0). A reply over it is dropped;
 	// our own queries wait.

@@ -12,8 +12,7 @@ import (
 // and the node's total send rate still holds.
 const maxTrackedIPs = 10000
 
-// ipLimiter is a token bucket per source IP: rate tokens a second, up to
-// burst.
+// ipLimiter is a token bucket per IP: rate tokens a second, up to burst.
 type ipLimiter struct {
 	rate, burst float64
 	now         func() time.Time
@@ -27,8 +26,8 @@ type bucket struct {
 	at     time.Time
 }
 
-func newIPLimiter(rate float64, now func() time.Time) *ipLimiter {
-	return &ipLimiter{rate: rate, burst: 4 * rate, now: now, buckets: map[netip.Addr]*bucket{}}
+func newIPLimiter(rate, burst float64, now func() time.Time) *ipLimiter {
+	return &ipLimiter{rate: rate, burst: burst, now: now, buckets: map[netip.Addr]*bucket{}}
 }
 
 // allow takes a token from ip's bucket, reporting whether there was one.

@@ -52,7 +52,14 @@ type Node struct {
 	peers   *peerStore
 	limiter *ipLimiter
 	m       *nodeMetrics
-	selfIP  netip.Addr
+	pinger  *pinger
+	local   localAddrs
+	// selfIP is the seeder's address in our answers: Config.PeerIP, else
+	// the address the node listens on unless that is a wildcard one
+	// (then wildcard is set, and answers to queriers of a family selfIP
+	// is not of give the address they see us at: see selfFor).
+	selfIP   netip.Addr
+	wildcard bool
 	// id is our node ID, fixed before the server starts.
 	id krpc.ID
 
@@ -64,10 +71,16 @@ type Node struct {
 	closeOnce  sync.Once
 	closeErr   error
 
-	wake chan struct{} // tells the announce loop that torrents changed
+	wake   chan struct{} // tells the announce loop that torrents changed
+	foundQ chan foundBatch
 
 	mu       sync.Mutex // guards what follows
 	torrents map[metainfo.InfoHash]*torrent
+	onPeers  func(metainfo.InfoHash, []netip.AddrPort)
+	// querier is the source of the query being answered: the library
+	// handles one query at a time, under its lock, calling onQuery then
+	// the peer store's GetPeers.
+	querier netip.Addr
 }
 
 // torrent is one torrent the node announces.
@@ -94,18 +107,24 @@ func Start(cfg Config) (*Node, error) {
 		cfg:        cfg,
 		log:        cfg.Logger,
 		conn:       conn,
-		limiter:    newIPLimiter(cfg.PerIPRate, time.Now),
+		limiter:    newIPLimiter(cfg.PerIPRate, 4*cfg.PerIPRate, time.Now),
 		selfIP:     cfg.PeerIP,
 		maintained: make(chan struct{}),
 		wake:       make(chan struct{}, 1),
+		foundQ:     make(chan foundBatch, maxFoundBatches),
 		torrents:   map[metainfo.InfoHash]*torrent{},
+		pinger:     newPinger(time.Now),
 	}
-	if !n.selfIP.IsValid() {
-		if ap, err := netip.ParseAddrPort(conn.LocalAddr().String()); err == nil && !ap.Addr().IsUnspecified() {
+	if ap, err := netip.ParseAddrPort(conn.LocalAddr().String()); err == nil {
+		switch {
+		case ap.Addr().IsUnspecified():
+			n.wildcard = true
+		case !n.selfIP.IsValid():
 			n.selfIP = ap.Addr().Unmap()
 		}
 	}
 	n.peers = newPeerStore(n.self, time.Now)
+	n.peers.added = func(h [20]byte, a krpc.NodeAddr) { n.found(h, "announce_peer", []krpc.NodeAddr{a}) }
 	n.m = newMetrics(cfg.Registerer, n)
 
 	var (
@@ -160,6 +179,8 @@ func Start(cfg Config) (*Node, error) {
 		srv.TableMaintainer()
 	}()
 	n.wg.Go(n.announceLoop)
+	n.wg.Go(n.pingLoop)
+	n.wg.Go(n.deliverLoop)
 	if cfg.StateFile != "" {
 		n.wg.Go(n.saveLoop)
 	}
@@ -188,6 +209,17 @@ func (n *Node) ID() [20]byte { return n.id }
 
 // Nodes is the size of the routing table.
 func (n *Node) Nodes() int { return n.srv.NumNodes() }
+
+// NodeAddrs are the addresses of the nodes in the routing table.
+func (n *Node) NodeAddrs() []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, ni := range n.srv.Nodes() {
+		if ip, ok := netip.AddrFromSlice(ni.Addr.IP); ok {
+			out = append(out, netip.AddrPortFrom(ip.Unmap(), uint16(ni.Addr.Port)))
+		}
+	}
+	return out
+}
 
 // Announce makes the node announce the torrent with port, the seeder's
 // peer port, now and every AnnounceInterval, and answer get_peers for it
@@ -268,18 +300,20 @@ func (n *Node) saveLoop() {
 	}
 }
 
-// self is the seeder's address for a torrent it serves.
+// self is the seeder's address for a torrent it serves, as the node
+// being answered should see it.
 func (n *Node) self(h [20]byte) (netip.AddrPort, bool) {
-	if !n.selfIP.IsValid() {
-		return netip.AddrPort{}, false
-	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	t := n.torrents[h]
+	t, querier := n.torrents[h], n.querier
+	n.mu.Unlock()
 	if t == nil || t.port == 0 {
 		return netip.AddrPort{}, false
 	}
-	return netip.AddrPortFrom(n.selfIP, t.port), true
+	ip := n.selfFor(querier)
+	if !ip.IsValid() {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(ip, t.port), true
 }
 
 // numAnnounced is how many torrents the node announces.
@@ -294,16 +328,43 @@ func (n *Node) numAnnounced() int {
 // a node that knows us, and we would store ourselves as a peer. The
 // library calls it with its lock held: it must not call back.
 func (n *Node) onQuery(q *krpc.Msg, src net.Addr) bool {
-	if id := q.SenderID(); id != nil && *id == n.id {
-		return false
-	}
 	var ip netip.Addr
 	if ua, ok := src.(*net.UDPAddr); ok {
 		ip, _ = netip.AddrFromSlice(ua.IP)
+		ip = ip.Unmap()
 	}
-	ok := n.limiter.allow(ip.Unmap())
-	n.m.query(q.Q, !ok)
+	n.mu.Lock()
+	n.querier = ip
+	n.mu.Unlock()
+	if id := q.SenderID(); id != nil && *id == n.id {
+		return false
+	}
+	if refuse(q) {
+		n.m.query(q.Q, "refused")
+		return false
+	}
+	ok := n.limiter.allow(ip)
+	if ok {
+		n.m.query(q.Q, "answered")
+	} else {
+		n.m.query(q.Q, "limited")
+	}
 	return ok
+}
+
+// refuse picks the queries the library must not see. v2.23.0 dereferences
+// the arguments of announce_peer, put and get unchecked: one such query
+// without its "a" dictionary would crash the seeder (FuzzNodePacket found
+// it). And put and get (BEP 44) are not offered at all: they would have
+// the node keep data others store, which the seeder has no use for.
+func refuse(q *krpc.Msg) bool {
+	switch q.Q {
+	case "put", "get":
+		return true
+	case "announce_peer":
+		return q.A == nil
+	}
+	return false
 }
 
 // bootstrapNodes resolves the bootstrap nodes, for the library when its
@@ -414,9 +475,10 @@ func (n *Node) announce(h metainfo.InfoHash, port uint16) string {
 	}
 	stop := context.AfterFunc(ctx, a.Close)
 	defer stop()
-	// The peers found are not used: the seeder has every piece. Peers
-	// closes once the announce_peer queries are done.
-	for range a.Peers {
+	// The peers found go to the seeder's dialler (OnPeers). Peers closes
+	// once the announce_peer queries are done.
+	for v := range a.Peers {
+		n.found(h, "traversal", v.Peers)
 	}
 	a.Close()
 	st := a.TraversalStats()

@@ -221,7 +221,7 @@ func TestQueriesOverThePerIPRateGoUnanswered(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	answered, limited := n.m.queries["ping"][0], n.m.queries["ping"][1]
+	answered, limited := n.m.queries["ping"]["answered"], n.m.queries["ping"]["limited"]
 	waitUntil(t, 10*time.Second, "every ping counted", func() bool {
 		return testutil.ToFloat64(answered)+testutil.ToFloat64(limited) == sent
 	})

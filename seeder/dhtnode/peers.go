@@ -36,6 +36,9 @@ type peerStore struct {
 	// self returns the seeder's address for a torrent it serves.
 	self func(h [20]byte) (netip.AddrPort, bool)
 	now  func() time.Time
+	// added, when set, is told of each peer announced, stored or not;
+	// it must not block.
+	added func(h [20]byte, a krpc.NodeAddr)
 
 	mu    sync.Mutex
 	peers map[[20]byte]map[netip.AddrPort]time.Time
@@ -55,6 +58,16 @@ func (p *peerStore) AddPeer(h peer_store.InfoHash, na krpc.NodeAddr) {
 		return
 	}
 	a := netip.AddrPortFrom(ip.Unmap(), uint16(na.Port))
+	p.store(h, a)
+	// Told even when the store is full: it is of use for a torrent we
+	// serve, and those are few.
+	if p.added != nil {
+		p.added(h, na)
+	}
+}
+
+// store records a peer for h, unless the store is full.
+func (p *peerStore) store(h [20]byte, a netip.AddrPort) {
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()

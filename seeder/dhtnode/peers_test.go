@@ -69,7 +69,7 @@ func TestPeerStoreGivesTheSeederFirst(t *testing.T) {
 
 func TestIPLimiterAllowsABurstThenTheRate(t *testing.T) {
 	now := time.Unix(1000, 0)
-	l := newIPLimiter(2, func() time.Time { return now })
+	l := newIPLimiter(2, 8, func() time.Time { return now })
 	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
 	n := 0
 	for l.allow(a) {
@@ -93,7 +93,7 @@ func TestIPLimiterAllowsABurstThenTheRate(t *testing.T) {
 
 func TestIPLimiterForgetsIdleSourcesWhenFull(t *testing.T) {
 	now := time.Unix(1000, 0)
-	l := newIPLimiter(1, func() time.Time { return now })
+	l := newIPLimiter(1, 4, func() time.Time { return now })
 	for i := range maxTrackedIPs {
 		l.allow(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))
 	}
