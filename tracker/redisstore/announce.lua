@@ -6,13 +6,28 @@
 -- last-seen milliseconds), its download counter and its counted key; then
 -- its shard's totals and index (see settle.lua); then the swarm's done
 -- leechers (a sorted set like the lists: leechers that have seeded or
--- finished here before, so that they count no second download). The
--- swarm's seven share one hash tag and the shard's two are in the same
--- Redis Cluster slot, so the script runs on one node.
+-- finished here before, so that they count no second download); then the
+-- swarm's identities and its dual-stack pairs (below). The swarm's nine
+-- share one hash tag and the shard's two are in the same Redis Cluster
+-- slot, so the script runs on one node.
 --
 -- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
 -- members seen before it have expired), numwant, peer lifetime (ms), swarm
--- retention (ms), want peer IDs (0/1), swarm id (hex info hash).
+-- retention (ms), want peer IDs (0/1), swarm id (hex info hash), identity
+-- (peer ID and the 4 bytes of the key, or empty without a key).
+--
+-- A peer that sent a key is a member of its family's lists as address,
+-- peer ID and key, and has an identity in KEYS[10]: peer ID, key and '4'
+-- or '6', scored at its last-seen time, plus 0.5 when it seeds there or
+-- 0.25 when it is done there (a done leecher). Its identity in the other
+-- family is its twin: the two are one peer. Every pair with both halves
+-- is in KEYS[11] (member: peer ID and key), scored class * 2^44 plus the
+-- older half's last-seen time, class being the halves' roles: 0 seeder in
+-- both, 1 IPv4 seeder and IPv6 leecher, 2 the reverse, 3 leecher in both;
+-- so a pair stops counting when its older half expires. A pair counts as
+-- one peer: a seeder when either half seeds. Within a family the address
+-- still tells peers apart: when another address of the family holds the
+-- identity, the announcer is a member without key, tied to nothing.
 --
 -- Returns {seeders, leechers, downloaded, compact peers, peer IDs, finished
 -- (1 when this announce counted a download)}.
@@ -27,6 +42,8 @@ local lifetime = ARGV[8]
 local retention = ARGV[9]
 local want_ids = ARGV[10] == '1'
 local id = ARGV[11]
+local ident = ARGV[12]
+local plain = member
 
 local size, skey, lkey, si, li = 6, KEYS[1], KEYS[2], 1, 2
 if v6 then
@@ -38,35 +55,64 @@ end
 for _, i in ipairs({1, 2, 3, 4, 9}) do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
 end
+-- The announcer's identity and its twin, when it sent a key.
+local own_s, twin_s, own_i, twin_i
+if ident ~= '' then
+  member = member .. string.sub(ident, 21)
+  own_i, twin_i = ident .. '4', ident .. '6'
+  if v6 then own_i, twin_i = twin_i, own_i end
+  local sc = redis.call('ZMSCORE', KEYS[10], own_i, twin_i)
+  own_s, twin_s = tonumber(sc[1]), tonumber(sc[2])
+  if own_s and own_s < tonumber(cutoff) then own_s = nil end
+  if twin_s and twin_s < tonumber(cutoff) then twin_s = nil end
+end
+
 -- Apply the announce first and learn from the replies where the peer was:
 -- ZREM answers 1 when the member was there, ZADD 1 when it is new.
-local was_seeder, was_leecher
-if event == 'stopped' then
-  was_seeder = redis.call('ZREM', skey, member) == 1
-  was_leecher = redis.call('ZREM', lkey, member) == 1
-else
+local function apply(m)
+  if event == 'stopped' then
+    return redis.call('ZREM', skey, m) == 1, redis.call('ZREM', lkey, m) == 1
+  end
   local into, other = lkey, skey
   if seeder then
     into, other = skey, lkey
   end
-  local left_other = redis.call('ZREM', other, member) == 1
-  local was_in = redis.call('ZADD', into, now, member) == 0
-  if seeder then
-    was_seeder, was_leecher = was_in, left_other
-  else
-    was_seeder, was_leecher = left_other, was_in
-  end
+  local left_other = redis.call('ZREM', other, m) == 1
+  local was_in = redis.call('ZADD', into, now, m) == 0
   -- The set outlives its newest member by nothing: an abandoned swarm's
   -- peers vanish by themselves even with no tracker left to sweep them
   -- (settle corrects the totals at the swarm's next sweep).
   redis.call('PEXPIRE', into, lifetime)
+  if seeder then return was_in, left_other end
+  return left_other, was_in
+end
+local was_seeder, was_leecher = apply(member)
+if own_i and not was_seeder and not was_leecher then
+  if own_s then
+    -- Another address of this family holds the identity.
+    if event ~= 'stopped' then redis.call('ZREM', seeder and skey or lkey, member) end
+    member, own_i = plain, nil
+    was_seeder, was_leecher = apply(member)
+  else
+    -- New under its key: an entry this address made without one is
+    -- taken over.
+    was_seeder = redis.call('ZREM', skey, plain) == 1
+    was_leecher = redis.call('ZREM', lkey, plain) == 1
+    if was_leecher then
+      -- Its done mark, if any, goes with it.
+      if redis.call('ZREM', KEYS[9], plain) == 1 and event ~= 'stopped' and not seeder then
+        redis.call('ZADD', KEYS[9], now, member)
+      end
+    end
+  end
 end
 
 -- One download per peer that finishes: "completed", or a known leecher
 -- that now has nothing left, from a peer that has not seeded or finished
 -- here before. A seeder is done by its list; a leecher that was done (an
 -- origin that lost a piece and fetches it again) by its mark in KEYS[9],
--- which it keeps while it leeches and loses when it seeds or leaves.
+-- which it keeps while it leeches and loses when it seeds or leaves; a
+-- half of a dual-stack peer by its identity's score, or its twin's.
 local marked = was_leecher and redis.call('ZSCORE', KEYS[9], member) ~= false
 if not was_seeder and not was_leecher and event ~= 'stopped' then
   -- A new peer starts unmarked, whatever a sweep on a replica with
@@ -74,6 +120,9 @@ if not was_seeder and not was_leecher and event ~= 'stopped' then
   redis.call('ZREM', KEYS[9], member)
 end
 local done = was_seeder or marked
+if own_i then
+  done = done or (own_s and own_s % 1 > 0) or (twin_s and twin_s % 1 > 0)
+end
 local finished = 0
 if not done and (event == 'completed' or (was_leecher and seeder)) then
   redis.call('INCR', KEYS[5])
@@ -88,10 +137,37 @@ elseif done then
   redis.call('PEXPIRE', KEYS[9], lifetime)
 end
 
+if own_i then
+  if done and twin_s and twin_s % 1 == 0 then
+    -- What the peer finished over one family it finished.
+    twin_s = twin_s + 0.25
+    redis.call('ZADD', KEYS[10], 'XX', twin_s, twin_i)
+  end
+  if event == 'stopped' then
+    redis.call('ZREM', KEYS[10], own_i)
+    if twin_s then redis.call('ZREM', KEYS[11], ident) end
+  else
+    local frac = 0
+    if seeder then frac = 0.5 elseif done then frac = 0.25 end
+    redis.call('ZADD', KEYS[10], tonumber(now) + frac, own_i)
+    redis.call('PEXPIRE', KEYS[10], lifetime)
+    if twin_s then
+      local s4, s6 = seeder, twin_s % 1 == 0.5
+      if v6 then s4, s6 = s6, s4 end
+      local class = 0
+      if not s4 then class = class + 2 end
+      if not s6 then class = class + 1 end
+      redis.call('ZADD', KEYS[11], class * PAIR + math.floor(twin_s), ident)
+      redis.call('PEXPIRE', KEYS[11], lifetime)
+    end
+  end
+end
+
 local card = {}
 for i = 1, 4 do
   card[i] = redis.call('ZCARD', KEYS[i])
 end
+pairs_of(KEYS[11], tonumber(cutoff), card)
 local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
 settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, false)
@@ -106,7 +182,7 @@ local function take(key, n)
     if got >= n then break end
     if m ~= member then
       peers[#peers + 1] = string.sub(m, 1, size)
-      if want_ids then ids[#ids + 1] = string.sub(m, size + 1) end
+      if want_ids then ids[#ids + 1] = string.sub(m, size + 1, size + 20) end
       got = got + 1
     end
   end
@@ -134,4 +210,6 @@ if event ~= 'stopped' and numwant > 0 then
   end
 end
 
-return {card[1] + card[3], card[2] + card[4], downloaded, table.concat(peers), table.concat(ids), finished}
+-- Each pair once: one of its seeders when both halves seed, else one of
+-- its leechers.
+return {card[1] + card[3] - card[5], card[2] + card[4] - card[6] - card[7] - card[8], downloaded, table.concat(peers), table.concat(ids), finished}

@@ -3,13 +3,20 @@
 -- holding a peer older than the cutoff.
 --
 -- KEYS: the swarm's four peer lists, its counted key, the shard's totals
--- and index (as in announce.lua, without the download counter).
+-- and index, then the swarm's identities and pairs (as in announce.lua,
+-- without the download counter and the done leechers).
 -- ARGV: swarm id (hex info hash), cutoff (ms).
-local cutoff = ARGV[2]
+local cutoff = tonumber(ARGV[2])
 local card = {}
 for i = 1, 4 do
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[2])
   card[i] = redis.call('ZCARD', KEYS[i])
 end
+redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. ARGV[2])
+for c = 0, 3 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[9], string.format('%.0f', c * PAIR),
+    '(' .. string.format('%.0f', c * PAIR + cutoff))
+end
+pairs_of(KEYS[9], cutoff, card)
 settle(KEYS, KEYS[5], KEYS[6], KEYS[7], ARGV[1], card, true)
 return card[1] + card[2] + card[3] + card[4]
