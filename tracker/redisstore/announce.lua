@@ -7,8 +7,8 @@
 -- its shard's totals and index (see settle.lua); then the swarm's done
 -- leechers (a sorted set like the lists: leechers that have seeded or
 -- finished here before, so that they count no second download); then the
--- swarm's identities and its dual-stack pairs (below). The swarm's nine
--- share one hash tag and the shard's two are in the same Redis Cluster
+-- swarm's identities and dual-stack pairs (below). The swarm's eight share
+-- one hash tag and the shard's two are in the same Redis Cluster
 -- slot, so the script runs on one node.
 --
 -- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
@@ -21,10 +21,10 @@
 -- or '6', scored at its last-seen time, plus 0.5 when it seeds there or
 -- 0.25 when it is done there (a done leecher). Its identity in the other
 -- family is its twin: the two are one peer. Every pair with both halves
--- is in KEYS[11] (member: peer ID and key), scored class * 2^44 plus the
--- older half's last-seen time, class being the halves' roles: 0 seeder in
--- both, 1 IPv4 seeder and IPv6 leecher, 2 the reverse, 3 leecher in both;
--- so a pair stops counting when its older half expires. A pair counts as
+-- is in the same set (member: peer ID and key), scored (class + 1) * 2^44
+-- plus the older half's last-seen time, class being the halves' roles: 0
+-- seeder in both, 1 IPv4 seeder and IPv6 leecher, 2 the reverse, 3
+-- leecher in both; so a pair stops counting when its older half expires. A pair counts as
 -- one peer: a seeder when either half seeds. Within a family the address
 -- still tells peers apart: when another address of the family holds the
 -- identity, the announcer is a member without key, tied to nothing.
@@ -137,6 +137,7 @@ elseif done then
   redis.call('PEXPIRE', KEYS[9], lifetime)
 end
 
+local paired = false
 if own_i then
   if done and twin_s and twin_s % 1 == 0 then
     -- What the peer finished over one family it finished.
@@ -145,7 +146,7 @@ if own_i then
   end
   if event == 'stopped' then
     redis.call('ZREM', KEYS[10], own_i)
-    if twin_s then redis.call('ZREM', KEYS[11], ident) end
+    if twin_s then redis.call('ZREM', KEYS[10], ident) end
   else
     local frac = 0
     if seeder then frac = 0.5 elseif done then frac = 0.25 end
@@ -157,8 +158,8 @@ if own_i then
       local class = 0
       if not s4 then class = class + 2 end
       if not s6 then class = class + 1 end
-      redis.call('ZADD', KEYS[11], class * PAIR + math.floor(twin_s), ident)
-      redis.call('PEXPIRE', KEYS[11], lifetime)
+      redis.call('ZADD', KEYS[10], (class + 1) * PAIR + math.floor(twin_s), ident)
+      paired = true
     end
   end
 end
@@ -167,10 +168,11 @@ local card = {}
 for i = 1, 4 do
   card[i] = redis.call('ZCARD', KEYS[i])
 end
-pairs_of(KEYS[11], tonumber(cutoff), card)
+local old = counted_of(KEYS[6])
+pairs_of(KEYS[10], tonumber(cutoff), card, paired or had_pairs(old))
 local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
-settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, false)
+settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, false, old)
 
 local peers, ids = {}, {}
 local function take(key, n)

@@ -17,8 +17,12 @@
 -- a list that expired by itself (its TTL is a safety net) or a peer written
 -- by a replica of an older version is corrected at the swarm's next touch
 -- instead of leaving the totals off for good.
-local function settle(keys, counted, totals, index, id, card, reindex)
-  local old = redis.call('HMGET', counted, '1', '2', '3', '4', '5', '6', '7', '8')
+local function counted_of(counted)
+  return redis.call('HMGET', counted, '1', '2', '3', '4', '5', '6', '7', '8')
+end
+
+-- old: counted_of(counted), read by the caller.
+local function settle(keys, counted, totals, index, id, card, reindex, old)
   local had, has, changed = 0, 0, false
   for i = 1, 8 do
     local was = tonumber(old[i]) or 0
@@ -57,18 +61,27 @@ local function settle(keys, counted, totals, index, id, card, reindex)
 end
 
 
--- Dual-stack pairs live in a sorted set (announce.lua) scored class * 2^44
--- plus the older half's last-seen time (ms): pairs_of counts the live pairs
--- of each class, SS, SL, LS, LL (IPv4 role first), into card[5..8]. A
--- pair whose older half has expired counts no more; the sweep drops it.
+-- Dual-stack pairs live in the swarm's identities set (announce.lua),
+-- scored (class + 1) * 2^44 plus the older half's last-seen time (ms), above
+-- every identity: pairs_of counts the live pairs of each class, SS, SL, LS,
+-- LL (IPv4 role first), into card[5..8]. A pair whose older half has
+-- expired counts no more; the sweep drops it. maybe: pairs may exist (the
+-- last count had some, or the caller added one); else none are, and
+-- nothing is asked of Redis.
 local PAIR = 17592186044416 -- 2^44 ms: 557 years
-local function pairs_of(pkey, cutoff, card)
-  if redis.call('ZCARD', pkey) == 0 then
-    card[5], card[6], card[7], card[8] = 0, 0, 0, 0
-    return
-  end
+local function pairs_of(ikey, cutoff, card, maybe)
+  card[5], card[6], card[7], card[8] = 0, 0, 0, 0
+  if not maybe then return end
   for c = 0, 3 do
-    card[5 + c] = redis.call('ZCOUNT', pkey, string.format('%.0f', c * PAIR + cutoff),
-      '(' .. string.format('%.0f', (c + 1) * PAIR))
+    card[5 + c] = redis.call('ZCOUNT', ikey, string.format('%.0f', (c + 1) * PAIR + cutoff),
+      '(' .. string.format('%.0f', (c + 2) * PAIR))
   end
+end
+
+-- had_pairs tells from counted_of whether the swarm had pairs last time.
+local function had_pairs(old)
+  for i = 5, 8 do
+    if (tonumber(old[i]) or 0) > 0 then return true end
+  end
+  return false
 end
