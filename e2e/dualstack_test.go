@@ -74,6 +74,45 @@ func TestAnIPv6OnlyLeecherFindsADualStackSeeder(t *testing.T) {
 	checkFiles(t, "IPv6-only libtorrent", out, map[string]string{"six.bin": sum})
 }
 
+// TestADualStackSeederIsOnePeerOnRedis is the counting half of the test
+// above with the tracker on Redis: the announce script ties the seeder's
+// two announces into one peer too.
+func TestADualStackSeederIsOnePeerOnRedis(t *testing.T) {
+	r := testenv.StartRedis(t)
+	tp := startTracker(t, "[::]:%d", nil, "--interval", "2s", "--min-interval", "1s", "--redis-url", "redis://"+r.Addr+"/0")
+	url4 := tp.announceURL()
+	url6 := fmt.Sprintf("http://[::1]:%d/announce", tp.httpPort)
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	testenv.WriteRandomFile(t, filepath.Join(data, "six.bin"), 1<<20+7, 22)
+	seedPort := testenv.FreeTCPPort(t)
+	sp := startSeeder(t, data, filepath.Join(work, "torrents"), []string{url4, url6},
+		"--piece-length", "64K", "--listen", fmt.Sprintf("[::]:%d", seedPort))
+	eventually(t, "answers over both families", func() bool {
+		a := sp.status(t)["six.bin"].Announced
+		return a["ipv4"] == url4 && a["ipv6"] == url6
+	}, func() string { return sp.proc.Tail(3000) })
+	st := sp.status(t)["six.bin"]
+	if c, ok := scrapeComplete(t, tp, st.InfoHash); !ok || c != 1 {
+		t.Fatalf("scrape: complete %d (listed %v), want the one dual-stack seeder", c, ok)
+	}
+	m := scrapeMetrics(t, tp.adminPort)
+	if n := m[`bitorigin_tracker_peers{family="both",role="seeder",store="redis"}`]; n != 1 {
+		t.Fatalf("tracker counts %v dual-stack seeders, want 1; metrics: %v", n, m)
+	}
+	want4 := append(net.ParseIP("127.0.0.1").To4(), byte(seedPort>>8), byte(seedPort))
+	want6 := append(net.ParseIP("::1").To16(), byte(seedPort>>8), byte(seedPort))
+	for _, c := range []struct {
+		url, field string
+		want       []byte
+	}{{url4, "peers", want4}, {url6, "peers6", want6}} {
+		complete, peers := probeAnnounce(t, c.url, st.InfoHash)
+		if complete != 1 || !bytes.Equal(peers[c.field], c.want) {
+			t.Fatalf("announce to %s: complete %d, %s %x; want 1 and the seeder at %x", c.url, complete, c.field, peers[c.field], c.want)
+		}
+	}
+}
+
 // probeAnnounce announces a leecher to announceURL, over the family the
 // URL names, and returns the complete count and the peers and peers6
 // fields of the answer.
