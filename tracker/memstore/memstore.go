@@ -175,9 +175,8 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 	}
 	sw.lastActive = now
 
-	// Find the announcer's entry: by its address, or, when it sent a key,
-	// by peer ID, tag and family, as long as the entry found has its
-	// address (see peer.tag).
+	// Find the announcer's entry: by its address, or by peer ID and
+	// family when it is tagged and at this address (see peer.tag).
 	fam := 0
 	if !is4 {
 		fam = 1
@@ -189,17 +188,20 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 	var l loc
 	var known bool
 	if tag != 0 {
-		l, known = sw.index[tagKey(a.PeerID, tag, fam)]
+		l, known = sw.index[linkKey(a.PeerID, fam)]
 		switch {
 		case known && sw.at(l).key.addr == key.addr:
+			if sw.at(l).tag != tag {
+				sw.setTag(l, tag)
+			}
 		case known:
-			// Another address of this family holds the key: this one is
-			// a peer of its own, tied to no other.
+			// Another address of this family came first with this peer
+			// ID: this one is a peer of its own, tied to no other.
 			tag = 0
 			l, known = sw.index[key]
 		default:
-			// New under its key; an entry it made without one is taken
-			// over.
+			// The first with a key: an entry it made without one is
+			// taken over.
 			if l, known = sw.index[key]; known && a.Event != tracker.EventStopped {
 				sw.retag(l, tag)
 			} else if known {
@@ -208,11 +210,17 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 		}
 	} else {
 		l, known = sw.index[key]
+		if !known && sw.tagged[fam] > 0 {
+			// A tagged entry whose client sends no key this time.
+			if t, ok := sw.index[linkKey(a.PeerID, fam)]; ok && sw.at(t).key.addr == key.addr {
+				l, known, tag = t, true, sw.at(t).tag
+			}
+		}
 	}
 	done := known && sw.at(l).done()
 	twin := noLoc
 	if tag != 0 && sw.tagged[1-fam] > 0 {
-		if t, ok := sw.index[tagKey(a.PeerID, tag, 1-fam)]; ok {
+		if t, ok := sw.index[linkKey(a.PeerID, 1-fam)]; ok && sw.at(t).tag == tag {
 			twin = t
 			// What the peer finished over one family it finished.
 			done = done || sw.at(t).done()

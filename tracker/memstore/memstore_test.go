@@ -207,7 +207,7 @@ func TestTagsNeverTakeAnAddressKey(t *testing.T) {
 	// A tag key has zero port bytes in both layouts, which no stored
 	// address has.
 	for _, fam := range []int{0, 1} {
-		k := tagKey(storetest.ID(1), keyTag(storetest.Key(1)), fam)
+		k := linkKey(storetest.ID(1), fam)
 		if k.addr[4] != 0 || k.addr[5] != 0 || k.addr[16] != 0 || k.addr[17] != 0 {
 			t.Fatalf("tag key %x has port bytes", k.addr)
 		}

@@ -37,10 +37,12 @@ type peer struct {
 	seen uint32
 	key  peerKey
 	// tag is 0 for a peer indexed by its address (it sent no key, or
-	// another address of its family holds its key), else a 16-bit hash
-	// of its key: it is then indexed by peer ID, tag and family, and
-	// tied to the entry of its other family with the same peer ID and
-	// tag. 16 bits keep the entry at 44 bytes: a client that forges
+	// another address of its family came first with its peer ID), else a
+	// 16-bit hash of its key: it is then indexed by peer ID and family,
+	// and tied to the entry of its other family with the same peer ID and
+	// tag. The address still decides whether an announce is this entry's,
+	// so a client that changes its key (aria2c sends a new one with every
+	// UDP announce) keeps its entry and only re-tags it. 16 bits keep the entry at 44 bytes: a client that forges
 	// another's peer ID and guesses its tag (one try in 65,536) can only
 	// pair its own entry with the other family's one, which changes the
 	// counts by one; it can never replace or remove an entry, which the
@@ -143,13 +145,14 @@ func keyTag(key uint32) uint16 {
 	return t
 }
 
-// tagKey is the index key of a tagged peer. It cannot be an address key:
-// its port bytes (4-5 of an IPv4 key, 16-17 of an IPv6 one) are zero, and
-// no stored address has port 0.
-func tagKey(id tracker.PeerID, tag uint16, fam int) peerKey {
+// linkKey is the index key of a tagged peer: its peer ID and family. One
+// entry per peer ID and family is tagged, the first to come with a key;
+// another address with that peer ID is indexed by its address. The key
+// cannot be an address key: its port bytes (4-5 of an IPv4 key, 16-17 of
+// an IPv6 one) are zero, and no stored address has port 0.
+func linkKey(id tracker.PeerID, fam int) peerKey {
 	k := peerKey{id: id}
 	k.addr[0] = byte(4 + 2*fam)
-	k.addr[1], k.addr[2] = byte(tag>>8), byte(tag)
 	k.addr[3] = 0xff
 	return k
 }
@@ -157,19 +160,20 @@ func tagKey(id tracker.PeerID, tag uint16, fam int) peerKey {
 // indexKey is the key under which the entry p of list is indexed.
 func indexKey(p *peer, list int) peerKey {
 	if p.tag != 0 {
-		return tagKey(p.key.id, p.tag, family(list))
+		return linkKey(p.key.id, family(list))
 	}
 	return p.key
 }
 
 // twin returns the place of the other family's half of the tagged entry p
-// of list, or noLoc.
+// of list (the tagged entry of its peer ID there, with the same tag), or
+// noLoc.
 func (s *swarm) twin(p *peer, list int) loc {
 	other := 1 - family(list)
 	if p.tag == 0 || s.tagged[other] == 0 {
 		return noLoc
 	}
-	if l, ok := s.index[tagKey(p.key.id, p.tag, other)]; ok {
+	if l, ok := s.index[linkKey(p.key.id, other)]; ok && s.at(l).tag == p.tag {
 		return l
 	}
 	return noLoc
@@ -208,8 +212,22 @@ func (s *swarm) add(list int, k peerKey, tag uint16, now uint32, done bool) loc 
 	return l
 }
 
-// retag indexes the untagged entry at l under tag instead of its address
-// (a peer that announced without a key sends one now).
+// setTag gives the tagged entry at l another tag (its client changed its
+// key), which may pair it or part it from the other family's entry.
+func (s *swarm) setTag(l loc, tag uint16) {
+	p := s.at(l)
+	if t := s.twin(p, l.list()); t != noLoc {
+		s.pairs[pairClass(l.list(), t.list())]--
+	}
+	p.tag = tag
+	if t := s.twin(p, l.list()); t != noLoc {
+		s.pairs[pairClass(l.list(), t.list())]++
+	}
+}
+
+// retag indexes the untagged entry at l under its peer ID and family
+// instead of its address (a peer that announced without a key sends one
+// now).
 func (s *swarm) retag(l loc, tag uint16) {
 	p := s.at(l)
 	delete(s.index, p.key)

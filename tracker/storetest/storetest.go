@@ -77,6 +77,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"DualStackNeedsTheSameKey", testDualStackKeys},
 		{"DualStackPeerFinishesOnce", testDualStackFinish},
 		{"KeyDoesNotTakeOverAnotherAddress", testKeyKeepsAddress},
+		{"AChangedKeyKeepsThePeer", testKeyChange},
 		{"SilentPeersExpire", testExpiry},
 		{"ReannouncingPeersStay", testReannounceKeeps},
 		{"ScrapeReportsCountsAndZeroForUnknown", testScrape},
@@ -920,4 +921,32 @@ func testKeyKeepsAddress(t *testing.T, s tracker.Store, _ *Clock) {
 	checkCounts(t, "a key sent late", got, 1, 2, 0)
 	got = a.doKey(h, 3, Key(3), Addr6(3), tracker.EventNone, false, 50)
 	checkCounts(t, "and its IPv6 half", got, 1, 2, 0)
+}
+
+// testKeyChange: the address, not the key, tells whether an announce is a
+// known peer's within its family. aria2c sends another UDP key with every
+// announce and goes straight to stopped with nothing left when it
+// finishes: that is its download, and removes it.
+func testKeyChange(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	a.do(h, 9, Addr4(9), tracker.EventStarted, true, 50)
+	a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStarted, false, 50)
+	got := a.doKey(h, 1, Key(2), Addr4(1), tracker.EventNone, false, 50)
+	checkCounts(t, "another key", got, 1, 1, 0)
+	got = a.doKey(h, 1, 0, Addr4(1), tracker.EventNone, false, 50)
+	checkCounts(t, "no key", got, 1, 1, 0)
+	got = a.doKey(h, 1, Key(3), Addr4(1), tracker.EventStopped, true, 50)
+	checkCounts(t, "stopped with nothing left and a third key", got, 1, 0, 1)
+	if !got.Finished {
+		t.Fatal("the download was not counted")
+	}
+	// A dual-stack peer whose key changes over one family is two peers
+	// until the other family's announce brings the same key.
+	a.doKey(h, 2, Key(2), Addr4(2), tracker.EventStarted, false, 50)
+	a.doKey(h, 2, Key(2), Addr6(2), tracker.EventStarted, false, 50)
+	got = a.doKey(h, 2, Key(5), Addr4(2), tracker.EventNone, false, 50)
+	checkCounts(t, "keys differ", got, 1, 2, 1)
+	got = a.doKey(h, 2, Key(5), Addr6(2), tracker.EventNone, false, 50)
+	checkCounts(t, "keys agree again", got, 1, 1, 1)
 }
