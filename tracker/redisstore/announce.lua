@@ -7,8 +7,8 @@
 -- its shard's totals and index (see settle.lua); then the swarm's done
 -- leechers (a sorted set like the lists: leechers that have seeded or
 -- finished here before, so that they count no second download); then the
--- swarm's identities and dual-stack pairs (below). The swarm's eight share
--- one hash tag and the shard's two are in the same Redis Cluster
+-- swarm's identities and its dual-stack pairs (below). The swarm's nine
+-- share one hash tag and the shard's two are in the same Redis Cluster
 -- slot, so the script runs on one node.
 --
 -- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
@@ -16,21 +16,21 @@
 -- retention (ms), want peer IDs (0/1), swarm id (hex info hash), identity
 -- (peer ID and the 4 bytes of the key, or empty without a key).
 --
--- A peer that sent a key is a member of its family's lists as address,
--- peer ID and key, and has an identity in KEYS[10]: peer ID, key and '4'
--- or '6', scored at its last-seen time, plus 0.5 when it seeds there or
--- 0.25 when it is done there (a done leecher). Its identity in the other
--- family is its twin: the two are one peer. Every pair with both halves
--- is in the same set (member: peer ID and key), scored (class + 1) * 2^44
--- plus the older half's last-seen time, class being the halves' roles: 0
--- seeder in both, 1 IPv4 seeder and IPv6 leecher, 2 the reverse, 3
--- leecher in both; so a pair stops counting when its older half expires. A pair counts as
--- one peer: a seeder when either half seeds. Within a family the address
--- still tells peers apart: when another address of the family holds the
--- identity, the announcer is a member without key, tied to nothing.
---
--- Returns {seeders, leechers, downloaded, compact peers, peer IDs, finished
--- (1 when this announce counted a download)}.
+-- Within a family the address tells peers apart, key or not. The key ties
+-- a peer's IPv4 and IPv6 members into one peer: KEYS[10] is a hash of
+-- identities, field peer ID and '4' or '6', value the key (4 bytes), the
+-- address (padded to 18 bytes) and the last-seen time, plus .5 when it
+-- seeds there or .25 when it is done there (a done leecher). The first
+-- address of a family to come with a key holds its peer ID's identity
+-- there; another is a peer of its own, tied to nothing; a holder that
+-- changes its key keeps its identity (aria2c sends a new UDP key every
+-- time). The two families' identities of a peer ID with the same key are
+-- one peer, a pair: KEYS[11] holds the pairs (member: peer ID), scored
+-- class * 2^44 plus the older half's last-seen time, class being the
+-- halves' roles: 0 seeder in both, 1 IPv4 seeder and IPv6 leecher, 2 the
+-- reverse, 3 leecher in both; so a pair stops counting when its older
+-- half expires. A pair counts as one peer: a seeder when either half
+-- seeds. Identities past their time count as absent; the sweep drops them.
 local member = ARGV[1]
 local v6 = ARGV[2] == '1'
 local seeder = ARGV[3] == '1'
@@ -43,7 +43,6 @@ local retention = ARGV[9]
 local want_ids = ARGV[10] == '1'
 local id = ARGV[11]
 local ident = ARGV[12]
-local plain = member
 
 local size, skey, lkey, si, li = 6, KEYS[1], KEYS[2], 1, 2
 if v6 then
@@ -55,56 +54,62 @@ end
 for _, i in ipairs({1, 2, 3, 4, 9}) do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
 end
--- The announcer's identity and its twin, when it sent a key.
-local own_s, twin_s, own_i, twin_i
-if ident ~= '' then
-  member = member .. string.sub(ident, 21)
-  own_i, twin_i = ident .. '4', ident .. '6'
-  if v6 then own_i, twin_i = twin_i, own_i end
-  local sc = redis.call('ZMSCORE', KEYS[10], own_i, twin_i)
-  own_s, twin_s = tonumber(sc[1]), tonumber(sc[2])
-  if own_s and own_s < tonumber(cutoff) then own_s = nil end
-  if twin_s and twin_s < tonumber(cutoff) then twin_s = nil end
+-- The identities of the announcer's peer ID in its family and the other:
+-- read when it sent a key, or stops.
+local pid, paddr = string.sub(member, size + 1), string.sub(member, 1, size)
+local own_f, twin_f = pid .. '4', pid .. '6'
+if v6 then own_f, twin_f = twin_f, own_f end
+local function parse(v)
+  if not v then return nil end
+  local sc = tonumber(string.sub(v, 23))
+  if sc < tonumber(cutoff) then return nil end
+  return string.sub(v, 1, 4), string.sub(v, 5, 22), sc
+end
+local pad = string.rep('\0', 18 - size)
+local key = string.sub(ident, 21)
+local linked, own_s, twin_s, twin_k, twin_a, was_paired = false
+if ident ~= '' or event == 'stopped' then
+  local v = redis.call('HMGET', KEYS[10], own_f, twin_f)
+  local own_k, own_a, os = parse(v[1])
+  local tk, ta, ts = parse(v[2])
+  was_paired = os ~= nil and ts ~= nil and own_a == paddr .. pad and own_k == tk
+  if ident ~= '' then
+    -- The first address with a key holds the identity; another address
+    -- of the family is a peer of its own, tied to no other.
+    linked = os == nil or own_a == paddr .. pad
+    if linked then
+      own_s = os
+      if ts and tk == key then twin_s, twin_k, twin_a = ts, tk, ta end
+    end
+  elseif os and own_a == paddr .. pad then
+    -- The holder stops without a key.
+    linked, key, own_s = true, own_k, os
+    if was_paired then twin_s, twin_k, twin_a = ts, tk, ta end
+  end
 end
 
 -- Apply the announce first and learn from the replies where the peer was:
 -- ZREM answers 1 when the member was there, ZADD 1 when it is new.
-local function apply(m)
-  if event == 'stopped' then
-    return redis.call('ZREM', skey, m) == 1, redis.call('ZREM', lkey, m) == 1
-  end
+local was_seeder, was_leecher
+if event == 'stopped' then
+  was_seeder = redis.call('ZREM', skey, member) == 1
+  was_leecher = redis.call('ZREM', lkey, member) == 1
+else
   local into, other = lkey, skey
   if seeder then
     into, other = skey, lkey
   end
-  local left_other = redis.call('ZREM', other, m) == 1
-  local was_in = redis.call('ZADD', into, now, m) == 0
+  local left_other = redis.call('ZREM', other, member) == 1
+  local was_in = redis.call('ZADD', into, now, member) == 0
+  if seeder then
+    was_seeder, was_leecher = was_in, left_other
+  else
+    was_seeder, was_leecher = left_other, was_in
+  end
   -- The set outlives its newest member by nothing: an abandoned swarm's
   -- peers vanish by themselves even with no tracker left to sweep them
   -- (settle corrects the totals at the swarm's next sweep).
   redis.call('PEXPIRE', into, lifetime)
-  if seeder then return was_in, left_other end
-  return left_other, was_in
-end
-local was_seeder, was_leecher = apply(member)
-if own_i and not was_seeder and not was_leecher then
-  if own_s then
-    -- Another address of this family holds the identity.
-    if event ~= 'stopped' then redis.call('ZREM', seeder and skey or lkey, member) end
-    member, own_i = plain, nil
-    was_seeder, was_leecher = apply(member)
-  else
-    -- New under its key: an entry this address made without one is
-    -- taken over.
-    was_seeder = redis.call('ZREM', skey, plain) == 1
-    was_leecher = redis.call('ZREM', lkey, plain) == 1
-    if was_leecher then
-      -- Its done mark, if any, goes with it.
-      if redis.call('ZREM', KEYS[9], plain) == 1 and event ~= 'stopped' and not seeder then
-        redis.call('ZADD', KEYS[9], now, member)
-      end
-    end
-  end
 end
 
 -- One download per peer that finishes: "completed", or a known leecher
@@ -120,8 +125,8 @@ if not was_seeder and not was_leecher and event ~= 'stopped' then
   redis.call('ZREM', KEYS[9], member)
 end
 local done = was_seeder or marked
-if own_i then
-  done = done or (own_s and own_s % 1 > 0) or (twin_s and twin_s % 1 > 0)
+if linked then
+  done = done or (own_s ~= nil and own_s % 1 > 0) or (twin_s ~= nil and twin_s % 1 > 0)
 end
 local finished = 0
 if not done and (event == 'completed' or (was_leecher and seeder)) then
@@ -138,19 +143,18 @@ elseif done then
 end
 
 local paired = false
-if own_i then
+if linked then
   if done and twin_s and twin_s % 1 == 0 then
     -- What the peer finished over one family it finished.
     twin_s = twin_s + 0.25
-    redis.call('ZADD', KEYS[10], 'XX', twin_s, twin_i)
+    redis.call('HSET', KEYS[10], twin_f, twin_k .. twin_a .. string.format('%.2f', twin_s))
   end
   if event == 'stopped' then
-    redis.call('ZREM', KEYS[10], own_i)
-    if twin_s then redis.call('ZREM', KEYS[10], ident) end
+    redis.call('HDEL', KEYS[10], own_f)
   else
     local frac = 0
     if seeder then frac = 0.5 elseif done then frac = 0.25 end
-    redis.call('ZADD', KEYS[10], tonumber(now) + frac, own_i)
+    redis.call('HSET', KEYS[10], own_f, key .. paddr .. pad .. now .. string.format('%.2f', frac):sub(2))
     redis.call('PEXPIRE', KEYS[10], lifetime)
     if twin_s then
       local s4, s6 = seeder, twin_s % 1 == 0.5
@@ -158,18 +162,20 @@ if own_i then
       local class = 0
       if not s4 then class = class + 2 end
       if not s6 then class = class + 1 end
-      redis.call('ZADD', KEYS[10], (class + 1) * PAIR + math.floor(twin_s), ident)
+      redis.call('ZADD', KEYS[11], class * PAIR + math.floor(twin_s), pid)
+      redis.call('PEXPIRE', KEYS[11], lifetime)
       paired = true
     end
   end
 end
+if was_paired and not paired then redis.call('ZREM', KEYS[11], pid) end
 
 local card = {}
 for i = 1, 4 do
   card[i] = redis.call('ZCARD', KEYS[i])
 end
 local old = counted_of(KEYS[6])
-pairs_of(KEYS[10], tonumber(cutoff), card, paired or had_pairs(old))
+pairs_of(KEYS[11], tonumber(cutoff), card, paired or had_pairs(old))
 local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
 settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, false, old)

@@ -169,7 +169,7 @@ func New(cfg Config) (*Store, error) {
 // keys returns the swarm's keys for the announce script: IPv4 seeders,
 // IPv4 leechers, IPv6 seeders, IPv6 leechers, downloads, counted (its share
 // of the totals); then its shard's totals and index; then its done
-// leechers and its identities and dual-stack pairs (see announce.lua). The hex info hash in
+// leechers, its identities and its dual-stack pairs (see announce.lua). The hex info hash in
 // braces is the Cluster hash tag of the swarm's keys; the shard's are in
 // the same slot (see shards). The hex info hash is returned too: it names
 // the swarm in the shard's index.
@@ -179,7 +179,7 @@ func (s *Store) keys(h tracker.InfoHash) ([]string, string) {
 	id := string(buf[:])
 	base := s.prefix + ":{" + id + "}:"
 	shard := s.shards.of(id)
-	return []string{base + "s4", base + "l4", base + "s6", base + "l6", base + "d", base + "c", shard + "n", shard + "x", base + "f", base + "i"}, id
+	return []string{base + "s4", base + "l4", base + "s6", base + "l6", base + "d", base + "c", shard + "n", shard + "x", base + "f", base + "h", base + "p"}, id
 }
 
 // member encodes a peer as its compact address followed by its peer ID.
@@ -285,7 +285,7 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 				cmds[i].counts[j] = p.ZCount(ctx, ks[j], cutoff, "+inf")
 				// The swarm's live dual-stack pairs of class j (see
 				// announce.lua).
-				cmds[i].pairs[j] = p.ZCount(ctx, ks[9], strconv.FormatInt(int64(j+1)<<44+cut, 10), "("+strconv.FormatInt(int64(j+2)<<44, 10))
+				cmds[i].pairs[j] = p.ZCount(ctx, ks[10], strconv.FormatInt(int64(j)<<44+cut, 10), "("+strconv.FormatInt(int64(j+1)<<44, 10))
 			}
 			cmds[i].d = p.Get(ctx, ks[4])
 		}

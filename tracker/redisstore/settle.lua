@@ -61,20 +61,19 @@ local function settle(keys, counted, totals, index, id, card, reindex, old)
 end
 
 
--- Dual-stack pairs live in the swarm's identities set (announce.lua),
--- scored (class + 1) * 2^44 plus the older half's last-seen time (ms), above
--- every identity: pairs_of counts the live pairs of each class, SS, SL, LS,
--- LL (IPv4 role first), into card[5..8]. A pair whose older half has
--- expired counts no more; the sweep drops it. maybe: pairs may exist (the
--- last count had some, or the caller added one); else none are, and
--- nothing is asked of Redis.
+-- Dual-stack pairs live in a sorted set (announce.lua) scored class * 2^44
+-- plus the older half's last-seen time (ms): pairs_of counts the live pairs
+-- of each class, SS, SL, LS, LL (IPv4 role first), into card[5..8]. A
+-- pair whose older half has expired counts no more; the sweep drops it.
+-- maybe: pairs may exist (the last count had some, or the caller added
+-- one); else none are, and nothing is asked of Redis.
 local PAIR = 17592186044416 -- 2^44 ms: 557 years
-local function pairs_of(ikey, cutoff, card, maybe)
+local function pairs_of(pkey, cutoff, card, maybe)
   card[5], card[6], card[7], card[8] = 0, 0, 0, 0
   if not maybe then return end
   for c = 0, 3 do
-    card[5 + c] = redis.call('ZCOUNT', ikey, string.format('%.0f', (c + 1) * PAIR + cutoff),
-      '(' .. string.format('%.0f', (c + 2) * PAIR))
+    card[5 + c] = redis.call('ZCOUNT', pkey, string.format('%.0f', c * PAIR + cutoff),
+      '(' .. string.format('%.0f', (c + 1) * PAIR))
   end
 end
 

@@ -227,7 +227,7 @@ func (s *Store) sweepShards(ctx context.Context, bases []string, cutoff int64) (
 		k, _ := s.keys(h)
 		// The announce script's keys without the download counter and
 		// the done leechers.
-		keys[i] = []string{k[0], k[1], k[2], k[3], k[5], k[6], k[7], k[9]}
+		keys[i] = []string{k[0], k[1], k[2], k[3], k[5], k[6], k[7], k[9], k[10]}
 	}
 	cmds := make([]*redis.Cmd, len(ids))
 	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
