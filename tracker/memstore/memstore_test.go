@@ -191,25 +191,24 @@ func TestAnnouncerPastThePeerCapGetsAtMostNumWant(t *testing.T) {
 
 func TestPeerEntryKeepsItsSize(t *testing.T) {
 	// --max-peers is documented in bytes per peer. A dual-stack peer's
-	// entries find each other through its key, which the entry must keep
-	// to re-index itself when it moves in its list; a whole key would make
-	// the entry 48 bytes. So the done mark takes seen's top bit and the
-	// key is kept as a 16-bit tag in the 2 bytes the mark and its padding
-	// took: the entry stays at 44. A tag guessed by a forger pairs only
-	// its own entry with the other family's (see peer.tag), so 16 bits
-	// are enough.
+	// two entries are one peer only when they came with the same key, so
+	// each entry keeps its key; a whole key would make the entry 48
+	// bytes. So the done mark takes seen's top bit and the key is kept as
+	// a 16-bit tag in the 2 bytes the mark and its padding took: the entry
+	// stays at 44. A tag guessed by a forger pairs only its own entry with
+	// the other family's (see peer.tag), so 16 bits are enough.
 	if n := unsafe.Sizeof(peer{}); n != 44 {
 		t.Fatalf("a peer entry takes %d bytes, want 44", n)
 	}
 }
 
-func TestTagsNeverTakeAnAddressKey(t *testing.T) {
-	// A tag key has zero port bytes in both layouts, which no stored
+func TestLinkKeysNeverTakeAnAddressKey(t *testing.T) {
+	// A link key has zero port bytes in both layouts, which no stored
 	// address has.
 	for _, fam := range []int{0, 1} {
 		k := linkKey(storetest.ID(1), fam)
 		if k.addr[4] != 0 || k.addr[5] != 0 || k.addr[16] != 0 || k.addr[17] != 0 {
-			t.Fatalf("tag key %x has port bytes", k.addr)
+			t.Fatalf("link key %x has port bytes", k.addr)
 		}
 	}
 	if keyTag(0x10000) == 0 || keyTag(0) == 0 {

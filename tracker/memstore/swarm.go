@@ -18,9 +18,8 @@ const (
 
 // peerKey is a key of a swarm's index: a peer ID together with an
 // address, so that a peer ID seen from another address is another peer; or,
-// for a peer that sent a key, the peer ID with the key's tag and the address
-// family (see tagKey), so that its entries in the two families find each
-// other.
+// for a tagged peer (see peer.tag), the peer ID and the address family (see
+// linkKey), so that its entries in the two families find each other.
 type peerKey struct {
 	id   tracker.PeerID
 	addr [18]byte // IPv4 in the first 6 bytes, or IPv6 in all 18; port last
