@@ -41,11 +41,13 @@ type peer struct {
 	// and tied to the entry of its other family with the same peer ID and
 	// tag. The address still decides whether an announce is this entry's,
 	// so a client that changes its key (aria2c sends a new one with every
-	// UDP announce) keeps its entry and only re-tags it. 16 bits keep the entry at 44 bytes: a client that forges
-	// another's peer ID and guesses its tag (one try in 65,536) can only
-	// pair its own entry with the other family's one, which changes the
-	// counts by one; it can never replace or remove an entry, which the
-	// address still guards.
+	// UDP announce) keeps its entry and only re-tags it. 16 bits keep
+	// the entry at 44 bytes: a client that forges another's peer ID and
+	// guesses its tag (one try in 65,536) can only pair its own entry with
+	// the other family's one, and one that comes first with the peer ID
+	// only keeps the real entry unpaired; either changes the counts by
+	// one. It can never replace or remove an entry, which the address
+	// still guards.
 	tag uint16
 }
 
