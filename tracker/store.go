@@ -24,6 +24,12 @@ import (
 //   - the sample never contains the announcing peer, holds only peers of
 //     the announcer's address family, holds only leechers when the announcer
 //     is a seeder, and holds at most NumWant distinct peers;
+//   - a peer that announces over IPv4 and over IPv6 with the same peer ID
+//     and the same non-zero Key is one peer: it counts once (as a seeder
+//     when either family says it has nothing left), finishes once, and
+//     each family's entry is still returned to that family's announcers,
+//     removed by that family's stopped and expires by itself. Without a
+//     key, or with another key, the two are two peers;
 //   - a peer not seen for longer than the store's peer lifetime is no longer
 //     returned or counted after at most twice that lifetime.
 type Store interface {
@@ -47,7 +53,11 @@ type PeerAnnounce struct {
 	PeerID   PeerID
 	// Addr identifies the peer together with PeerID: a client that
 	// reuses another's peer ID from elsewhere cannot remove or replace it.
-	Addr        netip.AddrPort
+	Addr netip.AddrPort
+	// Key is the client's key (0: none). With the peer ID it ties the
+	// client's IPv4 and IPv6 entries into one peer; it never identifies a
+	// peer within one family, where the address does.
+	Key         uint32
 	Event       Event
 	Seeder      bool
 	NumWant     int
@@ -55,9 +65,32 @@ type PeerAnnounce struct {
 }
 
 // Totals are a store's swarm totals, for the tracker's gauges: torrents
-// with at least one peer, and peers by role and address family. Peers that
-// have stopped announcing count until the store drops them.
+// with at least one peer, and peers by role and address family, each peer
+// once: Seeders4 and Leechers4 are peers known only over IPv4, Seeders6
+// and Leechers6 only over IPv6, and SeedersBoth and LeechersBoth the
+// dual-stack ones (see Store), by their merged role. Peers that have
+// stopped announcing count until the store drops them.
 type Totals struct {
 	Torrents                                 int
 	Seeders4, Leechers4, Seeders6, Leechers6 int
+	SeedersBoth, LeechersBoth                int
+}
+
+// PeersHelp is the help of the tracker's peers gauge, which every store
+// exports from its Totals.
+const PeersHelp = "Peers in all swarms, each once, by role (seeder, leecher) and address family: ipv4 or ipv6 for a peer known over one family, both for a dual-stack peer (the same peer ID and key over each)."
+
+// PeerSeries is one series of the peers gauge.
+type PeerSeries struct {
+	Role, Family string
+	N            int
+}
+
+// Series lists the peers gauge's series of t.
+func (t Totals) Series() []PeerSeries {
+	return []PeerSeries{
+		{"seeder", "ipv4", t.Seeders4}, {"leecher", "ipv4", t.Leechers4},
+		{"seeder", "ipv6", t.Seeders6}, {"leecher", "ipv6", t.Leechers6},
+		{"seeder", "both", t.SeedersBoth}, {"leecher", "both", t.LeechersBoth},
+	}
 }

@@ -146,6 +146,7 @@ func (t *Tracker) Announce(ctx context.Context, req *AnnounceRequest, resp *Anno
 		InfoHash:    swarm,
 		PeerID:      req.PeerID,
 		Addr:        req.Addr,
+		Key:         req.Key,
 		Event:       req.Event,
 		Seeder:      req.Left == 0,
 		NumWant:     numWant,

@@ -240,6 +240,29 @@ func TestIPv6AnnouncerGetsPeers6(t *testing.T) {
 	}
 }
 
+func TestDualStackAnnouncerWithAKeyIsOnePeer(t *testing.T) {
+	// The key parameter reaches the store: one peer ID with one key over
+	// both families is one seeder; with other keys (libtorrent's %08X and
+	// our seeder's lower-case hex of one number are the same key) or none,
+	// two.
+	tt := newTestTracker(t, testOpts{})
+	for i, c := range []struct {
+		k4, k6 string
+		want   int
+	}{
+		{"&key=1A2B3C4D", "&key=1a2b3c4d", 1},
+		{"&key=1A2B3C4D", "&key=1A2B3C4E", 2},
+		{"", "", 2},
+	} {
+		h := hashN(10 + i)
+		tt.announceOK("10.0.0.1:1", announce{hash: h, peer: 1, port: 7001, extra: c.k4})
+		r := tt.announceOK("[2001:db8::1]:1", announce{hash: h, peer: 1, port: 7001, extra: c.k6})
+		if r.Complete != c.want || r.Incomplete != 0 {
+			t.Errorf("keys %q and %q: complete %d, incomplete %d; want %d seeders", c.k4, c.k6, r.Complete, r.Incomplete, c.want)
+		}
+	}
+}
+
 func TestTrustedProxies(t *testing.T) {
 	proxies, err := ParsePrefixes("10.200.0.0/16, 192.0.2.1")
 	if err != nil {

@@ -63,3 +63,45 @@ func BenchmarkStoreAnnounce(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStoreAnnounceKeyed is BenchmarkStoreAnnounce with peers that send
+// a key, over one family (ipv4) or both (dual: every peer announces over
+// IPv4 and over IPv6, so every announce finds its other half).
+func BenchmarkStoreAnnounceKeyed(b *testing.B) {
+	for _, dual := range []bool{false, true} {
+		name := "ipv4"
+		if dual {
+			name = "dual"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := New(Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			h := storetest.Hash(1)
+			var out tracker.SwarmAnswer
+			pa := func(i int) tracker.PeerAnnounce {
+				n := i % 1000
+				p := tracker.PeerAnnounce{InfoHash: h, PeerID: storetest.ID(n), Key: storetest.Key(n), Addr: storetest.Addr4(n), Seeder: n%4 == 0, NumWant: 50}
+				if dual && i/1000%2 == 1 {
+					p.Addr = storetest.Addr6(n)
+				}
+				return p
+			}
+			for i := range 2000 {
+				out.Reset()
+				if err := s.Announce(context.Background(), pa(i), &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				out.Reset()
+				if err := s.Announce(context.Background(), pa(i), &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bitorigin/bitorigin/metrics"
+	"github.com/bitorigin/bitorigin/tracker"
 )
 
 // collector reports the store's swarm gauges when Prometheus scrapes.
@@ -22,7 +23,7 @@ func (s *Store) Collector() prometheus.Collector {
 		torrents: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "torrents"),
 			"Torrents with at least one peer.", nil, nil),
 		peers: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "peers"),
-			"Peers in all swarms, by role (seeder, leecher) and address family (ipv4, ipv6).", []string{"role", "family"}, nil),
+			tracker.PeersHelp, []string{"role", "family"}, nil),
 	}
 }
 
@@ -32,15 +33,9 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	counts := c.s.Counts()
-	ch <- prometheus.MustNewConstMetric(c.torrents, prometheus.GaugeValue, float64(counts.Torrents))
-	labels := [numLists][2]string{
-		seeders4:  {"seeder", "ipv4"},
-		leechers4: {"leecher", "ipv4"},
-		seeders6:  {"seeder", "ipv6"},
-		leechers6: {"leecher", "ipv6"},
-	}
-	for l, n := range counts.Peers {
-		ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(n), labels[l][0], labels[l][1])
+	t := c.s.Counts().Totals()
+	ch <- prometheus.MustNewConstMetric(c.torrents, prometheus.GaugeValue, float64(t.Torrents))
+	for _, p := range t.Series() {
+		ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(p.N), p.Role, p.Family)
 	}
 }

@@ -175,12 +175,66 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 	}
 	sw.lastActive = now
 
-	l, known := sw.index[key]
-	done := known && sw.lists[l.list()][l.pos()].done
+	// Find the announcer's entry: by its address, or by peer ID and
+	// family when it is tagged and at this address (see peer.tag).
+	fam := 0
+	if !is4 {
+		fam = 1
+	}
+	var tag uint16
+	if a.Key != 0 {
+		tag = keyTag(a.Key)
+	}
+	var l loc
+	var known bool
+	if tag != 0 {
+		l, known = sw.index[linkKey(a.PeerID, fam)]
+		switch {
+		case known && sw.at(l).key.addr == key.addr:
+			if sw.at(l).tag != tag {
+				sw.setTag(l, tag)
+			}
+		case known:
+			// Another address of this family came first with this peer
+			// ID: this one is a peer of its own, tied to no other.
+			tag = 0
+			l, known = sw.index[key]
+		default:
+			// The first with a key: an entry it made without one is
+			// taken over.
+			if l, known = sw.index[key]; known && a.Event != tracker.EventStopped {
+				sw.retag(l, tag)
+			} else if known {
+				tag = 0
+			}
+		}
+	} else {
+		l, known = sw.index[key]
+		if !known && sw.tagged[fam] > 0 {
+			// A tagged entry whose client sends no key this time.
+			if t, ok := sw.index[linkKey(a.PeerID, fam)]; ok && sw.at(t).key.addr == key.addr {
+				l, known, tag = t, true, sw.at(t).tag
+			}
+		}
+	}
+	done := known && sw.at(l).done()
+	twin := noLoc
+	if tag != 0 && sw.tagged[1-fam] > 0 {
+		if t, ok := sw.index[linkKey(a.PeerID, 1-fam)]; ok && sw.at(t).tag == tag {
+			twin = t
+			// What the peer finished over one family it finished.
+			done = done || sw.at(t).done()
+		}
+	}
 	if !done && (a.Event == tracker.EventCompleted || known && a.Seeder) {
 		sw.downloaded++
 		out.Finished = true
 		done = true
+	}
+	if done && twin != noLoc {
+		// The other half's place does not move with this family's lists.
+		p := sw.at(twin)
+		p.mark(p.lastSeen(), true)
 	}
 	if a.Event == tracker.EventStopped {
 		if known {
@@ -200,14 +254,13 @@ func (s *Store) Announce(_ context.Context, a tracker.PeerAnnounce, out *tracker
 		// Full: answer without storing, and skip no one.
 		l = noLoc
 	case !known:
-		l = sw.add(want, key, now, done)
+		l = sw.add(want, key, tag, now, done)
 		s.peers.Add(1)
 	case l.list() != want:
 		sw.remove(l)
-		l = sw.add(want, key, now, done)
+		l = sw.add(want, key, tag, now, done)
 	default:
-		p := &sw.lists[want][l.pos()]
-		p.seen, p.done = now, done
+		sw.at(l).mark(now, done)
 	}
 
 	s.fill(sw, out)
@@ -308,15 +361,37 @@ func (s *Store) Close() error {
 type Counts struct {
 	Torrents int
 	// Peers is indexed by list: IPv4 seeders, IPv4 leechers, IPv6 seeders,
-	// IPv6 leechers.
+	// IPv6 leechers. A dual-stack peer has an entry in a list of each
+	// family.
 	Peers [numLists]int
+	// Pairs counts the dual-stack peers by the roles of their halves
+	// (IPv4 then IPv6: seeder-seeder, seeder-leecher, leecher-seeder,
+	// leecher-leecher).
+	Pairs [numPairs]int
 }
 
-// Seeders returns the seeders of both families.
-func (c Counts) Seeders() int { return c.Peers[seeders4] + c.Peers[seeders6] }
+// Seeders returns the seeders, each dual-stack one once.
+func (c Counts) Seeders() int { return c.Peers[seeders4] + c.Peers[seeders6] - c.Pairs[pairSS] }
 
-// Leechers returns the leechers of both families.
-func (c Counts) Leechers() int { return c.Peers[leechers4] + c.Peers[leechers6] }
+// Leechers returns the leechers, each dual-stack one once.
+func (c Counts) Leechers() int {
+	return c.Peers[leechers4] + c.Peers[leechers6] - c.Pairs[pairSL] - c.Pairs[pairLS] - c.Pairs[pairLL]
+}
+
+// Totals splits the counts into peers of one family and dual-stack peers,
+// each peer once.
+func (c Counts) Totals() tracker.Totals {
+	p := c.Pairs
+	return tracker.Totals{
+		Torrents:     c.Torrents,
+		Seeders4:     c.Peers[seeders4] - p[pairSS] - p[pairSL],
+		Leechers4:    c.Peers[leechers4] - p[pairLS] - p[pairLL],
+		Seeders6:     c.Peers[seeders6] - p[pairSS] - p[pairLS],
+		Leechers6:    c.Peers[leechers6] - p[pairSL] - p[pairLL],
+		SeedersBoth:  p[pairSS] + p[pairSL] + p[pairLS],
+		LeechersBoth: p[pairLL],
+	}
+}
 
 // Counts walks the shards one at a time and adds up torrents (with peers)
 // and peers. It costs one step per torrent, not per peer.
@@ -331,6 +406,9 @@ func (s *Store) Counts() Counts {
 			}
 			for l := range sw.lists {
 				c.Peers[l] += len(sw.lists[l])
+			}
+			for k, n := range sw.pairs {
+				c.Pairs[k] += n
 			}
 		}
 		sh.mu.Unlock()
@@ -389,12 +467,7 @@ func (s *Store) sweepShard(sh *shard) {
 // Totals returns the store's totals (see Counts) as the conformance suite
 // reads them from every store.
 func (s *Store) Totals(context.Context) (tracker.Totals, error) {
-	c := s.Counts()
-	return tracker.Totals{
-		Torrents: c.Torrents,
-		Seeders4: c.Peers[seeders4], Leechers4: c.Peers[leechers4],
-		Seeders6: c.Peers[seeders6], Leechers6: c.Peers[leechers6],
-	}, nil
+	return s.Counts().Totals(), nil
 }
 
 // SweepExpired is SweepAll, as the conformance suite calls it on every

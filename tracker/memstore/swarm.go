@@ -16,21 +16,50 @@ const (
 	numLists
 )
 
-// peerKey identifies a peer in a swarm: its peer ID together with its
-// address, so a peer ID seen from another address is another peer.
+// peerKey is a key of a swarm's index: a peer ID together with an
+// address, so that a peer ID seen from another address is another peer; or,
+// for a tagged peer (see peer.tag), the peer ID and the address family (see
+// linkKey), so that its entries in the two families find each other.
 type peerKey struct {
 	id   tracker.PeerID
 	addr [18]byte // IPv4 in the first 6 bytes, or IPv6 in all 18; port last
 }
 
-// peer is one entry of a peer list.
+// peer is one entry of a peer list. In this layout it takes 44 bytes, as it
+// did before peers had a tag: the done mark moved into seen's top bit, and
+// the tag takes the 2 bytes the mark and its padding took.
 type peer struct {
-	seen uint32 // seconds since the store's epoch
+	// seen is the last announce in seconds since the store's epoch (low 31
+	// bits: 68 years), and its top bit the done mark: the peer has seeded
+	// or finished in this swarm since it arrived, so it counts no further
+	// download (see tracker.Store).
+	seen uint32
 	key  peerKey
-	// done says the peer has seeded or finished in this swarm since it
-	// arrived, so it counts no further download (see tracker.Store). In
-	// this order it takes a byte of what was padding: 44 bytes a peer.
-	done bool
+	// tag is 0 for a peer indexed by its address (it sent no key, or
+	// another address of its family came first with its peer ID), else a
+	// 16-bit hash of its key: it is then indexed by peer ID and family,
+	// and tied to the entry of its other family with the same peer ID and
+	// tag. The address still decides whether an announce is this entry's,
+	// so a client that changes its key (aria2c sends a new one with every
+	// UDP announce) keeps its entry and only re-tags it. 16 bits keep
+	// the entry at 44 bytes: a client that forges another's peer ID and
+	// guesses its tag (one try in 65,536) can only pair its own entry with
+	// the other family's one, and one that comes first with the peer ID
+	// only keeps the real entry unpaired; either changes the counts by
+	// one. It can never replace or remove an entry, which the address
+	// still guards.
+	tag uint16
+}
+
+const doneBit = 1 << 31
+
+func (p *peer) done() bool       { return p.seen&doneBit != 0 }
+func (p *peer) lastSeen() uint32 { return p.seen &^ doneBit }
+func (p *peer) mark(now uint32, done bool) {
+	p.seen = now &^ doneBit
+	if done {
+		p.seen |= doneBit
+	}
 }
 
 // loc is where a peer sits: its list in the top 2 bits, its position in
@@ -46,11 +75,27 @@ func makeLoc(list int, pos int) loc { return loc(uint32(list)<<30 | uint32(pos))
 func (l loc) list() int             { return int(l >> 30) }
 func (l loc) pos() int              { return int(l & (1<<30 - 1)) }
 
+// Classes of dual-stack pairs (an IPv4 and an IPv6 entry with the same peer
+// ID and tag) by the roles of their halves: IPv4 role, then IPv6 role.
+const (
+	pairSS = iota // seeder in both
+	pairSL        // IPv4 seeder, IPv6 leecher
+	pairLS        // IPv4 leecher, IPv6 seeder
+	pairLL        // leecher in both
+	numPairs
+)
+
 // swarm is one torrent's peers. Every list supports O(1) add and remove
 // (swap with the last entry) and O(1) random access for sampling.
 type swarm struct {
-	lists      [numLists][]peer
-	index      map[peerKey]loc
+	lists [numLists][]peer
+	index map[peerKey]loc
+	// tagged counts the tagged entries of each family (0: IPv4), so that a
+	// swarm with none in the other family costs no lookup of a twin.
+	tagged [2]int32
+	// pairs counts the dual-stack pairs by class: each pair counts once,
+	// as a seeder when either half seeds (see seeders, leechers).
+	pairs      [numPairs]int
 	downloaded int
 	lastSweep  uint32
 	lastActive uint32
@@ -73,6 +118,7 @@ func listFor(is4, seeder bool) int {
 }
 
 func isSeederList(list int) bool { return list == seeders4 || list == seeders6 }
+func family(list int) int        { return list >> 1 } // 0: IPv4, 1: IPv6
 
 func makeKey(id tracker.PeerID, ap netip.AddrPort) (peerKey, bool) {
 	k := peerKey{id: id}
@@ -90,27 +136,128 @@ func makeKey(id tracker.PeerID, ap netip.AddrPort) (peerKey, bool) {
 	return k, false
 }
 
+// keyTag is the 16 bits of a key the memory store keeps (never 0, which
+// stands for no key).
+func keyTag(key uint32) uint16 {
+	t := uint16((key * 0x9e3779b1) >> 16)
+	if t == 0 {
+		t = 1
+	}
+	return t
+}
+
+// linkKey is the index key of a tagged peer: its peer ID and family. One
+// entry per peer ID and family is tagged, the first to come with a key;
+// another address with that peer ID is indexed by its address. The key
+// cannot be an address key: its port bytes (4-5 of an IPv4 key, 16-17 of
+// an IPv6 one) are zero, and no stored address has port 0.
+func linkKey(id tracker.PeerID, fam int) peerKey {
+	k := peerKey{id: id}
+	k.addr[0] = byte(4 + 2*fam)
+	k.addr[3] = 0xff
+	return k
+}
+
+// indexKey is the key under which the entry p of list is indexed.
+func indexKey(p *peer, list int) peerKey {
+	if p.tag != 0 {
+		return linkKey(p.key.id, family(list))
+	}
+	return p.key
+}
+
+// twin returns the place of the other family's half of the tagged entry p
+// of list (the tagged entry of its peer ID there, with the same tag), or
+// noLoc.
+func (s *swarm) twin(p *peer, list int) loc {
+	other := 1 - family(list)
+	if p.tag == 0 || s.tagged[other] == 0 {
+		return noLoc
+	}
+	if l, ok := s.index[linkKey(p.key.id, other)]; ok && s.at(l).tag == p.tag {
+		return l
+	}
+	return noLoc
+}
+
+func pairClass(list, twinList int) int {
+	if family(list) == 1 {
+		list, twinList = twinList, list
+	}
+	c := 0
+	if !isSeederList(list) {
+		c |= 2
+	}
+	if !isSeederList(twinList) {
+		c |= 1
+	}
+	return c
+}
+
+func (s *swarm) at(l loc) *peer { return &s.lists[l.list()][l.pos()] }
+
 // add puts a peer in list. done is the peer's mark from its previous list;
 // a peer in a seeder list is always done.
-func (s *swarm) add(list int, k peerKey, now uint32, done bool) loc {
+func (s *swarm) add(list int, k peerKey, tag uint16, now uint32, done bool) loc {
 	l := makeLoc(list, len(s.lists[list]))
-	s.index[k] = l
-	s.lists[list] = append(s.lists[list], peer{key: k, seen: now, done: done || isSeederList(list)})
+	s.lists[list] = append(s.lists[list], peer{key: k, tag: tag})
+	p := s.at(l)
+	p.mark(now, done || isSeederList(list))
+	s.index[indexKey(p, list)] = l
+	if tag != 0 {
+		s.tagged[family(list)]++
+		if t := s.twin(p, list); t != noLoc {
+			s.pairs[pairClass(list, t.list())]++
+		}
+	}
 	return l
+}
+
+// setTag gives the tagged entry at l another tag (its client changed its
+// key), which may pair it or part it from the other family's entry.
+func (s *swarm) setTag(l loc, tag uint16) {
+	p := s.at(l)
+	if t := s.twin(p, l.list()); t != noLoc {
+		s.pairs[pairClass(l.list(), t.list())]--
+	}
+	p.tag = tag
+	if t := s.twin(p, l.list()); t != noLoc {
+		s.pairs[pairClass(l.list(), t.list())]++
+	}
+}
+
+// retag indexes the untagged entry at l under its peer ID and family
+// instead of its address (a peer that announced without a key sends one
+// now).
+func (s *swarm) retag(l loc, tag uint16) {
+	p := s.at(l)
+	delete(s.index, p.key)
+	p.tag = tag
+	s.index[indexKey(p, l.list())] = l
+	s.tagged[family(l.list())]++
+	if t := s.twin(p, l.list()); t != noLoc {
+		s.pairs[pairClass(l.list(), t.list())]++
+	}
 }
 
 func (s *swarm) remove(l loc) {
 	list, pos := l.list(), l.pos()
 	ps := s.lists[list]
-	gone := ps[pos].key
+	gone := &ps[pos]
+	if gone.tag != 0 {
+		if t := s.twin(gone, list); t != noLoc {
+			s.pairs[pairClass(list, t.list())]--
+		}
+		s.tagged[family(list)]--
+	}
+	delete(s.index, indexKey(gone, list))
 	last := len(ps) - 1
 	if pos != last {
 		ps[pos] = ps[last]
-		s.index[ps[pos].key] = makeLoc(list, pos)
+		s.index[indexKey(&ps[pos], list)] = makeLoc(list, pos)
 	}
 	ps[last] = peer{}
 	s.lists[list] = ps[:last]
-	delete(s.index, gone)
 }
 
 // sweep drops peers not seen since cutoff. It returns how many it dropped.
@@ -119,7 +266,7 @@ func (s *swarm) sweep(cutoff, now uint32) int {
 	dropped := 0
 	for list := range s.lists {
 		for i := 0; i < len(s.lists[list]); {
-			if s.lists[list][i].seen < cutoff {
+			if s.lists[list][i].lastSeen() < cutoff {
 				s.remove(makeLoc(list, i))
 				dropped++
 				continue // the last entry moved into i
@@ -142,9 +289,21 @@ func (s *swarm) shrink() {
 	}
 }
 
-func (s *swarm) seeders() int  { return len(s.lists[seeders4]) + len(s.lists[seeders6]) }
-func (s *swarm) leechers() int { return len(s.lists[leechers4]) + len(s.lists[leechers6]) }
-func (s *swarm) empty() bool   { return len(s.index) == 0 }
+// seeders and leechers count each dual-stack pair once: a pair that seeds
+// in both families is one seeder; one that leeches in either is counted
+// once, and as a seeder when the other half seeds (a client that has
+// everything by one family's announce has it: the other family's announce
+// is late, or the peer is an origin fetching a lost piece, which is
+// recovering, not downloading).
+func (s *swarm) seeders() int {
+	return len(s.lists[seeders4]) + len(s.lists[seeders6]) - s.pairs[pairSS]
+}
+
+func (s *swarm) leechers() int {
+	return len(s.lists[leechers4]) + len(s.lists[leechers6]) - s.pairs[pairSL] - s.pairs[pairLS] - s.pairs[pairLL]
+}
+
+func (s *swarm) empty() bool { return len(s.index) == 0 }
 
 // sample appends up to want distinct peers from lists a and b (b may be -1)
 // to out, never the peer at self (the announcer's own place, if it is in one

@@ -6,16 +6,31 @@
 -- last-seen milliseconds), its download counter and its counted key; then
 -- its shard's totals and index (see settle.lua); then the swarm's done
 -- leechers (a sorted set like the lists: leechers that have seeded or
--- finished here before, so that they count no second download). The
--- swarm's seven share one hash tag and the shard's two are in the same
--- Redis Cluster slot, so the script runs on one node.
+-- finished here before, so that they count no second download); then the
+-- swarm's identities and its dual-stack pairs (below). The swarm's nine
+-- share one hash tag and the shard's two are in the same Redis Cluster
+-- slot, so the script runs on one node.
 --
 -- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
 -- members seen before it have expired), numwant, peer lifetime (ms), swarm
--- retention (ms), want peer IDs (0/1), swarm id (hex info hash).
+-- retention (ms), want peer IDs (0/1), swarm id (hex info hash), identity
+-- (peer ID and the 4 bytes of the key, or empty without a key).
 --
--- Returns {seeders, leechers, downloaded, compact peers, peer IDs, finished
--- (1 when this announce counted a download)}.
+-- Within a family the address tells peers apart, key or not. The key ties
+-- a peer's IPv4 and IPv6 members into one peer: KEYS[10] is a hash of
+-- identities, field peer ID and '4' or '6', value the key (4 bytes), the
+-- address (padded to 18 bytes) and the last-seen time, plus .5 when it
+-- seeds there or .25 when it is done there (a done leecher). The first
+-- address of a family to come with a key holds its peer ID's identity
+-- there; another is a peer of its own, tied to nothing; a holder that
+-- changes its key keeps its identity (aria2c sends a new UDP key every
+-- time). The two families' identities of a peer ID with the same key are
+-- one peer, a pair: KEYS[11] holds the pairs (member: peer ID), scored
+-- class * 2^44 plus the older half's last-seen time, class being the
+-- halves' roles: 0 seeder in both, 1 IPv4 seeder and IPv6 leecher, 2 the
+-- reverse, 3 leecher in both; so a pair stops counting when its older
+-- half expires. A pair counts as one peer: a seeder when either half
+-- seeds. Identities past their time count as absent; the sweep drops them.
 local member = ARGV[1]
 local v6 = ARGV[2] == '1'
 local seeder = ARGV[3] == '1'
@@ -27,6 +42,7 @@ local lifetime = ARGV[8]
 local retention = ARGV[9]
 local want_ids = ARGV[10] == '1'
 local id = ARGV[11]
+local ident = ARGV[12]
 
 local size, skey, lkey, si, li = 6, KEYS[1], KEYS[2], 1, 2
 if v6 then
@@ -38,6 +54,40 @@ end
 for _, i in ipairs({1, 2, 3, 4, 9}) do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
 end
+-- The identities of the announcer's peer ID in its family and the other:
+-- read when it sent a key, or stops.
+local pid, paddr = string.sub(member, size + 1), string.sub(member, 1, size)
+local own_f, twin_f = pid .. '4', pid .. '6'
+if v6 then own_f, twin_f = twin_f, own_f end
+local function parse(v)
+  if not v then return nil end
+  local sc = tonumber(string.sub(v, 23))
+  if sc < tonumber(cutoff) then return nil end
+  return string.sub(v, 1, 4), string.sub(v, 5, 22), sc
+end
+local pad = string.rep('\0', 18 - size)
+local key = string.sub(ident, 21)
+local linked, own_s, twin_s, twin_k, twin_a, was_paired = false
+if ident ~= '' or event == 'stopped' then
+  local v = redis.call('HMGET', KEYS[10], own_f, twin_f)
+  local own_k, own_a, os = parse(v[1])
+  local tk, ta, ts = parse(v[2])
+  was_paired = os ~= nil and ts ~= nil and own_a == paddr .. pad and own_k == tk
+  if ident ~= '' then
+    -- The first address with a key holds the identity; another address
+    -- of the family is a peer of its own, tied to no other.
+    linked = os == nil or own_a == paddr .. pad
+    if linked then
+      own_s = os
+      if ts and tk == key then twin_s, twin_k, twin_a = ts, tk, ta end
+    end
+  elseif os and own_a == paddr .. pad then
+    -- The holder stops without a key.
+    linked, key, own_s = true, own_k, os
+    if was_paired then twin_s, twin_k, twin_a = ts, tk, ta end
+  end
+end
+
 -- Apply the announce first and learn from the replies where the peer was:
 -- ZREM answers 1 when the member was there, ZADD 1 when it is new.
 local was_seeder, was_leecher
@@ -66,7 +116,8 @@ end
 -- that now has nothing left, from a peer that has not seeded or finished
 -- here before. A seeder is done by its list; a leecher that was done (an
 -- origin that lost a piece and fetches it again) by its mark in KEYS[9],
--- which it keeps while it leeches and loses when it seeds or leaves.
+-- which it keeps while it leeches and loses when it seeds or leaves; a
+-- half of a dual-stack peer by its identity's score, or its twin's.
 local marked = was_leecher and redis.call('ZSCORE', KEYS[9], member) ~= false
 if not was_seeder and not was_leecher and event ~= 'stopped' then
   -- A new peer starts unmarked, whatever a sweep on a replica with
@@ -74,6 +125,9 @@ if not was_seeder and not was_leecher and event ~= 'stopped' then
   redis.call('ZREM', KEYS[9], member)
 end
 local done = was_seeder or marked
+if linked then
+  done = done or (own_s ~= nil and own_s % 1 > 0) or (twin_s ~= nil and twin_s % 1 > 0)
+end
 local finished = 0
 if not done and (event == 'completed' or (was_leecher and seeder)) then
   redis.call('INCR', KEYS[5])
@@ -88,13 +142,43 @@ elseif done then
   redis.call('PEXPIRE', KEYS[9], lifetime)
 end
 
+local paired = false
+if linked then
+  if done and twin_s and twin_s % 1 == 0 then
+    -- What the peer finished over one family it finished.
+    twin_s = twin_s + 0.25
+    redis.call('HSET', KEYS[10], twin_f, twin_k .. twin_a .. string.format('%.2f', twin_s))
+  end
+  if event == 'stopped' then
+    redis.call('HDEL', KEYS[10], own_f)
+  else
+    local frac = 0
+    if seeder then frac = 0.5 elseif done then frac = 0.25 end
+    redis.call('HSET', KEYS[10], own_f, key .. paddr .. pad .. now .. string.format('%.2f', frac):sub(2))
+    redis.call('PEXPIRE', KEYS[10], lifetime)
+    if twin_s then
+      local s4, s6 = seeder, twin_s % 1 == 0.5
+      if v6 then s4, s6 = s6, s4 end
+      local class = 0
+      if not s4 then class = class + 2 end
+      if not s6 then class = class + 1 end
+      redis.call('ZADD', KEYS[11], class * PAIR + math.floor(twin_s), pid)
+      redis.call('PEXPIRE', KEYS[11], lifetime)
+      paired = true
+    end
+  end
+end
+if was_paired and not paired then redis.call('ZREM', KEYS[11], pid) end
+
 local card = {}
 for i = 1, 4 do
   card[i] = redis.call('ZCARD', KEYS[i])
 end
+local old = counted_of(KEYS[6])
+pairs_of(KEYS[11], tonumber(cutoff), card, paired or had_pairs(old))
 local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
-settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, false)
+settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, false, old)
 
 local peers, ids = {}, {}
 local function take(key, n)
@@ -106,7 +190,7 @@ local function take(key, n)
     if got >= n then break end
     if m ~= member then
       peers[#peers + 1] = string.sub(m, 1, size)
-      if want_ids then ids[#ids + 1] = string.sub(m, size + 1) end
+      if want_ids then ids[#ids + 1] = string.sub(m, size + 1, size + 20) end
       got = got + 1
     end
   end
@@ -134,4 +218,6 @@ if event ~= 'stopped' and numwant > 0 then
   end
 end
 
-return {card[1] + card[3], card[2] + card[4], downloaded, table.concat(peers), table.concat(ids), finished}
+-- Each pair once: one of its seeders when both halves seed, else one of
+-- its leechers.
+return {card[1] + card[3] - card[5], card[2] + card[4] - card[6] - card[7] - card[8], downloaded, table.concat(peers), table.concat(ids), finished}

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bitorigin/bitorigin/metrics"
+	"github.com/bitorigin/bitorigin/tracker"
 )
 
 // collector reports the swarm totals and the Redis connection pool when
@@ -33,7 +34,7 @@ func (s *Store) Collector() prometheus.Collector {
 		torrents: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "torrents"),
 			"Torrents with at least one peer.", nil, shared),
 		peers: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "peers"),
-			"Peers in all swarms, by role (seeder, leecher) and address family (ipv4, ipv6).", []string{"role", "family"}, shared),
+			tracker.PeersHelp, []string{"role", "family"}, shared),
 		hits:     prometheus.NewDesc(name("hits_total"), "Times a free connection was found in the pool.", nil, nil),
 		misses:   prometheus.NewDesc(name("misses_total"), "Times no free connection was in the pool, so one was dialled or waited for.", nil, nil),
 		timeouts: prometheus.NewDesc(name("timeouts_total"), "Times waiting for a pooled connection timed out.", nil, nil),
@@ -51,10 +52,9 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if t, err := c.s.Totals(context.Background()); err == nil {
 		ch <- prometheus.MustNewConstMetric(c.torrents, prometheus.GaugeValue, float64(t.Torrents))
-		ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(t.Seeders4), "seeder", "ipv4")
-		ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(t.Leechers4), "leecher", "ipv4")
-		ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(t.Seeders6), "seeder", "ipv6")
-		ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(t.Leechers6), "leecher", "ipv6")
+		for _, p := range t.Series() {
+			ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(p.N), p.Role, p.Family)
+		}
 	}
 	st := c.s.c.PoolStats()
 	ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(st.Hits))

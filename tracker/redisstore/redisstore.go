@@ -169,7 +169,7 @@ func New(cfg Config) (*Store, error) {
 // keys returns the swarm's keys for the announce script: IPv4 seeders,
 // IPv4 leechers, IPv6 seeders, IPv6 leechers, downloads, counted (its share
 // of the totals); then its shard's totals and index; then its done
-// leechers (see announce.lua). The hex info hash in
+// leechers, its identities and its dual-stack pairs (see announce.lua). The hex info hash in
 // braces is the Cluster hash tag of the swarm's keys; the shard's are in
 // the same slot (see shards). The hex info hash is returned too: it names
 // the swarm in the shard's index.
@@ -179,7 +179,7 @@ func (s *Store) keys(h tracker.InfoHash) ([]string, string) {
 	id := string(buf[:])
 	base := s.prefix + ":{" + id + "}:"
 	shard := s.shards.of(id)
-	return []string{base + "s4", base + "l4", base + "s6", base + "l6", base + "d", base + "c", shard + "n", shard + "x", base + "f"}, id
+	return []string{base + "s4", base + "l4", base + "s6", base + "l6", base + "d", base + "c", shard + "n", shard + "x", base + "f", base + "h", base + "p"}, id
 }
 
 // member encodes a peer as its compact address followed by its peer ID.
@@ -199,6 +199,19 @@ func member(id tracker.PeerID, a tracker.PeerAnnounce) (string, bool) {
 	return string(b), v6
 }
 
+// identity is the peer ID and key of a peer that sent a key, which ties
+// its IPv4 and IPv6 members into one peer (see announce.lua); empty
+// without a key.
+func identity(a tracker.PeerAnnounce) string {
+	if a.Key == 0 {
+		return ""
+	}
+	var b [24]byte
+	copy(b[:], a.PeerID[:])
+	binary.BigEndian.PutUint32(b[20:], a.Key)
+	return string(b[:])
+}
+
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
 // Announce applies one announce with one EVALSHA, pipelined with the
@@ -211,7 +224,7 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 	res, err := s.batch.do(ctx, time.Now().Add(s.timeout), keys, []any{
 		m, flag(v6), flag(a.Seeder), a.Event.String(),
 		millis(now), millis(now.Add(-s.lifetime)), a.NumWant,
-		s.lifetime.Milliseconds(), s.retention.Milliseconds(), flag(a.WantPeerIDs), id,
+		s.lifetime.Milliseconds(), s.retention.Milliseconds(), flag(a.WantPeerIDs), id, identity(a),
 	})
 	if err != nil {
 		return fmt.Errorf("redis announce: %w", err)
@@ -255,9 +268,11 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 	if len(hashes) == 0 {
 		return nil
 	}
-	cutoff := "(" + strconv.FormatInt(millis(s.now().Add(-s.lifetime)), 10)
+	cut := millis(s.now().Add(-s.lifetime))
+	cutoff := "(" + strconv.FormatInt(cut, 10)
 	type pending struct {
 		counts [4]*redis.IntCmd
+		pairs  [4]*redis.IntCmd
 		d      *redis.StringCmd
 	}
 	cmds := make([]pending, len(hashes))
@@ -268,6 +283,9 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 			ks, _ := s.keys(h)
 			for j := range 4 {
 				cmds[i].counts[j] = p.ZCount(ctx, ks[j], cutoff, "+inf")
+				// The swarm's live dual-stack pairs of class j (see
+				// announce.lua).
+				cmds[i].pairs[j] = p.ZCount(ctx, ks[10], strconv.FormatInt(int64(j)<<44+cut, 10), "("+strconv.FormatInt(int64(j+1)<<44, 10))
 			}
 			cmds[i].d = p.Get(ctx, ks[4])
 		}
@@ -279,11 +297,14 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 	// So every command is checked: redis.Nil is zero, anything else fails
 	// the scrape.
 	for i, h := range hashes {
-		var n [4]int64
+		var n, pc [4]int64
 		for j, c := range cmds[i].counts {
 			var err error
 			if n[j], err = c.Result(); err != nil {
 				return fmt.Errorf("redis scrape of %s: count %s: %w", h, c.Args()[1], err)
+			}
+			if pc[j], err = cmds[i].pairs[j].Result(); err != nil {
+				return fmt.Errorf("redis scrape of %s: count pairs: %w", h, err)
 			}
 		}
 		d, err := cmds[i].d.Int()
@@ -293,7 +314,9 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 		if err != nil {
 			return fmt.Errorf("redis scrape of %s: download count: %w", h, err)
 		}
-		out[i] = tracker.ScrapeStats{Seeders: int(n[0] + n[2]), Leechers: int(n[1] + n[3]), Downloaded: d}
+		// A dual-stack pair is one seeder when both halves seed, else
+		// one leecher.
+		out[i] = tracker.ScrapeStats{Seeders: int(n[0] + n[2] - pc[0]), Leechers: int(n[1] + n[3] - pc[1] - pc[2] - pc[3]), Downloaded: d}
 	}
 	return nil
 }

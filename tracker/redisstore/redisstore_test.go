@@ -270,9 +270,10 @@ func TestPoolCollectorLintsClean(t *testing.T) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Collector())
-	// The five totals and the six pool series.
-	if n := testutil.CollectAndCount(s.Collector()); n != 11 {
-		t.Fatalf("%d series, want 11", n)
+	// The seven totals (torrents, and peers by role in ipv4, ipv6 and
+	// both) and the six pool series.
+	if n := testutil.CollectAndCount(s.Collector()); n != 13 {
+		t.Fatalf("%d series, want 13", n)
 	}
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {

@@ -5,7 +5,8 @@
 -- totals hold for it, by list, fields 1-4), the shard's totals (a hash:
 -- peers by list, fields 1-4, and torrents with peers, field t) and the
 -- shard's index (a sorted set: swarm id scored at or below its oldest
--- peer's last-seen time, for the sweep). card: the lists' sizes now.
+-- peer's last-seen time, for the sweep). card: the lists' sizes now, then
+-- the swarm's dual-stack pairs by class (fields 5-8; see announce.lua).
 -- reindex: score the swarm at its oldest peer again (the sweep, which has
 -- just dropped the peers older than its cutoff, must; an announce need not,
 -- since it never makes a swarm's oldest peer older: a score left low only
@@ -16,12 +17,16 @@
 -- a list that expired by itself (its TTL is a safety net) or a peer written
 -- by a replica of an older version is corrected at the swarm's next touch
 -- instead of leaving the totals off for good.
-local function settle(keys, counted, totals, index, id, card, reindex)
-  local old = redis.call('HMGET', counted, '1', '2', '3', '4')
+local function counted_of(counted)
+  return redis.call('HMGET', counted, '1', '2', '3', '4', '5', '6', '7', '8')
+end
+
+-- old: counted_of(counted), read by the caller.
+local function settle(keys, counted, totals, index, id, card, reindex, old)
   local had, has, changed = 0, 0, false
-  for i = 1, 4 do
+  for i = 1, 8 do
     local was = tonumber(old[i]) or 0
-    had, has = had + was, has + card[i]
+    if i <= 4 then had, has = had + was, has + card[i] end
     if card[i] ~= was then
       changed = true
       if redis.call('HINCRBY', totals, tostring(i), card[i] - was) == 0 then
@@ -39,7 +44,8 @@ local function settle(keys, counted, totals, index, id, card, reindex)
     return
   end
   if changed then
-    redis.call('HSET', counted, '1', card[1], '2', card[2], '3', card[3], '4', card[4])
+    redis.call('HSET', counted, '1', card[1], '2', card[2], '3', card[3], '4', card[4],
+      '5', card[5], '6', card[6], '7', card[7], '8', card[8])
   end
   if had == 0 then redis.call('HINCRBY', totals, 't', 1) end
   if had == 0 or reindex then
@@ -54,3 +60,27 @@ local function settle(keys, counted, totals, index, id, card, reindex)
   end
 end
 
+
+-- Dual-stack pairs live in a sorted set (announce.lua) scored class * 2^44
+-- plus the older half's last-seen time (ms): pairs_of counts the live pairs
+-- of each class, SS, SL, LS, LL (IPv4 role first), into card[5..8]. A
+-- pair whose older half has expired counts no more; the sweep drops it.
+-- maybe: pairs may exist (the last count had some, or the caller added
+-- one); else none are, and nothing is asked of Redis.
+local PAIR = 17592186044416 -- 2^44 ms: 557 years
+local function pairs_of(pkey, cutoff, card, maybe)
+  card[5], card[6], card[7], card[8] = 0, 0, 0, 0
+  if not maybe then return end
+  for c = 0, 3 do
+    card[5 + c] = redis.call('ZCOUNT', pkey, string.format('%.0f', c * PAIR + cutoff),
+      '(' .. string.format('%.0f', (c + 1) * PAIR))
+  end
+end
+
+-- had_pairs tells from counted_of whether the swarm had pairs last time.
+local function had_pairs(old)
+  for i = 5, 8 do
+    if (tonumber(old[i]) or 0) > 0 then return true end
+  end
+  return false
+end

@@ -44,8 +44,8 @@ import (
 const numSlots = 16384
 
 // shards names the shards' keys: base + "n" is a shard's totals (a hash:
-// peers by list in fields 1-4, torrents with peers in field t), base + "x"
-// its index.
+// peers by list in fields 1-4, dual-stack pairs by class in fields 5-8,
+// torrents with peers in field t), base + "x" its index.
 type shards struct {
 	bases []string // one per shard: a Cluster slot, or the one shard
 }
@@ -121,11 +121,11 @@ func (s *Store) Totals(ctx context.Context) (tracker.Totals, error) {
 	cmds := make([]*redis.SliceCmd, len(s.shards.bases))
 	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, base := range s.shards.bases {
-			cmds[i] = p.HMGet(ctx, base+"n", "1", "2", "3", "4", "t")
+			cmds[i] = p.HMGet(ctx, base+"n", "1", "2", "3", "4", "5", "6", "7", "8", "t")
 		}
 		return nil
 	})
-	var sum [5]int
+	var sum [9]int
 	for i, c := range cmds {
 		vals, err := c.Result()
 		if err != nil {
@@ -146,7 +146,15 @@ func (s *Store) Totals(ctx context.Context) (tracker.Totals, error) {
 	if err != nil {
 		return tracker.Totals{}, fmt.Errorf("redis totals: %w", err)
 	}
-	return tracker.Totals{Seeders4: sum[0], Leechers4: sum[1], Seeders6: sum[2], Leechers6: sum[3], Torrents: sum[4]}, nil
+	// Fields 1-4 count the lists' members, 5-8 the dual-stack pairs by
+	// class (SS, SL, LS, LL: IPv4 role first; see announce.lua).
+	ss, sl, ls, ll := sum[4], sum[5], sum[6], sum[7]
+	return tracker.Totals{
+		Seeders4: sum[0] - ss - sl, Leechers4: sum[1] - ls - ll,
+		Seeders6: sum[2] - ss - ls, Leechers6: sum[3] - sl - ll,
+		SeedersBoth: ss + sl + ls, LeechersBoth: ll,
+		Torrents: sum[8],
+	}, nil
 }
 
 // Sweep paging: shards are read this many per pipeline, and this many
@@ -217,8 +225,9 @@ func (s *Store) sweepShards(ctx context.Context, bases []string, cutoff int64) (
 			return false, fmt.Errorf("redis sweep: index entry %q is no info hash", id)
 		}
 		k, _ := s.keys(h)
-		// The announce script's keys without the download counter.
-		keys[i] = []string{k[0], k[1], k[2], k[3], k[5], k[6], k[7]}
+		// The announce script's keys without the download counter and
+		// the done leechers.
+		keys[i] = []string{k[0], k[1], k[2], k[3], k[5], k[6], k[7], k[9], k[10]}
 	}
 	cmds := make([]*redis.Cmd, len(ids))
 	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {

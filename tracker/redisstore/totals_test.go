@@ -29,8 +29,10 @@ func TestEveryReplicaExportsTheSharedTotals(t *testing.T) {
 		}
 	}
 	want := `
-# HELP bitorigin_tracker_peers Peers in all swarms, by role (seeder, leecher) and address family (ipv4, ipv6).
+# HELP bitorigin_tracker_peers Peers in all swarms, each once, by role (seeder, leecher) and address family: ipv4 or ipv6 for a peer known over one family, both for a dual-stack peer (the same peer ID and key over each).
 # TYPE bitorigin_tracker_peers gauge
+bitorigin_tracker_peers{family="both",role="leecher",store="redis"} 0
+bitorigin_tracker_peers{family="both",role="seeder",store="redis"} 0
 bitorigin_tracker_peers{family="ipv4",role="leecher",store="redis"} 3
 bitorigin_tracker_peers{family="ipv4",role="seeder",store="redis"} 2
 bitorigin_tracker_peers{family="ipv6",role="leecher",store="redis"} 1

@@ -71,6 +71,13 @@ func Run(t *testing.T, newStore Factory) {
 		{"AddressFamiliesAreSeparate", testFamilies},
 		{"SamePeerIDFromAnotherAddressIsAnotherPeer", testPeerIdentity},
 		{"PeerIDsFollowPeersWhenAsked", testPeerIDs},
+		{"DualStackPeerCountsOnce", testDualStackOnce},
+		{"DualStackPeerStopsPerFamily", testDualStackStop},
+		{"DualStackHalvesExpireApart", testDualStackExpiry},
+		{"DualStackNeedsTheSameKey", testDualStackKeys},
+		{"DualStackPeerFinishesOnce", testDualStackFinish},
+		{"KeyDoesNotTakeOverAnotherAddress", testKeyKeepsAddress},
+		{"AChangedKeyKeepsThePeer", testKeyChange},
 		{"SilentPeersExpire", testExpiry},
 		{"ReannouncingPeersStay", testReannounceKeeps},
 		{"ScrapeReportsCountsAndZeroForUnknown", testScrape},
@@ -150,8 +157,14 @@ type announcer struct {
 
 func (a announcer) do(h tracker.InfoHash, n int, addr netip.AddrPort, ev tracker.Event, seeder bool, numWant int) tracker.SwarmAnswer {
 	a.t.Helper()
+	return a.doKey(h, n, 0, addr, ev, seeder, numWant)
+}
+
+// doKey announces with a key (0: none).
+func (a announcer) doKey(h tracker.InfoHash, n int, key uint32, addr netip.AddrPort, ev tracker.Event, seeder bool, numWant int) tracker.SwarmAnswer {
+	a.t.Helper()
 	var out tracker.SwarmAnswer
-	pa := tracker.PeerAnnounce{InfoHash: h, PeerID: ID(n), Addr: addr, Event: ev, Seeder: seeder, NumWant: numWant}
+	pa := tracker.PeerAnnounce{InfoHash: h, PeerID: ID(n), Key: key, Addr: addr, Event: ev, Seeder: seeder, NumWant: numWant}
 	if err := a.s.Announce(context.Background(), pa, &out); err != nil {
 		a.t.Fatalf("announce peer %d: %v", n, err)
 	}
@@ -671,4 +684,269 @@ func testPing(t *testing.T, s tracker.Store, _ *Clock) {
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatalf("ping: %v", err)
 	}
+}
+
+// Key returns a test key for peer n, never 0.
+func Key(n int) uint32 { return 0x5ee00000 + uint32(n)*0x10001 }
+
+func scrapeOne(t *testing.T, s tracker.Store, h tracker.InfoHash) tracker.ScrapeStats {
+	t.Helper()
+	var st [1]tracker.ScrapeStats
+	if err := s.Scrape(context.Background(), []tracker.InfoHash{h}, st[:]); err != nil {
+		t.Fatal(err)
+	}
+	return st[0]
+}
+
+func checkScrape(t *testing.T, what string, s tracker.Store, h tracker.InfoHash, want tracker.ScrapeStats) {
+	t.Helper()
+	if got := scrapeOne(t, s, h); got != want {
+		t.Fatalf("%s: scrape %+v, want %+v", what, got, want)
+	}
+}
+
+// testDualStackOnce is a client that announces over IPv4 and over IPv6
+// with one peer ID and key (BEP 7): one peer in the counts, while each
+// family's clients get the address of their family.
+func testDualStackOnce(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	got := a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStarted, true, 50)
+	checkCounts(t, "seeder over IPv4", got, 1, 0, 0)
+	got = a.doKey(h, 1, Key(1), Addr6(1), tracker.EventStarted, true, 50)
+	checkCounts(t, "the same seeder over IPv6", got, 1, 0, 0)
+	checkScrape(t, "dual-stack seeder", s, h, tracker.ScrapeStats{Seeders: 1})
+	checkTotals(t, "dual-stack seeder", s, tracker.Totals{Torrents: 1, SeedersBoth: 1})
+	got = a.doKey(h, 2, Key(2), Addr4(2), tracker.EventStarted, false, 50)
+	checkCounts(t, "IPv4 leecher", got, 1, 1, 0)
+	if len(got.Peers) != 6 || !contains(got.Peers, 6, Addr4(1)) {
+		t.Fatalf("IPv4 leecher got %x, want the seeder's IPv4 address", got.Peers)
+	}
+	got = a.doKey(h, 3, Key(3), Addr6(3), tracker.EventStarted, false, 50)
+	checkCounts(t, "IPv6 leecher", got, 1, 2, 0)
+	if len(got.Peers) != 18 || !contains(got.Peers, 18, Addr6(1)) {
+		t.Fatalf("IPv6 leecher got %x, want the seeder's IPv6 address", got.Peers)
+	}
+	// Re-announces change nothing; the seeder gets each family's
+	// leecher over that family.
+	got = a.doKey(h, 1, Key(1), Addr6(1), tracker.EventNone, true, 50)
+	checkCounts(t, "seeder re-announces over IPv6", got, 1, 2, 0)
+	if len(got.Peers) != 18 || !contains(got.Peers, 18, Addr6(3)) {
+		t.Fatalf("seeder over IPv6 got %x, want the IPv6 leecher", got.Peers)
+	}
+	got = a.doKey(h, 1, Key(1), Addr4(1), tracker.EventNone, true, 50)
+	if len(got.Peers) != 6 || !contains(got.Peers, 6, Addr4(2)) {
+		t.Fatalf("seeder over IPv4 got %x, want the IPv4 leecher", got.Peers)
+	}
+	// A dual-stack leecher is one leecher too, and the rule for a peer
+	// whose families disagree: a seeder when either says it has nothing
+	// left.
+	a.doKey(h, 4, Key(4), Addr4(4), tracker.EventStarted, false, 50)
+	got = a.doKey(h, 4, Key(4), Addr6(4), tracker.EventStarted, false, 50)
+	checkCounts(t, "dual-stack leecher", got, 1, 3, 0)
+	checkTotals(t, "dual-stack leecher", s, tracker.Totals{Torrents: 1, SeedersBoth: 1, LeechersBoth: 1, Leechers4: 1, Leechers6: 1})
+	got = a.doKey(h, 4, Key(4), Addr6(4), tracker.EventNone, true, 50)
+	checkCounts(t, "seeder over IPv6, leecher over IPv4", got, 2, 2, 1)
+	checkTotals(t, "half seeder", s, tracker.Totals{Torrents: 1, SeedersBoth: 2, Leechers4: 1, Leechers6: 1})
+	got = a.doKey(h, 4, Key(4), Addr4(4), tracker.EventNone, true, 50)
+	checkCounts(t, "seeder over both", got, 2, 2, 1)
+	if got.Finished {
+		t.Fatal("a peer that finished over IPv6 finished again over IPv4")
+	}
+	got = a.doKey(h, 1, Key(1), Addr4(1), tracker.EventNone, false, 50)
+	checkCounts(t, "leecher over IPv4, seeder over IPv6", got, 2, 2, 1)
+	checkScrape(t, "end", s, h, tracker.ScrapeStats{Seeders: 2, Leechers: 2, Downloaded: 1})
+}
+
+func testDualStackStop(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStarted, true, 50)
+	a.doKey(h, 1, Key(1), Addr6(1), tracker.EventStarted, true, 50)
+	got := a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStopped, true, 50)
+	checkCounts(t, "stopped over IPv4", got, 1, 0, 0)
+	checkTotals(t, "stopped over IPv4", s, tracker.Totals{Torrents: 1, Seeders6: 1})
+	got = a.do(h, 2, Addr4(2), tracker.EventStarted, false, 50)
+	if len(got.Peers) != 0 {
+		t.Fatalf("the address stopped over IPv4 is still handed out: %x", got.Peers)
+	}
+	got = a.do(h, 3, Addr6(3), tracker.EventStarted, false, 50)
+	checkCounts(t, "IPv6 leecher", got, 1, 2, 0)
+	if !contains(got.Peers, 18, Addr6(1)) {
+		t.Fatal("a stop over IPv4 removed the IPv6 address")
+	}
+	// Back over IPv4: one peer again.
+	got = a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStarted, true, 50)
+	checkCounts(t, "back over IPv4", got, 1, 2, 0)
+	got = a.doKey(h, 1, Key(1), Addr6(1), tracker.EventStopped, true, 50)
+	checkCounts(t, "stopped over IPv6", got, 1, 2, 0)
+	got = a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStopped, true, 50)
+	checkCounts(t, "stopped over both", got, 0, 2, 0)
+	checkScrape(t, "end", s, h, tracker.ScrapeStats{Leechers: 2})
+}
+
+func testDualStackExpiry(t *testing.T, s tracker.Store, clock *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStarted, false, 50)
+	a.doKey(h, 1, Key(1), Addr6(1), tracker.EventStarted, false, 50)
+	// Only the IPv6 half goes on announcing.
+	for range 5 {
+		clock.Advance(Lifetime / 2)
+		a.doKey(h, 1, Key(1), Addr6(1), tracker.EventNone, false, 50)
+	}
+	got := a.do(h, 2, Addr4(2), tracker.EventStarted, true, 50)
+	checkCounts(t, "IPv4 half expired", got, 1, 1, 0)
+	if len(got.Peers) != 0 {
+		t.Fatalf("the expired IPv4 half is still handed out: %x", got.Peers)
+	}
+	got = a.do(h, 3, Addr6(3), tracker.EventStarted, true, 50)
+	if !contains(got.Peers, 18, Addr6(1)) {
+		t.Fatal("the IPv6 half expired with the IPv4 one")
+	}
+	if c, ok := s.(Counter); ok {
+		if err := c.SweepExpired(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkTotals(t, "IPv4 half expired", s, tracker.Totals{Torrents: 1, Leechers6: 1, Seeders4: 1, Seeders6: 1})
+	checkScrape(t, "IPv4 half expired", s, h, tracker.ScrapeStats{Seeders: 2, Leechers: 1})
+	// The IPv4 half comes back: one peer again, and it finishes once.
+	a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStarted, false, 50)
+	checkScrape(t, "IPv4 half back", s, h, tracker.ScrapeStats{Seeders: 2, Leechers: 1})
+	got = a.doKey(h, 1, Key(1), Addr4(1), tracker.EventCompleted, true, 50)
+	checkCounts(t, "completed over IPv4", got, 3, 0, 1)
+	got = a.doKey(h, 1, Key(1), Addr6(1), tracker.EventCompleted, true, 50)
+	checkCounts(t, "completed over IPv6", got, 3, 0, 1)
+	// Both halves silent: both expire.
+	clock.Advance(2*Lifetime + time.Second)
+	if c, ok := s.(Counter); ok {
+		if err := c.SweepExpired(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkTotals(t, "all expired", s, tracker.Totals{})
+	checkScrape(t, "all expired", s, h, tracker.ScrapeStats{Downloaded: 1})
+}
+
+// testDualStackKeys: without the same non-zero key, the same peer ID over
+// the two families is two peers (a peer ID is no proof: any client can
+// send another's).
+func testDualStackKeys(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	for i, c := range []struct {
+		name   string
+		k4, k6 uint32
+	}{
+		{"no key", 0, 0},
+		{"key over IPv4 only", Key(1), 0},
+		{"key over IPv6 only", 0, Key(1)},
+		{"other keys", Key(1), Key(2)},
+	} {
+		h := Hash(10 + i)
+		a.doKey(h, 1, c.k4, Addr4(1), tracker.EventStarted, true, 50)
+		got := a.doKey(h, 1, c.k6, Addr6(1), tracker.EventStarted, true, 50)
+		checkCounts(t, c.name, got, 2, 0, 0)
+	}
+	// A leecher that completes over one family and, with another key,
+	// over the other is two peers that finished.
+	h := Hash(20)
+	a.doKey(h, 1, Key(1), Addr4(1), tracker.EventCompleted, true, 50)
+	got := a.doKey(h, 1, Key(2), Addr6(1), tracker.EventCompleted, true, 50)
+	checkCounts(t, "two keys, two completions", got, 2, 0, 2)
+	checkTotals(t, "no pairs", s, tracker.Totals{Torrents: 5, Seeders4: 5, Seeders6: 5})
+}
+
+func testDualStackFinish(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStarted, false, 50)
+	a.doKey(h, 1, Key(1), Addr6(1), tracker.EventStarted, false, 50)
+	got := a.doKey(h, 1, Key(1), Addr4(1), tracker.EventCompleted, true, 50)
+	checkCounts(t, "completed over IPv4", got, 1, 0, 1)
+	if !got.Finished {
+		t.Fatal("the completion was not counted")
+	}
+	got = a.doKey(h, 1, Key(1), Addr6(1), tracker.EventCompleted, true, 50)
+	checkCounts(t, "completed over IPv6", got, 1, 0, 1)
+	if got.Finished {
+		t.Fatal("one download counted twice")
+	}
+	// A peer that finished over one family and left it has still
+	// finished for the other.
+	a.doKey(h, 2, Key(2), Addr4(2), tracker.EventStarted, false, 50)
+	a.doKey(h, 2, Key(2), Addr6(2), tracker.EventStarted, false, 50)
+	a.doKey(h, 2, Key(2), Addr4(2), tracker.EventCompleted, true, 50)
+	a.doKey(h, 2, Key(2), Addr4(2), tracker.EventStopped, true, 50)
+	got = a.doKey(h, 2, Key(2), Addr6(2), tracker.EventNone, true, 50)
+	checkCounts(t, "seeder over IPv6 after IPv4 stopped", got, 2, 0, 2)
+	if got.Finished {
+		t.Fatal("a download counted again over the other family")
+	}
+	// A half that comes back to a peer that has finished is no download
+	// either.
+	a.doKey(h, 1, Key(1), Addr6(1), tracker.EventStopped, true, 50)
+	got = a.doKey(h, 1, Key(1), Addr6(1), tracker.EventCompleted, true, 50)
+	checkCounts(t, "IPv6 half back, completed", got, 2, 0, 2)
+	if got.Finished {
+		t.Fatal("a download counted again when a half came back")
+	}
+}
+
+// testKeyKeepsAddress: within a family the address identifies a peer, key
+// or not; a second address with the same peer ID and key is another peer
+// and cannot remove the first.
+func testKeyKeepsAddress(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStarted, true, 50)
+	a.doKey(h, 1, Key(1), Addr6(1), tracker.EventStarted, true, 50)
+	got := a.doKey(h, 1, Key(1), Addr4(77), tracker.EventStopped, false, 50)
+	checkCounts(t, "stop from another address with the key", got, 1, 0, 0)
+	got = a.doKey(h, 1, Key(1), Addr4(77), tracker.EventStarted, false, 50)
+	checkCounts(t, "another address with the key", got, 1, 1, 0)
+	got = a.do(h, 2, Addr4(2), tracker.EventStarted, false, 50)
+	if !contains(got.Peers, 6, Addr4(1)) || !contains(got.Peers, 6, Addr4(77)) {
+		t.Fatalf("IPv4 leecher got %x, want both addresses", got.Peers)
+	}
+	// The first address stops; the other takes the key over and is the
+	// IPv4 half of the peer from now on, counted once with it.
+	a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStopped, true, 50)
+	got = a.doKey(h, 1, Key(1), Addr4(77), tracker.EventNone, false, 50)
+	checkCounts(t, "after the first address stopped", got, 1, 1, 0)
+	// A client that announced without a key and now sends one is still
+	// one entry.
+	a.do(h, 3, Addr4(3), tracker.EventStarted, false, 50)
+	got = a.doKey(h, 3, Key(3), Addr4(3), tracker.EventNone, false, 50)
+	checkCounts(t, "a key sent late", got, 1, 2, 0)
+	got = a.doKey(h, 3, Key(3), Addr6(3), tracker.EventNone, false, 50)
+	checkCounts(t, "and its IPv6 half", got, 1, 2, 0)
+}
+
+// testKeyChange: the address, not the key, tells whether an announce is a
+// known peer's within its family. aria2c sends another UDP key with every
+// announce and goes straight to stopped with nothing left when it
+// finishes: that is its download, and removes it.
+func testKeyChange(t *testing.T, s tracker.Store, _ *Clock) {
+	a := announcer{t, s}
+	h := Hash(1)
+	a.do(h, 9, Addr4(9), tracker.EventStarted, true, 50)
+	a.doKey(h, 1, Key(1), Addr4(1), tracker.EventStarted, false, 50)
+	got := a.doKey(h, 1, Key(2), Addr4(1), tracker.EventNone, false, 50)
+	checkCounts(t, "another key", got, 1, 1, 0)
+	got = a.doKey(h, 1, 0, Addr4(1), tracker.EventNone, false, 50)
+	checkCounts(t, "no key", got, 1, 1, 0)
+	got = a.doKey(h, 1, Key(3), Addr4(1), tracker.EventStopped, true, 50)
+	checkCounts(t, "stopped with nothing left and a third key", got, 1, 0, 1)
+	if !got.Finished {
+		t.Fatal("the download was not counted")
+	}
+	// A dual-stack peer whose key changes over one family is two peers
+	// until the other family's announce brings the same key.
+	a.doKey(h, 2, Key(2), Addr4(2), tracker.EventStarted, false, 50)
+	a.doKey(h, 2, Key(2), Addr6(2), tracker.EventStarted, false, 50)
+	got = a.doKey(h, 2, Key(5), Addr4(2), tracker.EventNone, false, 50)
+	checkCounts(t, "keys differ", got, 1, 2, 1)
+	got = a.doKey(h, 2, Key(5), Addr6(2), tracker.EventNone, false, 50)
+	checkCounts(t, "keys agree again", got, 1, 1, 1)
 }

@@ -231,6 +231,7 @@ func (w *worker) announce(pkt []byte, from netip.AddrPort, out []byte) ([]byte, 
 		Uploaded:   r.Uploaded,
 		Downloaded: r.Downloaded,
 		Left:       r.Left,
+		Key:        r.Key,
 		NumWant:    numWant,
 	}
 	w.tresp.Reset()
