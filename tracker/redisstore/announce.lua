@@ -50,9 +50,20 @@ if v6 then
 end
 
 -- Drop the swarm's expired peers: expiry without ever scanning the
--- keyspace. Swarms nobody announces to are left to the sweep.
-for _, i in ipairs({1, 2, 3, 4, 9}) do
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
+-- keyspace. Swarms nobody announces to are left to the sweep. The shard's
+-- index scores the swarm at or below its oldest peer's last-seen time (see
+-- settle), so a score at or after the cutoff means that no peer has expired
+-- yet, and one ZSCORE stands in for five ZREMRANGEBYSCOREs on most
+-- announces; a swarm that is swept is scored at its oldest peer again.
+-- (Replicas whose clocks disagree can make a peer expire late by their
+-- difference.)
+local swept = false
+local indexed = redis.call('ZSCORE', KEYS[8], id)
+if not indexed or tonumber(indexed) < tonumber(cutoff) then
+  for _, i in ipairs({1, 2, 3, 4, 9}) do
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
+  end
+  swept = true
 end
 -- The identities of the announcer's peer ID in its family and the other:
 -- read when it sent a key, or stops.
@@ -178,7 +189,7 @@ local old = counted_of(KEYS[6])
 pairs_of(KEYS[11], tonumber(cutoff), card, paired or had_pairs(old))
 local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
-settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, false, old)
+settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, swept, old)
 
 local peers, ids = {}, {}
 local function take(key, n)

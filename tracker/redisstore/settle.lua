@@ -7,10 +7,11 @@
 -- shard's index (a sorted set: swarm id scored at or below its oldest
 -- peer's last-seen time, for the sweep). card: the lists' sizes now, then
 -- the swarm's dual-stack pairs by class (fields 5-8; see announce.lua).
--- reindex: score the swarm at its oldest peer again (the sweep, which has
--- just dropped the peers older than its cutoff, must; an announce need not,
--- since it never makes a swarm's oldest peer older: a score left low only
--- makes the sweep visit the swarm early).
+-- reindex: score the swarm at its oldest peer again (whoever has just
+-- dropped the peers older than its cutoff must; otherwise there is no need,
+-- since an announce never makes a swarm's oldest peer older: a score left
+-- low only makes the sweep visit the swarm early, and the next announce
+-- sweep it).
 --
 -- The totals move by the difference between what the lists hold now and
 -- what was counted for the swarm last time, not by what this call changed:
