@@ -1,0 +1,31 @@
+package bencode
+
+import "strconv"
+
+// The writers append to a caller's buffer and never allocate once it has
+// room. A dictionary's keys must be appended in sorted order, each key
+// once (BEP 3); the writers leave that to the caller, whose keys are
+// nearly always constants.
+
+// AppendInt appends the integer v: i<v>e.
+func AppendInt(b []byte, v int64) []byte {
+	b = append(b, 'i')
+	b = strconv.AppendInt(b, v, 10)
+	return append(b, 'e')
+}
+
+// AppendString appends the byte string s: <length>:<s>.
+func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
+}
+
+// AppendDict begins a dictionary: keys and values follow, then AppendEnd.
+func AppendDict(b []byte) []byte { return append(b, 'd') }
+
+// AppendList begins a list: values follow, then AppendEnd.
+func AppendList(b []byte) []byte { return append(b, 'l') }
+
+// AppendEnd ends the innermost dictionary or list.
+func AppendEnd(b []byte) []byte { return append(b, 'e') }
