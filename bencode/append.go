@@ -16,9 +16,7 @@ func AppendInt(b []byte, v int64) []byte {
 
 // AppendString appends the byte string s: <length>:<s>.
 func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, ':')
-	return append(b, s...)
+	return append(AppendStringHeader(b, len(s)), s...)
 }
 
 // AppendDict begins a dictionary: keys and values follow, then AppendEnd.
@@ -29,3 +27,11 @@ func AppendList(b []byte) []byte { return append(b, 'l') }
 
 // AppendEnd ends the innermost dictionary or list.
 func AppendEnd(b []byte) []byte { return append(b, 'e') }
+
+// AppendStringHeader appends the length prefix of an n-byte string,
+// <n>:, for a caller that then appends the n bytes itself rather than
+// gather them in a buffer first.
+func AppendStringHeader(b []byte, n int) []byte {
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, ':')
+}
