@@ -132,7 +132,7 @@ func TestExtensionMessagesAppendWithoutAllocating(t *testing.T) {
 	}
 }
 
-func TestParseMetadataAllocatesOnlyTheMessage(t *testing.T) {
+func TestParseMetadataWithoutAllocatingBeyondTheMessage(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
