@@ -14,7 +14,7 @@ func appendAnnounce(b, peers []byte) []byte {
 	b = AppendInt(AppendString(b, "incomplete"), 20)
 	b = AppendInt(AppendString(b, "interval"), 1800)
 	b = AppendInt(AppendString(b, "min interval"), 900)
-	b = AppendString(AppendString(b, "peers"), peers)
+	b = AppendBytes(AppendString(b, "peers"), peers)
 	return AppendEnd(b)
 }
 

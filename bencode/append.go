@@ -15,8 +15,32 @@ func AppendInt(b []byte, v int64) []byte {
 }
 
 // AppendString appends the byte string s: <length>:<s>.
-func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
+func AppendString(b []byte, s string) []byte {
 	return append(AppendStringHeader(b, len(s)), s...)
+}
+
+// AppendBytes appends the byte string s: <length>:<s>.
+func AppendBytes(b, s []byte) []byte {
+	return append(AppendStringHeader(b, len(s)), s...)
+}
+
+// AppendStringHeader appends the length prefix of an n-byte string, <n>:,
+// for a caller that then appends the n bytes itself rather than gather
+// them in a buffer first.
+func AppendStringHeader(b []byte, n int) []byte {
+	// Keys are short: their prefix costs no call to strconv.
+	if uint(n) < 10 {
+		return append(b, byte('0'+n), ':')
+	}
+	return appendLength(b, n)
+}
+
+// appendLength appends <n>: for n of 10 and more.
+func appendLength(b []byte, n int) []byte {
+	if n < 100 {
+		return append(b, byte('0'+n/10), byte('0'+n%10), ':')
+	}
+	return append(strconv.AppendInt(b, int64(n), 10), ':')
 }
 
 // AppendDict begins a dictionary: keys and values follow, then AppendEnd.
@@ -27,11 +51,3 @@ func AppendList(b []byte) []byte { return append(b, 'l') }
 
 // AppendEnd ends the innermost dictionary or list.
 func AppendEnd(b []byte) []byte { return append(b, 'e') }
-
-// AppendStringHeader appends the length prefix of an n-byte string,
-// <n>:, for a caller that then appends the n bytes itself rather than
-// gather them in a buffer first.
-func AppendStringHeader(b []byte, n int) []byte {
-	b = strconv.AppendInt(b, int64(n), 10)
-	return append(b, ':')
-}

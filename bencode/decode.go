@@ -140,7 +140,11 @@ func (d *Decoder) Dict(field func(key []byte) error) error {
 		if err != nil || end {
 			return err
 		}
-		if err := d.value(func() error { return field(key) }); err != nil {
+		start := d.off
+		if err := field(key); err != nil {
+			return err
+		}
+		if err := d.unread(start); err != nil {
 			return err
 		}
 		prev = key
@@ -168,7 +172,11 @@ func (d *Decoder) List(elem func() error) error {
 			d.leave()
 			return nil
 		}
-		if err := d.value(elem); err != nil {
+		start := d.off
+		if err := elem(); err != nil {
+			return err
+		}
+		if err := d.unread(start); err != nil {
 			return err
 		}
 	}
@@ -183,14 +191,11 @@ func (d *Decoder) Skip() error {
 	return d.skip()
 }
 
-// value has read consume one value, and skips it if read left it unread.
-func (d *Decoder) value(read func() error) error {
-	start := d.off
-	if err := read(); err != nil {
-		return err
-	}
+// unread skips the value at start if the caller's function left it
+// unread, and stops at an error the function dropped.
+func (d *Decoder) unread(start int) error {
 	switch {
-	case d.err != nil: // read dropped an error
+	case d.err != nil:
 		return d.err
 	case d.off == start:
 		return d.skip()

@@ -225,3 +225,24 @@ func TestBytesAliasesTheInput(t *testing.T) {
 		t.Fatalf("got %q, %v, not a sub-slice of the input", s, err)
 	}
 }
+
+func TestAppendWritesCanonicalValues(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{string(AppendInt(nil, 0)), "i0e"},
+		{string(AppendInt(nil, -42)), "i-42e"},
+		{string(AppendInt(nil, -1<<63)), "i-9223372036854775808e"},
+		{string(AppendString(nil, "")), "0:"},
+		{string(AppendString(nil, "123456789")), "9:123456789"},
+		{string(AppendString(nil, "1234567890")), "10:1234567890"},
+		{string(AppendBytes(nil, make([]byte, 99)))[:3], "99:"},
+		{string(AppendBytes(nil, make([]byte, 100)))[:4], "100:"},
+		{string(AppendStringHeader([]byte("x"), 12345)), "x12345:"},
+		{string(AppendEnd(AppendDict(AppendEnd(AppendList(nil))))), "lede"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("wrote %q, want %q", tc.got, tc.want)
+		}
+	}
+}

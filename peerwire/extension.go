@@ -63,10 +63,10 @@ func (h ExtensionHandshake) AppendTo(b []byte) []byte {
 	}
 	if h.YourIP.Is4() {
 		ip := h.YourIP.As4()
-		b = bencode.AppendString(bencode.AppendString(b, "yourip"), ip[:])
+		b = bencode.AppendBytes(bencode.AppendString(b, "yourip"), ip[:])
 	} else if h.YourIP.IsValid() {
 		ip := h.YourIP.As16()
-		b = bencode.AppendString(bencode.AppendString(b, "yourip"), ip[:])
+		b = bencode.AppendBytes(bencode.AppendString(b, "yourip"), ip[:])
 	}
 	b = bencode.AppendEnd(b)
 	return patchLength(b, start)

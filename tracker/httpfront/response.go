@@ -35,9 +35,9 @@ func appendAnnounce(b []byte, r *tracker.AnnounceResponse, compact, v6, peerIDs 
 		b = appendPeerDicts(b, sw, v6, peerIDs)
 	case v6:
 		b = bencode.AppendString(b, "")
-		b = bencode.AppendString(bencode.AppendString(b, "peers6"), sw.Peers)
+		b = bencode.AppendBytes(bencode.AppendString(b, "peers6"), sw.Peers)
 	default:
-		b = bencode.AppendString(b, sw.Peers)
+		b = bencode.AppendBytes(b, sw.Peers)
 	}
 	return bencode.AppendEnd(b)
 }
@@ -60,9 +60,9 @@ func appendPeerDicts(b []byte, sw *tracker.SwarmAnswer, v6, peerIDs bool) []byte
 		port := int64(e[size-2])<<8 | int64(e[size-1])
 		b = bencode.AppendDict(b)
 		var ip [64]byte
-		b = bencode.AppendString(bencode.AppendString(b, "ip"), a.AppendTo(ip[:0]))
+		b = bencode.AppendBytes(bencode.AppendString(b, "ip"), a.AppendTo(ip[:0]))
 		if peerIDs && len(sw.PeerIDs) >= (i+1)*20 {
-			b = bencode.AppendString(bencode.AppendString(b, "peer id"), sw.PeerIDs[i*20:(i+1)*20])
+			b = bencode.AppendBytes(bencode.AppendString(b, "peer id"), sw.PeerIDs[i*20:(i+1)*20])
 		}
 		b = bencode.AppendInt(bencode.AppendString(b, "port"), port)
 		b = bencode.AppendEnd(b)
@@ -88,7 +88,7 @@ func appendScrapeStart(b []byte) []byte {
 // appendScrapeFile writes one torrent's entry of a scrape response's files
 // dictionary.
 func appendScrapeFile(b []byte, h tracker.InfoHash, s tracker.ScrapeStats) []byte {
-	b = bencode.AppendString(b, h[:])
+	b = bencode.AppendBytes(b, h[:])
 	b = bencode.AppendDict(b)
 	b = bencode.AppendInt(bencode.AppendString(b, "complete"), int64(s.Seeders))
 	b = bencode.AppendInt(bencode.AppendString(b, "downloaded"), int64(s.Downloaded))
