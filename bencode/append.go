@@ -6,6 +6,10 @@ import "strconv"
 // room. A dictionary's keys must be appended in sorted order, each key
 // once (BEP 3); the writers leave that to the caller, whose keys are
 // nearly always constants.
+//
+// The string writers are small enough to inline (no call to strconv), so
+// that writing a constant key costs about as much as appending its
+// encoding as a literal.
 
 // AppendInt appends the integer v: i<v>e.
 func AppendInt(b []byte, v int64) []byte {
@@ -28,19 +32,17 @@ func AppendBytes(b, s []byte) []byte {
 // for a caller that then appends the n bytes itself rather than gather
 // them in a buffer first.
 func AppendStringHeader(b []byte, n int) []byte {
-	// Keys are short: their prefix costs no call to strconv.
-	if uint(n) < 10 {
-		return append(b, byte('0'+n), ':')
+	var digits [20]byte
+	i := len(digits) - 1
+	digits[i] = ':'
+	for u := uint64(n); ; u /= 10 {
+		i--
+		digits[i] = byte('0' + u%10)
+		if u < 10 {
+			break
+		}
 	}
-	return appendLength(b, n)
-}
-
-// appendLength appends <n>: for n of 10 and more.
-func appendLength(b []byte, n int) []byte {
-	if n < 100 {
-		return append(b, byte('0'+n/10), byte('0'+n%10), ':')
-	}
-	return append(strconv.AppendInt(b, int64(n), 10), ':')
+	return append(b, digits[i:]...)
 }
 
 // AppendDict begins a dictionary: keys and values follow, then AppendEnd.
@@ -51,3 +53,14 @@ func AppendList(b []byte) []byte { return append(b, 'l') }
 
 // AppendEnd ends the innermost dictionary or list.
 func AppendEnd(b []byte) []byte { return append(b, 'e') }
+
+// A Key is a dictionary key encoded once, for a hot path that writes the
+// same keys in every message: AppendKey is then a single copy, as cheap
+// as appending the encoding as a literal. The zero Key is not a key.
+type Key struct{ enc string }
+
+// NewKey encodes the dictionary key s.
+func NewKey(s string) Key { return Key{string(AppendString(nil, s))} }
+
+// AppendKey appends k.
+func AppendKey(b []byte, k Key) []byte { return append(b, k.enc...) }

@@ -246,3 +246,9 @@ func TestAppendWritesCanonicalValues(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyIsTheEncodedString(t *testing.T) {
+	if got := string(AppendKey([]byte("d"), NewKey("min interval"))); got != "d12:min interval" {
+		t.Fatalf("wrote %q", got)
+	}
+}

@@ -11,6 +11,21 @@ import (
 // that a response is built without allocating. Dictionary keys are written
 // in sorted order, as bencode requires.
 
+// The keys of announce and scrape answers, encoded once.
+var (
+	keyComplete    = bencode.NewKey("complete")
+	keyDownloaded  = bencode.NewKey("downloaded")
+	keyIncomplete  = bencode.NewKey("incomplete")
+	keyInterval    = bencode.NewKey("interval")
+	keyMinInterval = bencode.NewKey("min interval")
+	keyPeers       = bencode.NewKey("peers")
+	keyPeers6      = bencode.NewKey("peers6")
+	keyIP          = bencode.NewKey("ip")
+	keyPeerID      = bencode.NewKey("peer id")
+	keyPort        = bencode.NewKey("port")
+	keyFiles       = bencode.NewKey("files")
+)
+
 // appendFailure writes the response for an error the client should see.
 func appendFailure(b []byte, reason string) []byte {
 	b = bencode.AppendDict(b)
@@ -24,18 +39,18 @@ func appendFailure(b []byte, reason string) []byte {
 func appendAnnounce(b []byte, r *tracker.AnnounceResponse, compact, v6, peerIDs bool) []byte {
 	sw := &r.Swarm
 	b = bencode.AppendDict(b)
-	b = bencode.AppendInt(bencode.AppendString(b, "complete"), int64(sw.Seeders))
-	b = bencode.AppendInt(bencode.AppendString(b, "downloaded"), int64(sw.Downloaded))
-	b = bencode.AppendInt(bencode.AppendString(b, "incomplete"), int64(sw.Leechers))
-	b = bencode.AppendInt(bencode.AppendString(b, "interval"), int64(r.IntervalSeconds))
-	b = bencode.AppendInt(bencode.AppendString(b, "min interval"), int64(r.MinIntervalSeconds))
-	b = bencode.AppendString(b, "peers")
+	b = bencode.AppendInt(bencode.AppendKey(b, keyComplete), int64(sw.Seeders))
+	b = bencode.AppendInt(bencode.AppendKey(b, keyDownloaded), int64(sw.Downloaded))
+	b = bencode.AppendInt(bencode.AppendKey(b, keyIncomplete), int64(sw.Leechers))
+	b = bencode.AppendInt(bencode.AppendKey(b, keyInterval), int64(r.IntervalSeconds))
+	b = bencode.AppendInt(bencode.AppendKey(b, keyMinInterval), int64(r.MinIntervalSeconds))
+	b = bencode.AppendKey(b, keyPeers)
 	switch {
 	case !compact:
 		b = appendPeerDicts(b, sw, v6, peerIDs)
 	case v6:
 		b = bencode.AppendString(b, "")
-		b = bencode.AppendBytes(bencode.AppendString(b, "peers6"), sw.Peers)
+		b = bencode.AppendBytes(bencode.AppendKey(b, keyPeers6), sw.Peers)
 	default:
 		b = bencode.AppendBytes(b, sw.Peers)
 	}
@@ -60,11 +75,11 @@ func appendPeerDicts(b []byte, sw *tracker.SwarmAnswer, v6, peerIDs bool) []byte
 		port := int64(e[size-2])<<8 | int64(e[size-1])
 		b = bencode.AppendDict(b)
 		var ip [64]byte
-		b = bencode.AppendBytes(bencode.AppendString(b, "ip"), a.AppendTo(ip[:0]))
+		b = bencode.AppendBytes(bencode.AppendKey(b, keyIP), a.AppendTo(ip[:0]))
 		if peerIDs && len(sw.PeerIDs) >= (i+1)*20 {
-			b = bencode.AppendBytes(bencode.AppendString(b, "peer id"), sw.PeerIDs[i*20:(i+1)*20])
+			b = bencode.AppendBytes(bencode.AppendKey(b, keyPeerID), sw.PeerIDs[i*20:(i+1)*20])
 		}
-		b = bencode.AppendInt(bencode.AppendString(b, "port"), port)
+		b = bencode.AppendInt(bencode.AppendKey(b, keyPort), port)
 		b = bencode.AppendEnd(b)
 	}
 	return bencode.AppendEnd(b)
@@ -82,7 +97,7 @@ func appendScrape(b []byte, hashes []tracker.InfoHash, stats []tracker.ScrapeSta
 
 // appendScrapeStart opens a scrape response and its files dictionary.
 func appendScrapeStart(b []byte) []byte {
-	return bencode.AppendDict(bencode.AppendString(bencode.AppendDict(b), "files"))
+	return bencode.AppendDict(bencode.AppendKey(bencode.AppendDict(b), keyFiles))
 }
 
 // appendScrapeFile writes one torrent's entry of a scrape response's files
@@ -90,9 +105,9 @@ func appendScrapeStart(b []byte) []byte {
 func appendScrapeFile(b []byte, h tracker.InfoHash, s tracker.ScrapeStats) []byte {
 	b = bencode.AppendBytes(b, h[:])
 	b = bencode.AppendDict(b)
-	b = bencode.AppendInt(bencode.AppendString(b, "complete"), int64(s.Seeders))
-	b = bencode.AppendInt(bencode.AppendString(b, "downloaded"), int64(s.Downloaded))
-	b = bencode.AppendInt(bencode.AppendString(b, "incomplete"), int64(s.Leechers))
+	b = bencode.AppendInt(bencode.AppendKey(b, keyComplete), int64(s.Seeders))
+	b = bencode.AppendInt(bencode.AppendKey(b, keyDownloaded), int64(s.Downloaded))
+	b = bencode.AppendInt(bencode.AppendKey(b, keyIncomplete), int64(s.Leechers))
 	return bencode.AppendEnd(b)
 }
 
