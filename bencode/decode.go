@@ -183,7 +183,7 @@ func (d *Decoder) List(elem func() error) error {
 }
 
 // Skip consumes one value of any kind, checking it as strictly as reading
-// it would.
+// it would, except that an integer need not fit in an int64.
 func (d *Decoder) Skip() error {
 	if d.err != nil {
 		return d.err
