@@ -5,11 +5,7 @@ import "strconv"
 // The writers append to a caller's buffer and never allocate once it has
 // room. A dictionary's keys must be appended in sorted order, each key
 // once (BEP 3); the writers leave that to the caller, whose keys are
-// nearly always constants.
-//
-// The string writers are small enough to inline (no call to strconv), so
-// that writing a constant key costs about as much as appending its
-// encoding as a literal.
+// nearly always constants. A hot path encodes its keys once, as Keys.
 
 // AppendInt appends the integer v: i<v>e.
 func AppendInt(b []byte, v int64) []byte {
@@ -32,17 +28,20 @@ func AppendBytes(b, s []byte) []byte {
 // for a caller that then appends the n bytes itself rather than gather
 // them in a buffer first.
 func AppendStringHeader(b []byte, n int) []byte {
-	var digits [20]byte
-	i := len(digits) - 1
-	digits[i] = ':'
-	for u := uint64(n); ; u /= 10 {
-		i--
-		digits[i] = byte('0' + u%10)
-		if u < 10 {
-			break
-		}
+	// Keys, hashes and single addresses are shorter than 100 bytes: their
+	// prefix costs no call to strconv.
+	if uint(n) < 10 {
+		return append(b, byte('0'+n), ':')
 	}
-	return append(b, digits[i:]...)
+	return appendLength(b, n)
+}
+
+// appendLength appends <n>: for n of 10 and more.
+func appendLength(b []byte, n int) []byte {
+	if n < 100 {
+		return append(b, byte('0'+n/10), byte('0'+n%10), ':')
+	}
+	return append(strconv.AppendInt(b, int64(n), 10), ':')
 }
 
 // AppendDict begins a dictionary: keys and values follow, then AppendEnd.
@@ -55,8 +54,8 @@ func AppendList(b []byte) []byte { return append(b, 'l') }
 func AppendEnd(b []byte) []byte { return append(b, 'e') }
 
 // A Key is a dictionary key encoded once, for a hot path that writes the
-// same keys in every message: AppendKey is then a single copy, as cheap
-// as appending the encoding as a literal. The zero Key is not a key.
+// same keys in every message: AppendKey is then a single copy. The zero
+// Key is not a key.
 type Key struct{ enc string }
 
 // NewKey encodes the dictionary key s.
