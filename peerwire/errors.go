@@ -3,6 +3,8 @@ package peerwire
 import (
 	"errors"
 	"fmt"
+
+	"github.com/bitorigin/bitorigin/bencode"
 )
 
 // ErrBadLength is returned (wrapped) when a message's length prefix does not
@@ -43,13 +45,7 @@ func (e *ProtocolError) Error() string {
 }
 
 // BencodeError is returned when the bencoded part of an extended message
-// (BEP 10 handshake, BEP 9 ut_metadata) is malformed.
-type BencodeError struct {
-	Offset int    // byte offset in the extended payload, after the extended message ID
-	Reason string // what was wrong there
-}
-
-// Error says where the bencode went wrong and why.
-func (e *BencodeError) Error() string {
-	return fmt.Sprintf("peerwire: bad bencode at offset %d: %s", e.Offset, e.Reason)
-}
+// (BEP 10 handshake, BEP 9 ut_metadata, BEP 11 ut_pex) is malformed. Its
+// Offset counts from the start of the extended payload, after the extended
+// message ID.
+type BencodeError = bencode.Error

@@ -6,6 +6,8 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+
+	"github.com/bitorigin/bitorigin/bencode"
 )
 
 // ExtensionHandshake is extended message 0, which each peer sends once
@@ -38,35 +40,35 @@ type ExtensionHandshake struct {
 func (h ExtensionHandshake) AppendTo(b []byte) []byte {
 	start := len(b)
 	b = appendExtendedHeader(b, ExtHandshakeID)
-	b = append(b, 'd')
-	b = append(appendStr(b, "m"), 'd')
+	b = bencode.AppendDict(b)
+	b = bencode.AppendDict(bencode.AppendString(b, "m"))
 	for _, name := range slices.Sorted(maps.Keys(h.M)) {
-		b = appendInt(appendStr(b, name), int64(h.M[name]))
+		b = bencode.AppendInt(bencode.AppendString(b, name), int64(h.M[name]))
 	}
-	b = append(b, 'e')
+	b = bencode.AppendEnd(b)
 	if h.MetadataSize != 0 {
-		b = appendInt(appendStr(b, "metadata_size"), int64(h.MetadataSize))
+		b = bencode.AppendInt(bencode.AppendString(b, "metadata_size"), int64(h.MetadataSize))
 	}
 	if h.P != 0 {
-		b = appendInt(appendStr(b, "p"), int64(h.P))
+		b = bencode.AppendInt(bencode.AppendString(b, "p"), int64(h.P))
 	}
 	if h.ReqQ != 0 {
-		b = appendInt(appendStr(b, "reqq"), int64(h.ReqQ))
+		b = bencode.AppendInt(bencode.AppendString(b, "reqq"), int64(h.ReqQ))
 	}
 	if h.UploadOnly {
-		b = appendInt(appendStr(b, "upload_only"), 1)
+		b = bencode.AppendInt(bencode.AppendString(b, "upload_only"), 1)
 	}
 	if h.V != "" {
-		b = appendStr(appendStr(b, "v"), h.V)
+		b = bencode.AppendString(bencode.AppendString(b, "v"), h.V)
 	}
 	if h.YourIP.Is4() {
 		ip := h.YourIP.As4()
-		b = appendStr(appendStr(b, "yourip"), ip[:])
+		b = bencode.AppendBytes(bencode.AppendString(b, "yourip"), ip[:])
 	} else if h.YourIP.IsValid() {
 		ip := h.YourIP.As16()
-		b = appendStr(appendStr(b, "yourip"), ip[:])
+		b = bencode.AppendBytes(bencode.AppendString(b, "yourip"), ip[:])
 	}
-	b = append(b, 'e')
+	b = bencode.AppendEnd(b)
 	return patchLength(b, start)
 }
 
@@ -79,47 +81,45 @@ func ParseExtensionHandshake(m *Extended) (*ExtensionHandshake, error) {
 	}
 	h := &ExtensionHandshake{M: make(map[string]uint8)}
 	var p, reqq, size, uploadOnly int64
-	d := decoder{b: m.Payload}
-	err := d.dict(func(key []byte) error {
+	d := bencode.NewDecoder(m.Payload)
+	err := d.Dict(func(key []byte) error {
 		switch string(key) {
 		case "m":
-			if d.next() != 'd' {
-				return d.skip()
+			if d.Kind() != bencode.Dict {
+				return nil
 			}
-			return d.dict(func(name []byte) error {
+			return d.Dict(func(name []byte) error {
 				id := int64(-1)
-				if err := d.intIn(&id, 0, math.MaxUint8); err != nil || id < 0 {
+				if err := intIn(d, &id, 0, math.MaxUint8); err != nil || id < 0 {
 					return err
 				}
 				h.M[string(name)] = uint8(id)
 				return nil
 			})
 		case "v":
-			if !isDigit(d.next()) {
-				return d.skip()
+			if d.Kind() != bencode.String {
+				return nil
 			}
-			v, err := d.str()
+			v, err := d.Bytes()
 			h.V = string(v)
 			return err
 		case "p":
-			return d.intIn(&p, 0, math.MaxUint16)
+			return intIn(d, &p, 0, math.MaxUint16)
 		case "reqq":
-			return d.intIn(&reqq, 0, math.MaxInt32)
+			return intIn(d, &reqq, 0, math.MaxInt32)
 		case "metadata_size":
-			return d.intIn(&size, 0, math.MaxInt32)
+			return intIn(d, &size, 0, math.MaxInt32)
 		case "upload_only":
-			return d.intIn(&uploadOnly, math.MinInt64, math.MaxInt64)
+			return intIn(d, &uploadOnly, math.MinInt64, math.MaxInt64)
 		case "yourip":
-			if !isDigit(d.next()) {
-				return d.skip()
-			}
-			ip, err := d.str()
+			var ip []byte
+			err := bytesIn(d, &ip)
 			if a, ok := netip.AddrFromSlice(ip); ok {
 				h.YourIP = a
 			}
 			return err
 		}
-		return d.skip()
+		return nil // left unread: skipped
 	})
 	if err != nil {
 		return nil, fmt.Errorf("peerwire: extension handshake: %w", err)

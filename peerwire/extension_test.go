@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bitorigin/bitorigin/bencode"
 )
 
 func parseHandshake(payload string) (*ExtensionHandshake, error) {
@@ -79,7 +81,7 @@ func TestExtensionHandshakeRejectsBadBencode(t *testing.T) {
 		{"string length without a colon", "d1:v3abce", 5},
 		{"key without a value", "d1:pe", 4},
 		{"unknown type byte", "d1:xx1:ye", 4},
-		{"nested too deep", "d1:x" + strings.Repeat("l", 100) + strings.Repeat("e", 100) + "e", 4 + maxBencodeDepth - 1},
+		{"nested too deep", "d1:x" + strings.Repeat("l", 100) + strings.Repeat("e", 100) + "e", 4 + bencode.MaxDepth - 1},
 		{"unterminated list", "d1:xli1e", 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,5 +107,41 @@ func TestExtensionHandshakeWritesIPv4MappedAddressesAs16Bytes(t *testing.T) {
 	h := ExtensionHandshake{YourIP: netip.MustParseAddr("::ffff:1.2.3.4")}
 	if got := string(h.AppendTo(nil)[6:]); got != "d1:mde6:yourip16:\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x01\x02\x03\x04e" {
 		t.Fatalf("encoded %q", got)
+	}
+}
+
+func TestExtensionMessagesAppendWithoutAllocating(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	data := make([]byte, MetadataPieceSize)
+	pex := Pex{ExtID: 2,
+		Added:   []PexPeer{{netip.MustParseAddrPort("1.2.3.4:5"), PexSeed}, {netip.MustParseAddrPort("[2001:db8::1]:6"), 0}},
+		Dropped: []netip.AddrPort{netip.MustParseAddrPort("5.6.7.8:9"), netip.MustParseAddrPort("[2001:db8::2]:7")},
+	}
+	buf := make([]byte, 0, 2*MetadataPieceSize)
+	for name, msg := range map[string]interface{ AppendTo([]byte) []byte }{
+		"ut_metadata request": MetadataRequest{ExtID: 2, Piece: 3},
+		"ut_metadata data":    MetadataData{ExtID: 2, Piece: 0, TotalSize: len(data), Data: data},
+		"ut_metadata reject":  MetadataReject{ExtID: 2, Piece: 3},
+		"ut_pex":              pex,
+	} {
+		if n := testing.AllocsPerRun(100, func() { buf = msg.AppendTo(buf[:0]) }); n != 0 {
+			t.Errorf("%s: %v allocations", name, n)
+		}
+	}
+}
+
+func TestParseMetadataWithoutAllocatingBeyondTheMessage(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	req := &Extended{ExtID: 3, Payload: []byte("d1:xld1:yi1eee8:msg_typei0e5:piecei7ee")}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := ParseMetadata(req); err != nil {
+			t.Fatal(err)
+		}
+	}); n > 1 {
+		t.Fatalf("%v allocations, want 1 for the *MetadataRequest", n)
 	}
 }

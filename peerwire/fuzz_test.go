@@ -6,6 +6,8 @@ import (
 	"io"
 	"reflect"
 	"testing"
+
+	"github.com/bitorigin/bitorigin/bencode"
 )
 
 // The fuzz properties: no input makes a decoder panic, and whatever decodes
@@ -98,6 +100,12 @@ func checkExtended(t *testing.T, ext *Extended) {
 		return
 	}
 	enc := m.AppendTo(nil)
+	// What we write is canonical bencode: sorted keys, each once.
+	d := bencode.NewDecoder(enc[6:])
+	d.SortedKeys = true
+	if err := d.Skip(); err != nil {
+		t.Fatalf("%#v encodes to %q, not canonical bencode: %v", m, enc, err)
+	}
 	r := NewReader(bytes.NewReader(enc), ReaderConfig{})
 	back, err := r.ReadMessage()
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/bitorigin/bitorigin/bencode"
 )
 
 // MetadataExtension is the name of metadata exchange in an
@@ -72,13 +74,13 @@ func (m MetadataReject) AppendTo(b []byte) []byte {
 func appendMetadata(b []byte, extID uint8, msgType int64, piece uint32, total int, data []byte) []byte {
 	start := len(b)
 	b = appendExtendedHeader(b, extID)
-	b = append(b, 'd')
-	b = appendInt(appendStr(b, "msg_type"), msgType)
-	b = appendInt(appendStr(b, "piece"), int64(piece))
+	b = bencode.AppendDict(b)
+	b = bencode.AppendInt(bencode.AppendString(b, "msg_type"), msgType)
+	b = bencode.AppendInt(bencode.AppendString(b, "piece"), int64(piece))
 	if msgType == metadataData {
-		b = appendInt(appendStr(b, "total_size"), int64(total))
+		b = bencode.AppendInt(bencode.AppendString(b, "total_size"), int64(total))
 	}
-	b = append(b, 'e')
+	b = bencode.AppendEnd(b)
 	b = append(b, data...)
 	return patchLength(b, start)
 }
@@ -90,17 +92,17 @@ func appendMetadata(b []byte, extID uint8, msgType int64, piece uint32, total in
 // ErrUnknownMetadataType.
 func ParseMetadata(m *Extended) (Message, error) {
 	msgType, piece, total := int64(-1), int64(-1), int64(-1)
-	d := decoder{b: m.Payload}
-	err := d.dict(func(key []byte) error {
+	d := bencode.NewDecoder(m.Payload)
+	err := d.Dict(func(key []byte) error {
 		switch string(key) {
 		case "msg_type":
-			return d.intIn(&msgType, 0, math.MaxInt64)
+			return intIn(d, &msgType, 0, math.MaxInt64)
 		case "piece":
-			return d.intIn(&piece, 0, math.MaxUint32)
+			return intIn(d, &piece, 0, math.MaxUint32)
 		case "total_size":
-			return d.intIn(&total, 1, math.MaxInt32)
+			return intIn(d, &total, 1, math.MaxInt32)
 		}
-		return d.skip()
+		return nil // left unread: skipped
 	})
 	if err != nil {
 		return nil, fmt.Errorf("peerwire: ut_metadata: %w", err)
@@ -108,7 +110,7 @@ func ParseMetadata(m *Extended) (Message, error) {
 	if msgType < 0 || piece < 0 {
 		return nil, fmt.Errorf("peerwire: ut_metadata without a valid msg_type and piece: %w", ErrMetadata)
 	}
-	rest := m.Payload[d.off:]
+	rest := d.Rest()
 	switch msgType {
 	case metadataRequest:
 		return &MetadataRequest{ExtID: m.ExtID, Piece: uint32(piece)}, nil

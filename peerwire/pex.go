@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/bitorigin/bitorigin/bencode"
 )
 
 // PexExtension is the name of peer exchange in an ExtensionHandshake's M
@@ -48,34 +50,71 @@ type Pex struct {
 func (m Pex) AppendTo(b []byte) []byte {
 	start := len(b)
 	b = appendExtendedHeader(b, m.ExtID)
-	var a4, f4, a6, f6, d4, d6 []byte
+	var added4, added6, dropped4, dropped6 int
 	for _, p := range m.Added {
 		if p.Addr.Addr().Is4() {
-			a4 = appendCompact(a4, p.Addr)
-			f4 = append(f4, p.Flags)
+			added4++
 		} else {
-			a6 = appendCompact(a6, p.Addr)
-			f6 = append(f6, p.Flags)
+			added6++
 		}
 	}
 	for _, ap := range m.Dropped {
 		if ap.Addr().Is4() {
-			d4 = appendCompact(d4, ap)
+			dropped4++
 		} else {
-			d6 = appendCompact(d6, ap)
+			dropped6++
 		}
 	}
-	b = append(b, 'd')
-	for _, kv := range []struct {
-		key string
-		val []byte
-	}{{"added", a4}, {"added.f", f4}, {"added6", a6}, {"added6.f", f6}, {"dropped", d4}, {"dropped6", d6}} {
-		if len(kv.val) > 0 {
-			b = appendStr(appendStr(b, kv.key), kv.val)
-		}
+	// The keys in sorted order, each list written straight from m.
+	b = bencode.AppendDict(b)
+	if added4 > 0 {
+		b = bencode.AppendStringHeader(bencode.AppendString(b, "added"), added4*6)
+		b = appendAdded(b, m.Added, true, false)
+		b = bencode.AppendStringHeader(bencode.AppendString(b, "added.f"), added4)
+		b = appendAdded(b, m.Added, true, true)
 	}
-	b = append(b, 'e')
+	if added6 > 0 {
+		b = bencode.AppendStringHeader(bencode.AppendString(b, "added6"), added6*18)
+		b = appendAdded(b, m.Added, false, false)
+		b = bencode.AppendStringHeader(bencode.AppendString(b, "added6.f"), added6)
+		b = appendAdded(b, m.Added, false, true)
+	}
+	if dropped4 > 0 {
+		b = bencode.AppendStringHeader(bencode.AppendString(b, "dropped"), dropped4*6)
+		b = appendDropped(b, m.Dropped, true)
+	}
+	if dropped6 > 0 {
+		b = bencode.AppendStringHeader(bencode.AppendString(b, "dropped6"), dropped6*18)
+		b = appendDropped(b, m.Dropped, false)
+	}
+	b = bencode.AppendEnd(b)
 	return patchLength(b, start)
+}
+
+// appendAdded appends the compact addresses, or the flags, of the added
+// peers of one address family.
+func appendAdded(b []byte, added []PexPeer, v4, flags bool) []byte {
+	for _, p := range added {
+		switch {
+		case p.Addr.Addr().Is4() != v4:
+		case flags:
+			b = append(b, p.Flags)
+		default:
+			b = appendCompact(b, p.Addr)
+		}
+	}
+	return b
+}
+
+// appendDropped appends the compact addresses of the dropped peers of one
+// address family.
+func appendDropped(b []byte, dropped []netip.AddrPort, v4 bool) []byte {
+	for _, ap := range dropped {
+		if ap.Addr().Is4() == v4 {
+			b = appendCompact(b, ap)
+		}
+	}
+	return b
 }
 
 // appendCompact appends an address in compact form: 4 or 16 bytes of IP,
@@ -98,31 +137,23 @@ func appendCompact(b []byte, ap netip.AddrPort) []byte {
 // are taken as 0, extra flags ignored; unknown keys are ignored.
 func ParsePex(m *Extended) (*Pex, error) {
 	var a4, f4, a6, f6, d4, d6 []byte
-	d := decoder{b: m.Payload}
-	err := d.dict(func(key []byte) error {
-		var dst *[]byte
+	d := bencode.NewDecoder(m.Payload)
+	err := d.Dict(func(key []byte) error {
 		switch string(key) {
 		case "added":
-			dst = &a4
+			return bytesIn(d, &a4)
 		case "added.f":
-			dst = &f4
+			return bytesIn(d, &f4)
 		case "added6":
-			dst = &a6
+			return bytesIn(d, &a6)
 		case "added6.f":
-			dst = &f6
+			return bytesIn(d, &f6)
 		case "dropped":
-			dst = &d4
+			return bytesIn(d, &d4)
 		case "dropped6":
-			dst = &d6
-		default:
-			return d.skip()
+			return bytesIn(d, &d6)
 		}
-		if !isDigit(d.next()) {
-			return d.skip()
-		}
-		v, err := d.str()
-		*dst = v
-		return err
+		return nil // left unread: skipped
 	})
 	if err != nil {
 		return nil, fmt.Errorf("peerwire: ut_pex: %w", err)

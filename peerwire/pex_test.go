@@ -52,3 +52,38 @@ func TestPexFlagsMissingForSomePeersAreZero(t *testing.T) {
 		t.Fatalf("added %+v", p.Added)
 	}
 }
+
+func TestPexEncodingOfMixedFamiliesIsUnchanged(t *testing.T) {
+	// Written by the encoder before package bencode, which gathered each
+	// list in a buffer of its own; the bytes must not change.
+	for _, tc := range []struct {
+		m    Pex
+		want string
+	}{
+		{
+			Pex{ExtID: 7,
+				Added: []PexPeer{
+					{netip.MustParseAddrPort("[2001:db8::1]:1"), PexUTP},
+					{netip.MustParseAddrPort("1.2.3.4:2"), PexSeed},
+					{netip.MustParseAddrPort("[2001:db8::2]:3"), 0},
+					{netip.MustParseAddrPort("5.6.7.8:4"), PexReachable | PexPrefersEncryption},
+				},
+				Dropped: []netip.AddrPort{
+					netip.MustParseAddrPort("[2001:db8::3]:5"),
+					netip.MustParseAddrPort("9.9.9.9:6"),
+					netip.MustParseAddrPort("[::ffff:1.1.1.1]:7"),
+				},
+			},
+			"\x00\x00\x00\xa6\x14\ad5:added12:\x01\x02\x03\x04\x00\x02\x05\x06\a\b\x00\x047:added.f2:\x02\x116:added636: \x01\r\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x01 \x01\r\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x038:added6.f2:\x04\x007:dropped6:\t\t\t\t\x00\x068:dropped636: \x01\r\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x01\x01\x01\x01\x00\ae",
+		},
+		{
+			Pex{ExtID: 3, Dropped: []netip.AddrPort{netip.MustParseAddrPort("[2001:db8::3]:5")}},
+			"\x00\x00\x00#\x14\x03d8:dropped618: \x01\r\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00\x05e",
+		},
+		{Pex{ExtID: 3}, "\x00\x00\x00\x04\x14\x03de"},
+	} {
+		if got := string(tc.m.AppendTo(nil)); got != tc.want {
+			t.Errorf("encoded %q\nwant    %q", got, tc.want)
+		}
+	}
+}

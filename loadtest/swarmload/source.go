@@ -1,7 +1,6 @@
 package swarmload
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha1"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/announcer"
+	"github.com/bitorigin/bitorigin/bencode"
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
 )
@@ -156,11 +156,10 @@ func fetchTorrent(ctx context.Context, addr string, ih [20]byte, timeout time.Du
 	if sha1.Sum(info) != ih {
 		return nil, fmt.Errorf("metadata from %s: does not hash to %x", addr, ih)
 	}
-	var b bytes.Buffer
-	b.WriteString("d4:info")
-	b.Write(info)
-	b.WriteString("e")
-	t, err := metainfo.Parse(b.Bytes())
+	// A torrent that is only its info dictionary, already bencoded.
+	b := bencode.AppendString(bencode.AppendDict(nil), "info")
+	b = bencode.AppendEnd(append(b, info...))
+	t, err := metainfo.Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("metadata from %s: %w", addr, err)
 	}

@@ -77,8 +77,8 @@ func FuzzHandle(f *testing.F) {
 	})
 }
 
-// FuzzAppendAnnounce checks that the response encoder writes valid bencode
-// that says what it was given, for any counts and peer bytes.
+// FuzzAppendAnnounce checks that the response encoder writes canonical
+// bencode that says what it was given, for any counts and peer bytes.
 func FuzzAppendAnnounce(f *testing.F) {
 	f.Add(int64(3), int64(4), int64(1), []byte("\x0a\x00\x00\x01\x1a\xe1"), true, false)
 	f.Add(int64(0), int64(0), int64(0), []byte{}, false, true)
@@ -93,7 +93,10 @@ func FuzzAppendAnnounce(f *testing.F) {
 			Seeders: int(seeders), Leechers: int(leechers), Downloaded: int(downloaded), Peers: peers, PeerIDs: ids,
 		}}
 		out := appendAnnounce(nil, &r, compact, v6, true)
-		v, err := bencode.Decode(bytes.NewReader(out))
+		// Strict BEP 3: canonical integers, keys sorted and unique.
+		v, err := bencode.DecodeWithOptions(bytes.NewReader(out), bencode.Options{
+			MaxStringLength: int64(len(out)), MaxDepth: 4, MaxElements: -1, Strict: true,
+		})
 		if err != nil {
 			t.Fatalf("invalid bencode: %v: %q", err, out)
 		}

@@ -277,12 +277,11 @@ func (s *Server) fullScrape(ctx *fasthttp.RequestCtx, st *state) ([]byte, error)
 		idx[i] = i
 	}
 	slices.SortFunc(idx, func(a, b int) int { return bytes.Compare(st.hashes[a][:], st.hashes[b][:]) })
-	out := append(st.out, "d5:filesd"...)
+	out := appendScrapeStart(st.out)
 	for _, i := range idx {
-		out = appendBytes(out, st.hashes[i][:])
-		out = appendStats(out, st.stats[i])
+		out = appendScrapeFile(out, st.hashes[i], st.stats[i])
 	}
-	return append(out, "ee"...), nil
+	return appendScrapeEnd(out), nil
 }
 
 // failure writes err as a bencoded failure reason. Errors that are not

@@ -36,6 +36,7 @@ func TestParseAnswerRejectsMalformedBodies(t *testing.T) {
 	for _, body := range []string{
 		"", "le", "d", "d8:interval", "d8:intervali1e", "d8:intervalie", "d8:intervali1x2ee",
 		"d5:peers99:abce", "d5:peersi1ee", "d8:intervali1eeTRAILING", "<html>Not Found</html>",
+		"d8:intervali01ee", "d8:intervali-0ee", "d8:intervali99999999999999999999ee", "d5:peers03:abce", "d6:peers6i1ee",
 		"d1:a" + string(make([]byte, 40)) + "e",
 	} {
 		var a answer
@@ -79,4 +80,28 @@ func FuzzParseAnnounceAnswer(f *testing.F) {
 		}
 		parseScrapeAnswer(b, &a)
 	})
+}
+
+func TestParseAnswersWithoutAllocating(t *testing.T) {
+	a := answer{reason: make([]byte, 0, 64)}
+	for _, tc := range []struct {
+		name, body string
+		parse      func([]byte, *answer) error
+	}{
+		{"compact", "d8:completei10e10:downloadedi3e10:incompletei20e8:intervali1800e12:min intervali900e5:peers12:abcdefghijkle", parseAnnounceAnswer},
+		{"IPv6", "d8:intervali60e5:peers0:6:peers618:0123456789abcdefghe", parseAnnounceAnswer},
+		{"dictionary peers", "d8:intervali5e5:peersld2:ip9:127.0.0.14:porti1eed2:ip3:::14:porti2eeee", parseAnnounceAnswer},
+		{"failure", "d14:failure reason20:unregistered torrente", parseAnnounceAnswer},
+		{"scrape", "d5:filesd20:aaaaaaaaaaaaaaaaaaaad8:completei1e10:downloadedi0e10:incompletei2eeee", parseScrapeAnswer},
+	} {
+		body := []byte(tc.body)
+		if n := testing.AllocsPerRun(100, func() {
+			a.reset()
+			if err := tc.parse(body, &a); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("%s: %v allocations", tc.name, n)
+		}
+	}
 }
