@@ -132,6 +132,16 @@ run() {
 	awk '/^RESULT/ {print $2, $3, $4, $5}' <<<"$out"
 }
 
+# verdict GOAL RATIO MIN: one line per goal of the tracker-throughput issue.
+verdict() {
+	if awk -v r="$2" -v m="$3" 'BEGIN { exit !(r != "n/a" && r + 0 >= m + 0) }'; then
+		printf '  met:     %-58s %5sx (goal >= %sx)\n' "$1" "$2" "$3"
+	else
+		printf '  NOT MET: %-58s %5sx (goal >= %sx)\n' "$1" "$2" "$3"
+	fi
+}
+declare -A wrk_mem_ot wrk_red_mem lt_mem_ot lt_red_mem
+
 status=0
 printf 'bench-tracker: wrk -t%s -c%s -d%s, %d torrents, on %s (%s cores)\n' "$threads" "$conns" "$duration" "$torrents" \
 	"$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')" "$(nproc)"
@@ -147,6 +157,8 @@ for mode in keepalive close; do
 	printf '%-24s %10s %10s %12s %7sx %8sx %14s\n' "$label" "$mem_rps" "$red_rps" "$ot_rps" \
 		"$(ratio "$mem_rps" "$ot_rps")" "$(ratio "$red_rps" "$mem_rps")" \
 		"$(ms "$mem_p99")/$(ms "$red_p99")/$(ms "$ot_p99")"
+	wrk_mem_ot[$mode]=$(ratio "$mem_rps" "$ot_rps")
+	wrk_red_mem[$mode]=$(ratio "$red_rps" "$mem_rps")
 	# The warm-up run and the measured run both went to Redis.
 	echo "  redis: ${evalsha:-0} EVALSHA round trips for the redis runs of this mode"
 	if [ "$((mem_fail + mem_err + red_fail + red_err + ot_fail + ot_err))" -ne 0 ]; then
@@ -173,6 +185,8 @@ for mode in keepalive close udp; do
 	read -r mem_rps mem_bad mem_p99 < <(lt "$m_url" "$conn")
 	read -r red_rps red_bad red_p99 < <(lt "$r_url" "$conn")
 	read -r ot_rps ot_bad ot_p99 < <(lt "$o_url" "$o_conn")
+	lt_mem_ot[$mode]=$(ratio "$mem_rps" "$ot_rps")
+	lt_red_mem[$mode]=$(ratio "$red_rps" "$mem_rps")
 	label=$mode
 	[ "$mode" = close ] && label="connection-per-request"
 	printf '%-24s %10s %10s %12s %7sx %8sx %14s\n' "$label" "$mem_rps" "$red_rps" "$ot_rps" \
@@ -183,4 +197,13 @@ for mode in keepalive close udp; do
 	fi
 done
 echo "(opentracker is always driven with a connection per request over HTTP: it closes every connection)"
+
+echo
+echo "verdicts (goals of the tracker-throughput issue; wrk rows unless said):"
+verdict "connection per request: memory / opentracker" "${wrk_mem_ot[close]}" 1.0
+verdict "keep-alive: memory / opentracker" "${wrk_mem_ot[keepalive]}" 1.0
+verdict "keep-alive: Redis / memory" "${wrk_red_mem[keepalive]}" 0.5
+verdict "connection per request: Redis / memory" "${wrk_red_mem[close]}" 0.5
+verdict "UDP (loadtest): memory / opentracker" "${lt_mem_ot[udp]}" 1.0
+verdict "UDP (loadtest): Redis / memory" "${lt_red_mem[udp]}" 0.5
 exit "$status"
