@@ -165,16 +165,17 @@ func (w *worker) handle(pkt []byte, from netip.AddrPort) []byte {
 		action = tracker.ActionScrape
 	}
 	if !w.ids.valid(from, h.ConnectionID) {
-		m.Request(tracker.ProtoUDP, action, tracker.ResultClientError, time.Since(start))
 		// The source has not proved it receives at its address, so the
 		// answer must not be larger than the packet. A BEP 15 client's
 		// announce (98 bytes) or scrape (36 or more) always has room for
 		// this error, which tells it to connect again; a shorter packet
-		// is forged or broken and gets nothing.
+		// is forged or broken and gets nothing (and, like every packet
+		// dropped, is no answered request in the metrics).
 		reply := udpwire.AppendError(out, h.TransactionID, msgBadConnID)
 		if len(reply) > len(pkt) {
 			return nil
 		}
+		m.Request(tracker.ProtoUDP, action, tracker.ResultClientError, time.Since(start))
 		return reply
 	}
 	var reply []byte

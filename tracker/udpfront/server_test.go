@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/prometheus/client_golang/prometheus"
 	"net"
 	"net/netip"
 	"strings"
@@ -382,5 +383,51 @@ func TestNewRejectsShortSecretAndHugeNumWant(t *testing.T) {
 	}
 	if _, err := New(tr, Config{NumWantMax: 500}); err == nil {
 		t.Error("numwant max 500 accepted")
+	}
+}
+
+// requests_total counts answered requests: a forged packet too short for
+// the bad-connection-ID error is dropped, and counts nothing.
+func TestDroppedPacketsAreNotCountedAsAnswered(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := tracker.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServerConfig(t, "udp4", "127.0.0.1", nil, nil, Config{Readers: 1, Metrics: m})
+	c := dial(t, s.addr)
+	clientErrors := func() float64 {
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n float64
+		for _, f := range families {
+			if f.GetName() != "bitorigin_tracker_requests_total" {
+				continue
+			}
+			for _, mt := range f.GetMetric() {
+				for _, l := range mt.GetLabel() {
+					if l.GetName() == "result" && l.GetValue() == "client_error" {
+						n += mt.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		return n
+	}
+	// A header with a made-up connection ID and nothing else: 16 bytes,
+	// shorter than the error it would get.
+	forged := udpwire.AppendScrapeRequest(nil, 12345, 1, nil)[:16]
+	if reply := c.roundTrip(forged, 300*time.Millisecond); reply != nil {
+		t.Fatalf("a forged short packet was answered with %x", reply)
+	}
+	// A real client's announce with a bad ID is answered, and counted.
+	full := udpwire.AppendAnnounceRequest(nil, &udpwire.AnnounceRequest{ConnectionID: 12345, Port: 1})
+	if _, msg, err := udpwire.ParseError(c.roundTrip(full, 2*time.Second)); err != nil || msg != msgBadConnID {
+		t.Fatalf("announce with a bad connection ID: %q, %v", msg, err)
+	}
+	if n := clientErrors(); n != 1 {
+		t.Fatalf("requests_total{result=client_error} = %v after one answered and one dropped packet, want 1", n)
 	}
 }
