@@ -127,53 +127,6 @@ type ScrapeStats struct {
 	Downloaded int
 }
 
-// ParseKey turns the HTTP key parameter into the number the stores
-// compare: up to 8 hex digits are read as the number they spell, as
-// libtorrent and our seeder send the same 32-bit key over HTTP in hex and
-// over UDP in binary; any other string is hashed (FNV-1a). An empty key,
-// or one that spells 0, is no key (0).
-func ParseKey(v []byte) uint32 {
-	if len(v) == 0 {
-		return 0
-	}
-	if len(v) <= 8 {
-		var n uint32
-		hex := true
-		for _, c := range v {
-			d, ok := hexDigit(c)
-			if !ok {
-				hex = false
-				break
-			}
-			n = n<<4 | uint32(d)
-		}
-		if hex {
-			return n
-		}
-	}
-	h := uint32(2166136261)
-	for _, c := range v {
-		h ^= uint32(c)
-		h *= 16777619
-	}
-	if h == 0 {
-		h = 1
-	}
-	return h
-}
-
-func hexDigit(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
 // CompactSize returns the size of one compact peer entry for an address:
 // 6 for IPv4, 18 for IPv6.
 func CompactSize(a netip.Addr) int {

@@ -110,7 +110,7 @@ func (q *announceQuery) parse(raw []byte, trusted bool) error {
 				return tracker.ErrBadCompact
 			}
 		case "key":
-			q.req.Key = tracker.ParseKey(val)
+			q.req.Key = parseKey(val)
 		case "no_peer_id":
 			q.noPeerID = len(val) > 0 && val[0] != '0'
 		case "ip", "ipv4", "ipv6":

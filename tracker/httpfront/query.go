@@ -83,3 +83,38 @@ func parseInt(b []byte) (int64, bool) {
 	}
 	return parseUint(b)
 }
+
+// parseKey turns the HTTP key parameter into the number the stores
+// compare: up to 8 hex digits are read as the number they spell, as
+// libtorrent and our seeder send the same 32-bit key over HTTP in hex and
+// over UDP in binary; any other string is hashed (FNV-1a). An empty key,
+// or one that spells 0, is no key (0).
+func parseKey(v []byte) uint32 {
+	if len(v) == 0 {
+		return 0
+	}
+	if len(v) <= 8 {
+		var n uint32
+		hex := true
+		for _, c := range v {
+			d, ok := unhex(c)
+			if !ok {
+				hex = false
+				break
+			}
+			n = n<<4 | uint32(d)
+		}
+		if hex {
+			return n
+		}
+	}
+	h := uint32(2166136261)
+	for _, c := range v {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	if h == 0 {
+		h = 1
+	}
+	return h
+}

@@ -479,3 +479,26 @@ func TestNonCompactPeersCarryPeerIDsUnlessAskedNot(t *testing.T) {
 		t.Fatalf("complete = %d, want 2", r.Complete)
 	}
 }
+
+func TestParseKey(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want uint32
+	}{
+		{"", 0},
+		{"0", 0},
+		{"00000000", 0},
+		{"1a2b3c4d", 0x1a2b3c4d},
+		{"1A2B3C4D", 0x1a2b3c4d}, // libtorrent's %08X
+		{"ff", 0xff},             // our seeder's unpadded hex
+	} {
+		if got := parseKey([]byte(c.in)); got != c.want {
+			t.Errorf("parseKey(%q) = %#x, want %#x", c.in, got, c.want)
+		}
+	}
+	// Anything else is hashed: never 0, and not the same for two keys.
+	a, b := parseKey([]byte("aBcD1234xyz")), parseKey([]byte("aBcD1234xyZ"))
+	if a == 0 || b == 0 || a == b {
+		t.Fatalf("hashed keys %#x and %#x", a, b)
+	}
+}
