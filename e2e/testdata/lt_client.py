@@ -31,8 +31,9 @@ dhtfetch downloads MAGNET (a link without trackers) with the session's DHT
 on, bootstrapped from DHT_NODE (HOST:PORT) alone and never told of a peer:
 the DHT must find the seeder. The DHT is set up for loopback (no IP
 restrictions, no rate-limit bans); it is still the only thing this session
-enables that reaches out, and DHT_NODE is its only entry point. Exits 0
-once complete.
+enables that reaches out, and DHT_NODE is its only entry point. The
+torrent is added once the DHT has bootstrapped, so that its first DHT
+lookup comes at once. Exits 0 once complete.
 
 --ipv6 before the command makes the session listen on [::1] only, so it is
 reachable over IPv6 alone.
@@ -281,13 +282,30 @@ def dhtfetch(save_dir, port, timeout, node, magnet):
         | lt.alert.category_t.status_notification
         | lt.alert.category_t.dht_notification,
     }))
+    deadline = time.time() + timeout
+    # The torrent is added only once the DHT runs. A torrent that starts
+    # before the session has started its DHT (the session starts it a
+    # moment after applying the settings, so this is a race that a busy
+    # machine loses) is never looked up at once: its first DHT lookup comes
+    # with the round-robin DHT announce, dht_announce_interval (15 minutes)
+    # later. libtorrent logs "prioritizing DHT announce" only when the DHT
+    # is up at the torrent's start.
+    bootstrapped = False
+    while not bootstrapped:
+        if time.time() >= deadline:
+            print("timed out waiting for the DHT bootstrap", flush=True)
+            return 1
+        for a in s.pop_alerts():
+            if isinstance(a, (lt.dht_bootstrap_alert, lt.listen_failed_alert)):
+                print("alert:", a.message(), flush=True)
+            bootstrapped = bootstrapped or isinstance(a, lt.dht_bootstrap_alert)
+        time.sleep(0.05)
     atp = lt.parse_magnet_uri(magnet)
     atp.save_path = save_dir
     h = s.add_torrent(atp)
-    deadline = time.time() + timeout
     while time.time() < deadline:
         for a in s.pop_alerts():
-            if isinstance(a, (lt.dht_bootstrap_alert, lt.listen_failed_alert, lt.torrent_error_alert, lt.file_error_alert)):
+            if isinstance(a, (lt.listen_failed_alert, lt.torrent_error_alert, lt.file_error_alert)):
                 print("alert:", a.message(), flush=True)
         st = h.status()
         if st.is_seeding:
