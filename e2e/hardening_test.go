@@ -245,9 +245,9 @@ func TestSeederSurvivesIdleAndHalfOpenHandshakes(t *testing.T) {
 	single := sp.status(t)["single.bin"]
 	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 1 })
 
-	// aria2c's port is held during the flood, whose dials take ephemeral
-	// ports that could include it.
-	ariaPort, release := testenv.ReservePort(t)
+	// aria2c's port is outside the ephemeral range, which the flood's
+	// dials draw from.
+	ariaPort := testenv.FreePort(t)
 	var idle []net.Conn
 	defer func() {
 		for _, c := range idle {
@@ -265,7 +265,6 @@ func TestSeederSurvivesIdleAndHalfOpenHandshakes(t *testing.T) {
 		idle = append(idle, c)
 	}
 	ariaDir := filepath.Join(work, "aria2")
-	release()
 	ariaProc := testenv.Start(t, aria, aria2Args(ariaDir, ariaPort, single.Torrent))
 	if err := ariaProc.Wait(120 * time.Second); err != nil {
 		t.Fatalf("aria2c with 250 idle connections open: %v\n%s", err, ariaProc.Tail(3000))
@@ -314,9 +313,9 @@ func TestSeederIsNotLockedByOneHostsIdleConnections(t *testing.T) {
 	single := sp.status(t)["single.bin"]
 	waitScrape(t, tp, single.InfoHash, func(c, _, _ int) bool { return c == 1 })
 
-	// aria2c's port is held during the flood, whose dials take ephemeral
-	// ports that could include it.
-	ariaPort, release := testenv.ReservePort(t)
+	// aria2c's port is outside the ephemeral range, which the flood's
+	// dials draw from.
+	ariaPort := testenv.FreePort(t)
 	var idle []net.Conn
 	defer func() {
 		for _, c := range idle {
@@ -331,7 +330,6 @@ func TestSeederIsNotLockedByOneHostsIdleConnections(t *testing.T) {
 		}
 		idle = append(idle, c)
 	}
-	release()
 	ariaDir := filepath.Join(work, "aria2")
 	ariaProc := testenv.Start(t, aria, aria2Args(ariaDir, ariaPort, single.Torrent))
 	if err := ariaProc.Wait(120 * time.Second); err != nil {

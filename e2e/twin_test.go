@@ -62,10 +62,14 @@ func TestAria2AndTransmissionDownloadTheV1TwinOfAHybridRelease(t *testing.T) {
 				t.Fatalf("seeder output lacks %q:\n%s", want, out)
 			}
 		}
-		// Registered as a torrent of its own, and in its own swarm.
-		reg := registered(t, tp, token)
-		if !slices.Contains(reg, tw.InfoHash) || !slices.Contains(reg, h.InfoHash) {
-			t.Fatalf("registered %v, want the hybrid %s and its twin %s", reg, h.InfoHash, tw.InfoHash)
+		// Registered as a torrent of its own, and in its own swarm. The
+		// seeder registers once it serves, after /readyz turns ready.
+		var reg []string
+		if !testenv.Poll(30*time.Second, func() bool {
+			reg = registered(t, tp, token)
+			return slices.Contains(reg, tw.InfoHash) && slices.Contains(reg, h.InfoHash)
+		}) {
+			t.Fatalf("registered %v, want the hybrid %s and its twin %s; seeder log:\n%s", reg, h.InfoHash, tw.InfoHash, sp.proc.Tail(3000))
 		}
 		waitScrape(t, tp, tw.InfoHash, func(c, _, _ int) bool { return c == 1 })
 		twinFiles = append(twinFiles, tw.Torrent)

@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -44,59 +43,6 @@ func LookPath(t testing.TB, name string) string {
 	}
 	t.Fatalf("%s is not installed: run scripts/install-test-deps.sh (make test does)", name)
 	return ""
-}
-
-// FreeTCPPort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreeTCPPort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find free TCP port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
-func FreeUDPPort(t testing.TB) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find free UDP port: %v", err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-// FreePort returns a port on 127.0.0.1 free for both TCP and UDP, for programs
-// that listen on both with one number (BitTorrent clients with DHT, trackers).
-func FreePort(t testing.TB) int {
-	t.Helper()
-	for range 50 {
-		p := FreeTCPPort(t)
-		c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p))
-		if err == nil {
-			c.Close()
-			return p
-		}
-	}
-	t.Fatal("no port free for both TCP and UDP on 127.0.0.1")
-	return 0
-}
-
-// ReservePort is FreePort, held: a listener on the port keeps the kernel
-// from handing it out as an ephemeral port (to a test's own hundreds of
-// dials, say) until release, which the caller calls just before starting
-// the program that takes the port.
-func ReservePort(t testing.TB) (port int, release func()) {
-	t.Helper()
-	port = FreePort(t)
-	l, err := net.Listen("tcp", ":"+strconv.Itoa(port))
-	if err != nil {
-		t.Fatalf("reserve port %d: %v", port, err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return port, func() { l.Close() }
 }
 
 // Proc is a program started for a test. Its standard output and error go to
