@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -253,13 +254,29 @@ func TestFailuresBackOffAndRetryStarted(t *testing.T) {
 
 func TestNoStoppedWhenStartedNeverGotThrough(t *testing.T) {
 	ft := newFakeTracker(t, func(int, url.Values) (int, string) { return 500, "" })
-	a, err := New(config([]string{ft.url()}))
+	cfg := config([]string{ft.url()})
+	// Stop while the loop waits out its back-off, not while an announce
+	// is in flight: a tracker that may have counted an announce cut off
+	// mid-way hears stopped, by design.
+	cfg.MinBackoff, cfg.MaxBackoff = time.Hour, time.Hour
+	var log testenv.LogBuffer
+	cfg.Logger = log.Logger()
+	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a.Run(ctx)
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	testenv.Eventually(t, 10*time.Second, "the started announce to fail", func() bool {
+		return strings.Contains(log.String(), "announce failed on every tracker")
+	})
+	cancel()
+	<-done
+	if len(ft.announces()) == 0 {
+		t.Fatal("no announce reached the tracker")
+	}
 	for _, q := range ft.announces() {
 		if q.Get("event") == "stopped" {
 			t.Fatal("stopped sent although no tracker knows us")
