@@ -68,11 +68,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	peers, handshaking, dialing := len(s.conns), s.gate.Handshakes(), s.dialing
 	unchoked := 0
 	for _, cn := range s.conns {
-		cn.mu.Lock()
-		if !cn.choked && cn.err == nil {
+		if cn.Unchoked() {
 			unchoked++
 		}
-		cn.mu.Unlock()
 	}
 	list := s.list
 	perTorrent := make([]int, len(list))

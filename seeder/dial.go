@@ -8,6 +8,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/seeder/candidates"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
 // Dialling: like other clients, the seeder connects to the leechers its
@@ -131,7 +132,10 @@ func (s *Seeder) dial(ctx context.Context, sw *swarm, infoHash metainfo.InfoHash
 	s.dialing--
 	s.mu.Unlock()
 	if err == nil {
-		err = s.dialHandshake(ctx, sw, infoHash, d.Addr, nc)
+		var c *peer.Conn
+		if c, err = peer.Open(ctx, s.peerCfg, sw.peer, infoHash, d.Addr, nc); err == nil {
+			c.Run(ctx)
+		}
 	}
 	s.mu.Lock()
 	sw.dials--

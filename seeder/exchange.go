@@ -6,22 +6,19 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 	"github.com/bitorigin/bitorigin/seeder/pex"
 )
-
-// pexID is the extended message ID we receive ut_pex with (BEP 11). We
-// read nothing from peers' messages: the origin does not look for peers.
-const pexID = 2
 
 // pexTick is how often the peer exchanges are asked for due messages.
 const pexTick = 500 * time.Millisecond
 
 // pexer is one torrent's peer exchange and the connections its messages go
-// to. Its lock is its own: the lock order is pexer.mu, then conn.mu.
+// to. Its lock is its own: the lock order is pexer.mu, then peer.Conn's.
 type pexer struct {
 	mu    sync.Mutex
 	ex    *pex.Exchange
-	conns map[uint64]*conn
+	conns map[uint64]*peer.Conn
 	// extIDs are the IDs the peers gave ut_pex.
 	extIDs map[uint64]uint8
 }
@@ -36,47 +33,47 @@ func newPexer(t *Torrent) *pexer {
 	if err != nil {
 		return nil // the zero Config is valid
 	}
-	return &pexer{ex: ex, conns: make(map[uint64]*conn), extIDs: make(map[uint64]uint8)}
+	return &pexer{ex: ex, conns: make(map[uint64]*peer.Conn), extIDs: make(map[uint64]uint8)}
 }
 
 // add tracks a registered connection; the address of one we dialled is
 // where it listens.
-func (p *pexer) add(c *conn) {
+func (p *pexer) add(c *peer.Conn) {
 	var listen netip.AddrPort
-	if c.outgoing {
-		listen = c.addr
+	if c.Outgoing() {
+		listen = c.Addr()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.conns[c.id] = c
-	p.ex.Add(c.id, listen)
+	p.conns[c.ID()] = c
+	p.ex.Add(c.ID(), listen)
 }
 
-func (p *pexer) remove(c *conn) {
+func (p *pexer) remove(c *peer.Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.conns[c.id] != c {
+	if p.conns[c.ID()] != c {
 		return
 	}
-	delete(p.conns, c.id)
-	delete(p.extIDs, c.id)
-	p.ex.Remove(c.id)
+	delete(p.conns, c.ID())
+	delete(p.extIDs, c.ID())
+	p.ex.Remove(c.ID())
 }
 
 // handshake records what a peer's extension handshake says: its listening
 // port and the ID it gave ut_pex (0: it does not speak it).
-func (p *pexer) handshake(c *conn, port uint16, extID uint8) {
+func (p *pexer) handshake(c *peer.Conn, port uint16, extID uint8) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.conns[c.id] != c {
+	if p.conns[c.ID()] != c {
 		return
 	}
 	if port != 0 {
-		p.ex.SetAddr(c.id, netip.AddrPortFrom(c.addr.Addr(), port))
+		p.ex.SetAddr(c.ID(), netip.AddrPortFrom(c.Addr().Addr(), port))
 	}
 	if extID != 0 {
-		p.extIDs[c.id] = extID
-		p.ex.Speaks(c.id, time.Now())
+		p.extIDs[c.ID()] = extID
+		p.ex.Speaks(c.ID(), time.Now())
 	}
 }
 
@@ -93,11 +90,6 @@ func (p *pexer) send(now time.Time) {
 		for _, a := range m.Added {
 			msg.Added = append(msg.Added, peerwire.PexPeer{Addr: a})
 		}
-		c.mu.Lock()
-		if c.err == nil && !c.outFull() {
-			c.out = msg.AppendTo(c.out)
-			c.signal()
-		}
-		c.mu.Unlock()
+		c.SendPex(msg)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
 // maxRegistering bounds the registrations in flight, so that a seeder
@@ -29,14 +30,67 @@ var errWithdrawn = errors.New("torrent withdrawn")
 var ErrNotServed = errors.New("torrent not served")
 
 // newSwarm wraps a torrent for serving.
-func newSwarm(t *Torrent) *swarm {
-	return &swarm{
+func (s *Seeder) newSwarm(t *Torrent) *swarm {
+	sw := &swarm{
 		Torrent:    t,
-		metadata:   t.Meta.InfoBytes(),
 		byPeerID:   make(map[[20]byte]uint64),
 		addrs:      make(map[netip.AddrPort]uint64),
 		candidates: newCandidates(),
 	}
+	if s.cfg.Offload {
+		sw.offload = newOffloader(t)
+	}
+	sw.pex = newPexer(t)
+	sw.peer = &peer.Torrent{
+		Name:     t.Name(),
+		Pieces:   t.numPieces,
+		PieceLen: t.pieceLen,
+		LastLen:  t.lastLen,
+		Metadata: t.Meta.InfoBytes(),
+		Trees:    t.trees,
+		V2:       t.Meta.Info.HasV2(),
+		Private:  t.Meta.Info.Private,
+		Loaded:   t.Have,
+		Served:   t.verified,
+		Storage:  t.storage,
+		Uploaded: &t.uploaded,
+		Invalidate: func(off, n int64, why string) {
+			first, last := t.pieces(off, n)
+			t.invalidate(invalidation{what: why, first: first, last: last})
+		},
+		Offload:  sw.offload != nil,
+		Pex:      sw.pex != nil,
+		Register: func(c *peer.Conn) (uint64, error) { return s.register(sw, c) },
+		Started: func(c *peer.Conn) {
+			if o := sw.offload; o != nil {
+				o.add(c)
+			}
+			if p := sw.pex; p != nil {
+				p.add(c)
+			}
+		},
+		Closed: func(c *peer.Conn) {
+			s.unregister(sw, c)
+			if p := sw.pex; p != nil {
+				p.remove(c)
+			}
+			if o := sw.offload; o != nil {
+				o.remove(c)
+			}
+		},
+		Interest: s.setInterested,
+		Extensions: func(c *peer.Conn, port uint16, pexID uint8) {
+			s.listenAddr(sw, c, port)
+			if p := sw.pex; p != nil {
+				p.handshake(c, port, pexID)
+			}
+		},
+	}
+	if o := sw.offload; o != nil {
+		sw.peer.Bitfield = o.bitfield
+		sw.peer.Have = o.have
+	}
+	return sw
 }
 
 // addSwarm makes sw known; s.mu is held, or s not shared yet. The list is
@@ -49,12 +103,6 @@ func (s *Seeder) addSwarm(sw *swarm) {
 		s.byName[sw.Name()] = sw
 	}
 	s.list = append(s.list[:len(s.list):len(s.list)], sw)
-	if s.cfg.Offload && sw.offload == nil {
-		sw.offload = newOffloader(sw.Torrent)
-	}
-	if sw.pex == nil {
-		sw.pex = newPexer(sw.Torrent)
-	}
 	s.watchTorrent(sw)
 }
 
@@ -96,12 +144,12 @@ func (s *Seeder) Add(t *Torrent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errShutdown
+		return peer.ErrShutdown
 	}
 	if h, dup := s.served(t); dup {
 		return fmt.Errorf("torrent %s (%s) served already", t.Name(), h)
 	}
-	sw := newSwarm(t)
+	sw := s.newSwarm(t)
 	s.addSwarm(sw)
 	if s.dialCtx != nil {
 		s.startAnnouncing(sw)
@@ -134,9 +182,9 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 			}
 		}
 	}
-	var conns []*conn
+	var conns []*peer.Conn
 	for _, c := range s.conns {
-		if c.sw == sw {
+		if c.Torrent() == sw.peer {
 			conns = append(conns, c)
 		}
 	}
@@ -145,7 +193,7 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 	s.dhtWithdraw(sw)
 
 	for _, c := range conns {
-		c.close(errWithdrawn)
+		c.Close(errWithdrawn)
 	}
 	if stop != nil {
 		stop()

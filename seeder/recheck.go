@@ -2,11 +2,7 @@ package seeder
 
 import (
 	"context"
-	"errors"
 	"time"
-
-	"github.com/bitorigin/bitorigin/peerwire"
-	"github.com/bitorigin/bitorigin/seeder/storage"
 )
 
 // Verifying again, while serving: pieces of a file that changed on disk or
@@ -151,20 +147,9 @@ func (s *Seeder) sendHaves(sw *swarm, pieces []uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.conns {
-		if c.sw != sw {
-			continue
+		if c.Torrent() == sw.peer {
+			c.SendHaves(pieces)
 		}
-		c.mu.Lock()
-		if c.err == nil {
-			for _, i := range pieces {
-				// Under offload, only what was revealed to the peer.
-				if c.offered == nil || c.offered.Has(i) {
-					c.out = peerwire.Have{Index: i}.AppendTo(c.out)
-				}
-			}
-			c.signal()
-		}
-		c.mu.Unlock()
 	}
 }
 
@@ -181,12 +166,12 @@ func (s *Seeder) examineUnserved() {
 		}
 		pl := int64(sw.pieceLen)
 		for i := uint32(0); i < sw.numPieces; {
-			if sw.verified.has(i) {
+			if sw.verified.Has(i) {
 				i++
 				continue
 			}
 			j := i + 1
-			for j < sw.numPieces && !sw.verified.has(j) {
+			for j < sw.numPieces && !sw.verified.Has(j) {
 				j++
 			}
 			off := int64(i) * pl
@@ -194,20 +179,5 @@ func (s *Seeder) examineUnserved() {
 			sw.storage.Check(off, end-off)
 			i = j
 		}
-	}
-}
-
-// readFailed rejects requests whose blocks could not be read and, unless
-// the storage already invalidated them (a file changed), invalidates the
-// pieces of the run: a disk error may be passing, or not.
-func (c *conn) readFailed(reqs []peerwire.Request, off int64, n int, err error) {
-	if !errors.Is(err, storage.ErrChanged) {
-		first, last := c.sw.pieces(off, int64(n))
-		c.sw.invalidate(invalidation{what: err.Error(), first: first, last: last})
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, r := range reqs {
-		c.reject(r, rejectReadError)
 	}
 }

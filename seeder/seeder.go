@@ -29,6 +29,7 @@ import (
 	"github.com/bitorigin/bitorigin/seeder/admission"
 	"github.com/bitorigin/bitorigin/seeder/candidates"
 	"github.com/bitorigin/bitorigin/seeder/choker"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
 // peerIDPrefix is our client's Azureus-style peer ID prefix.
@@ -47,9 +48,9 @@ type Seeder struct {
 	torrents map[metainfo.InfoHash]*swarm
 	byName   map[string]*swarm
 	list     []*swarm
-	limiter  *ratelimit.Bucket
 	metrics  *Metrics
-	clientV  string
+	// peerCfg is what every connection shares.
+	peerCfg *peer.Config
 	// clients are the tracker clients shared by every torrent's announce
 	// loop, so that a UDP tracker's connection ID serves all of them.
 	clients     map[string]announcer.Client
@@ -62,7 +63,7 @@ type Seeder struct {
 	families []announcer.Family
 
 	mu     sync.Mutex // guards what follows
-	conns  map[uint64]*conn
+	conns  map[uint64]*peer.Conn
 	nextID uint64
 	choker *choker.Choker
 	// interestUpdates counts the changes of interest handed to the
@@ -95,7 +96,8 @@ type Seeder struct {
 // swarm is a torrent and the seeder's connections for it.
 type swarm struct {
 	*Torrent
-	metadata []byte // the info dictionary, for ut_metadata
+	// peer is the torrent as its connections see it.
+	peer *peer.Torrent
 
 	// Guarded by Seeder.mu.
 	conns      int
@@ -153,10 +155,9 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 		peerID:   cfg.PeerID,
 		torrents: make(map[metainfo.InfoHash]*swarm),
 		byName:   make(map[string]*swarm),
-		conns:    make(map[uint64]*conn),
+		conns:    make(map[uint64]*peer.Conn),
 		choker:   ch,
 		metrics:  cfg.Metrics,
-		clientV:  version.Name + "/" + version.Version,
 
 		registering: make(chan struct{}, maxRegistering),
 		recheckWake: make(chan struct{}, 1),
@@ -164,14 +165,31 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 	if s.peerID == ([20]byte{}) {
 		s.peerID = newPeerID()
 	}
+	s.peerCfg = &peer.Config{
+		PeerID:           s.peerID,
+		Client:           version.Name + "/" + version.Version,
+		ListenPort:       s.listenPort,
+		DHT:              cfg.DHT,
+		MaxRequest:       cfg.MaxRequest,
+		ReqQ:             cfg.ReqQ,
+		MaxBadRequests:   cfg.MaxBadRequests,
+		HandshakeTimeout: cfg.HandshakeTimeout,
+		IdleTimeout:      cfg.IdleTimeout,
+		WriteTimeout:     cfg.WriteTimeout,
+		KeepAlive:        cfg.KeepAlive,
+		Encryption:       cfg.Encryption,
+		SKeys:            s.lookupSKey,
+		Metrics:          s.metrics.peerMetrics(),
+		Logger:           s.log,
+	}
 	if cfg.UploadRate > 0 {
-		s.limiter = ratelimit.New(cfg.UploadRate, cfg.MaxRequest, time.Now)
+		s.peerCfg.Limiter = ratelimit.New(cfg.UploadRate, cfg.MaxRequest, time.Now)
 	}
 	for _, t := range torrents {
 		if h, dup := s.served(t); dup {
 			return nil, fmt.Errorf("torrent %s (%s) given twice", t.Name(), h)
 		}
-		s.addSwarm(newSwarm(t))
+		s.addSwarm(s.newSwarm(t))
 	}
 	if cfg.DHT != nil {
 		s.dhtWatch()
@@ -328,6 +346,27 @@ func (s *Seeder) admit(nc net.Conn) (admission.ID, bool) {
 	return v.ID, v.Admit
 }
 
+// handleIncoming runs a connection a peer opened, which the gate
+// admitted as id: the info hash in its handshake picks the torrent.
+func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn, id admission.ID) {
+	defer s.incomingClosed(id)
+	c, err := peer.Accept(ctx, s.peerCfg, nc, func(h metainfo.InfoHash) *peer.Torrent {
+		if sw := s.swarm(h); sw != nil {
+			return sw.peer
+		}
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	if !s.handshakeDone(id) {
+		// Evicted just before: the gate gave its place away.
+		nc.Close()
+		return
+	}
+	c.Run(ctx)
+}
+
 // handshakeDone tells the gate that incoming connection id finished its
 // handshake, so it can no longer be evicted; false when it was evicted.
 func (s *Seeder) handshakeDone(id admission.ID) bool {
@@ -370,102 +409,98 @@ func (s *Seeder) everyTorrent(ctx context.Context, period time.Duration, f func(
 func (s *Seeder) closeAll() {
 	s.mu.Lock()
 	s.closed = true
-	conns := make([]*conn, 0, len(s.conns))
+	conns := make([]*peer.Conn, 0, len(s.conns))
 	for _, c := range s.conns {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.close(errShutdown)
+		c.Close(peer.ErrShutdown)
 	}
 }
 
-var errShutdown = errors.New("seeder shutting down")
-
-// register adds a connection that finished its handshake, or refuses it
-// when a limit is reached or the peer is connected already.
-func (s *Seeder) register(c *conn) error {
+// register adds a connection of sw that finished its handshake and
+// returns its ID, or refuses it when a limit is reached or the peer is
+// connected already.
+func (s *Seeder) register(sw *swarm, c *peer.Conn) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sw := c.sw
+	peerID := c.PeerID()
 	switch {
 	case s.closed:
-		return errShutdown
+		return 0, peer.ErrShutdown
 	case len(s.conns) >= s.cfg.MaxConns:
-		return errors.New("too many connections")
+		return 0, errors.New("too many connections")
 	case sw.conns >= s.cfg.MaxConnsPerTorrent:
-		return errors.New("too many connections for the torrent")
-	case c.peerID == s.peerID:
-		return errors.New("connected to ourselves")
+		return 0, errors.New("too many connections for the torrent")
+	case peerID == s.peerID:
+		return 0, errors.New("connected to ourselves")
 	case s.torrents[sw.InfoHash()] != sw:
-		return errWithdrawn
+		return 0, errWithdrawn
 	}
-	if _, dup := sw.byPeerID[c.peerID]; dup {
-		return errors.New("peer already connected")
+	if _, dup := sw.byPeerID[peerID]; dup {
+		return 0, errors.New("peer already connected")
 	}
 	s.nextID++
-	c.id = s.nextID
-	s.conns[c.id] = c
+	id := s.nextID
+	s.conns[id] = c
 	sw.conns++
-	sw.byPeerID[c.peerID] = c.id
-	if c.outgoing {
-		sw.addrs[c.addr] = c.id
-		sw.candidates.Remove(c.addr)
+	sw.byPeerID[peerID] = id
+	if c.Outgoing() {
+		sw.addrs[c.Addr()] = id
+		sw.candidates.Remove(c.Addr())
 	}
-	s.choker.Add(c.id)
+	s.choker.Add(id)
 	sw.active.Add(1)
-	s.metrics.connected(c.outgoing)
-	return nil
+	s.metrics.connected(c.Outgoing())
+	return id, nil
 }
 
 // unregister forgets a closed connection and gives its slot away.
-func (s *Seeder) unregister(c *conn) {
+func (s *Seeder) unregister(sw *swarm, c *peer.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.conns[c.id] != c {
+	id := c.ID()
+	if s.conns[id] != c {
 		return
 	}
-	delete(s.conns, c.id)
-	sw := c.sw
+	delete(s.conns, id)
 	sw.active.Done()
 	sw.conns--
-	delete(sw.byPeerID, c.peerID)
-	for a, id := range sw.addrs {
-		if id == c.id {
+	delete(sw.byPeerID, c.PeerID())
+	for a, aid := range sw.addrs {
+		if aid == id {
 			delete(sw.addrs, a)
 		}
 	}
-	s.apply(s.choker.Remove(c.id, time.Now()))
+	s.apply(s.choker.Remove(id, time.Now()))
 }
 
 // setInterested tells the choker the peer's latest interest and applies
 // its answer. The latest is read under s.mu, so of two calls racing (the
 // reader's and a paced flush) the last to run applies the newest state.
-func (s *Seeder) setInterested(c *conn) {
+func (s *Seeder) setInterested(c *peer.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.conns[c.id] != c {
+	if s.conns[c.ID()] != c {
 		return
 	}
-	c.mu.Lock()
-	interested := c.interested
-	c.mu.Unlock()
 	s.interestUpdates++
-	s.apply(s.choker.SetInterested(c.id, interested, time.Now()))
+	s.apply(s.choker.SetInterested(c.ID(), c.Interested(), time.Now()))
 }
 
 // listenAddr records the listening port a peer gave in its extension
 // handshake, so the peer is not dialled again at that address.
-func (s *Seeder) listenAddr(c *conn, port uint16) {
+func (s *Seeder) listenAddr(sw *swarm, c *peer.Conn, port uint16) {
 	if port == 0 {
 		return
 	}
-	a := netip.AddrPortFrom(c.addr.Addr(), port)
+	a := netip.AddrPortFrom(c.Addr().Addr(), port)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.conns[c.id] == c {
-		c.sw.addrs[a] = c.id
-		c.sw.candidates.Remove(a)
+	if s.conns[c.ID()] == c {
+		sw.addrs[a] = c.ID()
+		sw.candidates.Remove(a)
 	}
 }
 
@@ -473,7 +508,7 @@ func (s *Seeder) listenAddr(c *conn, port uint16) {
 func (s *Seeder) apply(ds []choker.Decision) {
 	for _, d := range ds {
 		if c := s.conns[d.ID]; c != nil {
-			c.setChoked(!d.Unchoke)
+			c.SetChoked(!d.Unchoke)
 		}
 	}
 }
@@ -629,4 +664,29 @@ func (s *Seeder) Status() []TorrentStatus {
 		}
 	}
 	return out
+}
+
+// listenPort is the port peers and trackers should reach us on. It takes
+// no lock: a new connection calls it while others hold s.mu.
+func (s *Seeder) listenPort() uint16 {
+	if s.cfg.AnnouncePort != 0 {
+		return s.cfg.AnnouncePort
+	}
+	return uint16(s.port.Load())
+}
+
+// lookupSKey finds the torrent whose HASH('req2', info hash) is req2, for
+// an MSE handshake.
+func (s *Seeder) lookupSKey(req2 [20]byte) ([20]byte, bool) {
+	s.mu.Lock()
+	list := s.list
+	s.mu.Unlock()
+	for _, sw := range list {
+		for _, ih := range sw.InfoHashes() {
+			if peer.Req2(ih) == req2 {
+				return ih, true
+			}
+		}
+	}
+	return [20]byte{}, false
 }
