@@ -19,7 +19,7 @@ import (
 // seeder/peer (sendPort, onPort).
 
 // dhtAnnounce has the DHT node announce sw with our peer port.
-func (s *Seeder) dhtAnnounce(sw *swarm) {
+func (s *Seeder) dhtAnnounce(sw *seeded) {
 	if s.cfg.DHT != nil && !sw.Meta.Info.Private {
 		for _, h := range sw.InfoHashes() {
 			s.cfg.DHT.Announce(h, s.listenPort())
@@ -28,7 +28,7 @@ func (s *Seeder) dhtAnnounce(sw *swarm) {
 }
 
 // dhtWithdraw stops the DHT node announcing sw.
-func (s *Seeder) dhtWithdraw(sw *swarm) {
+func (s *Seeder) dhtWithdraw(sw *seeded) {
 	if s.cfg.DHT != nil {
 		for _, h := range sw.InfoHashes() {
 			s.cfg.DHT.Withdraw(h)
@@ -51,12 +51,9 @@ const dhtDialWait = 5 * time.Second
 // dhtPeers records peers the DHT node found under info hash h, to be
 // dialled with h.
 func (s *Seeder) dhtPeers(h metainfo.InfoHash, peers []netip.AddrPort) {
-	sw := s.swarm(h)
+	sw := s.lookup(h)
 	if sw == nil || sw.Meta.Info.Private {
 		return
 	}
-	s.mu.Lock()
-	sw.noteDialHash(h, peers)
-	s.mu.Unlock()
-	s.addCandidatesAfter(sw, peers, dhtDialWait)
+	s.addCandidatesAfter(sw, h, peers, dhtDialWait)
 }

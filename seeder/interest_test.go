@@ -9,7 +9,7 @@ import (
 )
 
 // A peer toggling its interest 100,000 times must not run the choker
-// 100,000 times under the seeder's lock; its last word still counts.
+// 100,000 times under the choker's lock; its last word still counts.
 func TestInterestTogglingIsPacedAndTheLastStateWins(t *testing.T) {
 	tor, _ := testTorrent(t, 64<<10, 32<<10)
 	s, addr := serveTest(t, Config{}, tor)
@@ -35,9 +35,9 @@ func TestInterestTogglingIsPacedAndTheLastStateWins(t *testing.T) {
 		return !c.InterestHeld()
 	})
 	elapsed := time.Since(start)
-	s.mu.Lock()
-	runs, unchoked := s.interestUpdates, s.choker.Unchoked(c.ID())
-	s.mu.Unlock()
+	s.slots.mu.Lock()
+	runs, unchoked := s.slots.interestUpdates, s.slots.choker.Unchoked(c.ID())
+	s.slots.mu.Unlock()
 	if unchoked {
 		t.Fatal("the last word was not interested, yet the peer holds a slot")
 	}
@@ -48,9 +48,9 @@ func TestInterestTogglingIsPacedAndTheLastStateWins(t *testing.T) {
 	t.Logf("100,000 changes of interest in %s: %d choker runs", elapsed, runs)
 	p.send(&peerwire.Interested{})
 	waitUntil(t, "the peer to be unchoked once interested again", func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.choker.Unchoked(c.ID())
+		s.slots.mu.Lock()
+		defer s.slots.mu.Unlock()
+		return s.slots.choker.Unchoked(c.ID())
 	})
 }
 
@@ -65,12 +65,12 @@ func TestHeldBackChangeOfInterestIsAppliedWhenThePeerFallsSilent(t *testing.T) {
 	waitFor[*peerwire.Unchoke](p)
 	p.send(&peerwire.NotInterested{}, &peerwire.Interested{}, &peerwire.NotInterested{})
 	waitFor[*peerwire.Choke](p)
-	s.mu.Lock()
+	s.slots.mu.Lock()
 	unchoked := false
-	for id := range s.conns {
-		unchoked = unchoked || s.choker.Unchoked(id)
+	for id := range s.slots.conns {
+		unchoked = unchoked || s.slots.choker.Unchoked(id)
 	}
-	s.mu.Unlock()
+	s.slots.mu.Unlock()
 	if unchoked {
 		t.Fatal("a peer no longer interested keeps its slot")
 	}
@@ -79,12 +79,12 @@ func TestHeldBackChangeOfInterestIsAppliedWhenThePeerFallsSilent(t *testing.T) {
 // onlyConn is the seeder's one registered connection.
 func onlyConn(t *testing.T, s *Seeder) *peer.Conn {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.conns) != 1 {
-		t.Fatalf("%d connections, want 1", len(s.conns))
+	s.slots.mu.Lock()
+	defer s.slots.mu.Unlock()
+	if len(s.slots.conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(s.slots.conns))
 	}
-	for _, c := range s.conns {
+	for _, c := range s.slots.conns {
 		return c
 	}
 	return nil

@@ -21,7 +21,7 @@ const (
 
 // watchTorrent has the seeder told of sw's invalidations, and queues the
 // pieces invalidated before; s.mu is held, or s not shared yet.
-func (s *Seeder) watchTorrent(sw *swarm) {
+func (s *Seeder) watchTorrent(sw *seeded) {
 	if sw.watch(func(inv invalidation) { s.invalidated(sw, inv) }) {
 		s.queueRecheckLocked(sw)
 	}
@@ -30,7 +30,7 @@ func (s *Seeder) watchTorrent(sw *swarm) {
 // invalidated logs an invalidation of sw's pieces and queues them to be
 // verified again. It runs on whichever goroutine noticed, possibly with
 // the storage's check lock held.
-func (s *Seeder) invalidated(sw *swarm, inv invalidation) {
+func (s *Seeder) invalidated(sw *seeded, inv invalidation) {
 	s.metrics.invalidated()
 	if inv.file != "" {
 		s.log.Warn("file changed on disk: its pieces are not served until verified again", "name", sw.Name(),
@@ -47,7 +47,7 @@ func (s *Seeder) invalidated(sw *swarm, inv invalidation) {
 }
 
 // queueRecheckLocked queues sw for the recheck loop; s.mu is held.
-func (s *Seeder) queueRecheckLocked(sw *swarm) {
+func (s *Seeder) queueRecheckLocked(sw *seeded) {
 	if !sw.queued {
 		sw.queued = true
 		s.rechecks = append(s.rechecks, sw)
@@ -60,7 +60,7 @@ func (s *Seeder) queueRecheckLocked(sw *swarm) {
 
 // nextRecheck takes the next queued torrent still served, counted in its
 // active readers so that Remove waits for the recheck; nil when none.
-func (s *Seeder) nextRecheck() *swarm {
+func (s *Seeder) nextRecheck() *seeded {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(s.rechecks) > 0 {
@@ -101,7 +101,7 @@ func (s *Seeder) recheckLoop(ctx context.Context) {
 // recheck hashes sw's invalidated pieces again, serves those that pass
 // and tells the connected peers with have messages (BEP 3): a peer that
 // connected while a piece was not served did not hear of it.
-func (s *Seeder) recheck(ctx context.Context, sw *swarm) {
+func (s *Seeder) recheck(ctx context.Context, sw *seeded) {
 	pieces := sw.takePending()
 	if len(pieces) == 0 {
 		return
@@ -135,21 +135,7 @@ func (s *Seeder) recheck(ctx context.Context, sw *swarm) {
 	log("pieces verified again", "name", sw.Name(), "pieces", len(pieces), "good", good, "bad", bad,
 		"served", sw.Verified(), "of", sw.numPieces, "took", time.Since(start).Round(time.Millisecond))
 	if len(back) > 0 {
-		s.sendHaves(sw, back)
-		if sw.offload != nil {
-			sw.offload.refill()
-		}
-	}
-}
-
-// sendHaves queues have messages for pieces to every peer of sw.
-func (s *Seeder) sendHaves(sw *swarm, pieces []uint32) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.conns {
-		if c.Torrent() == sw.peer {
-			c.SendHaves(pieces)
-		}
+		sw.swarm.ServedAgain(back)
 	}
 }
 

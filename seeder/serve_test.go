@@ -110,11 +110,9 @@ func TestEveryFastRequestGetsOneAnswerThroughCancelAndChoke(t *testing.T) {
 	waitUntil(t, "the cancel to be handled", func() bool {
 		return testutil.ToFloat64(m.peer.Rejected[peer.RejectCancelled]) == 1
 	})
-	s.mu.Lock()
-	for _, c := range s.conns {
+	for _, c := range s.slots.all() {
 		c.SetChoked(true)
 	}
-	s.mu.Unlock()
 	pieces, rejects, choked := answers(t, p, reqs)
 	if rejects == 0 || pieces == 0 || !choked {
 		t.Fatalf("%d pieces, %d rejects, choked %v: want both answers (slow upload, then choke)", pieces, rejects, choked)
@@ -201,9 +199,7 @@ func TestConnectionLimitsAreEnforced(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		s.mu.Lock()
-		n := len(s.conns)
-		s.mu.Unlock()
+		n := s.slots.len()
 		if n == 2 {
 			break
 		}
@@ -267,9 +263,7 @@ func TestPeerThatAsksWithoutReadingIsDropped(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s.mu.Lock()
-		n := len(s.conns)
-		s.mu.Unlock()
+		n := s.slots.len()
 		if n == 0 {
 			break
 		}

@@ -3,9 +3,9 @@ package peer
 import "time"
 
 // InterestInterval is the least time between two changes of one peer's
-// interest reaching the choker. Each change runs the choker under the
-// seeder's one lock (a peer that loses interest frees a slot, and filling
-// it sorts every waiting peer), and nothing stops a peer from sending
+// interest reaching the choker. Each change runs the choker under its
+// lock, which every connection of the seeder shares (a peer that loses
+// interest frees a slot, and filling it sorts every waiting peer), and nothing stops a peer from sending
 // interested and not interested back to back, 5 bytes each. The changes
 // are coalesced rather than ignored or punished: ignoring one could leave
 // the choker believing a peer is not interested when it is, stalling it,

@@ -1,4 +1,4 @@
-package seeder
+package swarm
 
 import (
 	"net/netip"
@@ -10,9 +10,6 @@ import (
 	"github.com/bitorigin/bitorigin/seeder/pex"
 )
 
-// pexTick is how often the peer exchanges are asked for due messages.
-const pexTick = 500 * time.Millisecond
-
 // pexer is one torrent's peer exchange and the connections its messages go
 // to. Its lock is its own: the lock order is pexer.mu, then peer.Conn's.
 type pexer struct {
@@ -23,12 +20,9 @@ type pexer struct {
 	extIDs map[uint64]uint8
 }
 
-// newPexer returns the peer exchange of a torrent, or nil for a private
-// one: BEP 27 forbids telling its peers about each other but by tracker.
-func newPexer(t *Torrent) *pexer {
-	if t.Meta.Info.Private {
-		return nil
-	}
+// newPexer returns the peer exchange of a public torrent: BEP 27 forbids
+// telling a private one's peers about each other but by tracker.
+func newPexer() *pexer {
 	ex, err := pex.New(pex.Config{})
 	if err != nil {
 		return nil // the zero Config is valid

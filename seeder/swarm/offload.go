@@ -1,4 +1,4 @@
-package seeder
+package swarm
 
 import (
 	"sync"
@@ -9,12 +9,8 @@ import (
 	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
-// offloadTick is how often the offload policies look for peers whose
-// bitfield never came and for stalled leechers.
-const offloadTick = 250 * time.Millisecond
-
 // offloader is one torrent's offload policy and the connections its offers
-// go to. Its lock is its own, not the seeder's: the lock order is
+// go to. Its lock is its own, not the swarm's: the lock order is
 // offloader.mu, then peer.Conn's.
 type offloader struct {
 	mu     sync.Mutex
@@ -22,8 +18,8 @@ type offloader struct {
 	conns  map[uint64]*peer.Conn
 }
 
-func newOffloader(t *Torrent) *offloader {
-	p, err := offload.New(offload.Config{Pieces: t.numPieces, Servable: t.verified.Has})
+func newOffloader(pieces uint32, served func(uint32) bool) *offloader {
+	p, err := offload.New(offload.Config{Pieces: pieces, Servable: served})
 	if err != nil {
 		// Only a torrent of no pieces, which metainfo never parses.
 		return nil
