@@ -147,14 +147,6 @@ func (t *Torrent) Left() int64 {
 	return left
 }
 
-// pieceSize is the length of piece i, which must be in range.
-func (t *Torrent) pieceSize(i uint32) uint32 {
-	if i == t.numPieces-1 {
-		return t.lastLen
-	}
-	return t.pieceLen
-}
-
 // pieces returns the pieces holding the bytes [off, off+n), n > 0.
 func (t *Torrent) pieces(off, n int64) (first, last uint32) {
 	pl := int64(t.pieceLen)
