@@ -133,8 +133,9 @@ func (sw *Swarm) Started(c *peer.Conn) {
 // Leave forgets a closed connection; what only it had goes to the others.
 func (sw *Swarm) Leave(c *peer.Conn) {
 	sw.mu.Lock()
-	id := c.ID()
-	if sw.conns[id] == c {
+	// By peer ID, set at the handshake: the ID Join was given reaches c
+	// only once Join has returned.
+	if id, ok := sw.byPeerID[c.PeerID()]; ok && sw.conns[id] == c {
 		delete(sw.conns, id)
 		delete(sw.byPeerID, c.PeerID())
 		for a, aid := range sw.addrs {
