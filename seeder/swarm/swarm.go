@@ -7,9 +7,10 @@
 //
 // Each Swarm has its own lock, so that what one torrent's peers do never
 // waits for another torrent's, nor for the seeder's. Lock order: the
-// seeder's lock, then a Swarm's; a Swarm's, then its offload policy's or
-// its peer exchange's (each its own, never both); any of these, then a
-// connection's. A Swarm never calls out to the seeder.
+// seeder's lock, then a Swarm's; a Swarm's lock, its offload policy's and
+// its peer exchange's are never held together; any of them, then a
+// connection's. A Swarm never calls out to the seeder, and a connection
+// calls its Swarm without holding its own lock.
 package swarm
 
 import (
