@@ -34,9 +34,7 @@ func closedBySeeder(nc net.Conn, d time.Duration) bool {
 
 // registered is the number of connections past their handshake.
 func registered(s *Seeder) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
+	return s.slots.len()
 }
 
 // The issue: a full seeder closed an honest client's first connection, and

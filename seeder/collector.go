@@ -65,21 +65,14 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	s := c.s
 	s.mu.Lock()
-	peers, handshaking, dialing := len(s.conns), s.gate.Handshakes(), s.dialing
-	unchoked := 0
-	for _, cn := range s.conns {
-		cn.mu.Lock()
-		if !cn.choked && cn.err == nil {
-			unchoked++
-		}
-		cn.mu.Unlock()
-	}
+	handshaking, dialing := s.gate.Handshakes(), s.dialing
 	list := s.list
+	s.mu.Unlock()
+	peers, unchoked := s.slots.len(), s.slots.unchoked()
 	perTorrent := make([]int, len(list))
 	for i, sw := range list {
-		perTorrent[i] = sw.conns
+		perTorrent[i] = sw.swarm.Len()
 	}
-	s.mu.Unlock()
 
 	gauge := func(d *prometheus.Desc, v int, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
@@ -104,8 +97,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		verified := sw.Verified()
 		gauge(c.pcs, int(verified), hash, name, "verified")
 		gauge(c.pcs, int(sw.numPieces-verified), hash, name, "failed")
-		if sw.offload != nil {
-			st := sw.offload.status()
+		if st, ok := sw.swarm.OffloadStatus(); ok {
 			ch <- prometheus.MustNewConstMetric(c.offered, prometheus.CounterValue, float64(st.Offered), hash, name)
 			gauge(c.spreading, st.Spreading, hash, name)
 			ch <- prometheus.MustNewConstMetric(c.copies, prometheus.GaugeValue, st.Copies, hash, name)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/seeder/dhtnode"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
 // Config tunes a Seeder. The zero value works: every field has a default.
@@ -87,8 +88,8 @@ type Config struct {
 	MaxBadRequests int
 
 	// Encryption is the policy for encrypted (MSE/PE) peers: prefer, the
-	// zero value, accepts both kinds; see Encryption.
-	Encryption Encryption
+	// zero value, accepts both kinds; see peer.Encryption.
+	Encryption peer.Encryption
 
 	// Metrics, when set, counts requests, disk reads, announces and
 	// connections.
@@ -205,7 +206,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %s: must not be negative", d.name, d.d))
 		}
 	}
-	if c.Encryption < EncryptionPrefer || c.Encryption > EncryptionOff {
+	if c.Encryption < peer.EncryptionPrefer || c.Encryption > peer.EncryptionOff {
 		errs = append(errs, fmt.Errorf("encryption %s: want prefer, require or off", c.Encryption))
 	}
 	if c.KeepAlive >= c.IdleTimeout {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/metainfo"
-	"github.com/bitorigin/bitorigin/peerwire"
 )
 
 // The seeder's part in the DHT (BEP 5), when Config.DHT is set: each
@@ -16,10 +15,11 @@ import (
 // tracker returns. Our handshake sets the DHT bit, and a peer that sets
 // it too learns our node's port from a port message, right after our
 // pieces; its own port message has our node ping its node. Private
-// torrents (BEP 27) stay off the DHT.
+// torrents (BEP 27) stay off the DHT. The connection's part is in
+// seeder/peer (sendPort, onPort).
 
 // dhtAnnounce has the DHT node announce sw with our peer port.
-func (s *Seeder) dhtAnnounce(sw *swarm) {
+func (s *Seeder) dhtAnnounce(sw *seeded) {
 	if s.cfg.DHT != nil && !sw.Meta.Info.Private {
 		for _, h := range sw.InfoHashes() {
 			s.cfg.DHT.Announce(h, s.listenPort())
@@ -28,7 +28,7 @@ func (s *Seeder) dhtAnnounce(sw *swarm) {
 }
 
 // dhtWithdraw stops the DHT node announcing sw.
-func (s *Seeder) dhtWithdraw(sw *swarm) {
+func (s *Seeder) dhtWithdraw(sw *seeded) {
 	if s.cfg.DHT != nil {
 		for _, h := range sw.InfoHashes() {
 			s.cfg.DHT.Withdraw(h)
@@ -51,34 +51,9 @@ const dhtDialWait = 5 * time.Second
 // dhtPeers records peers the DHT node found under info hash h, to be
 // dialled with h.
 func (s *Seeder) dhtPeers(h metainfo.InfoHash, peers []netip.AddrPort) {
-	sw := s.swarm(h)
+	sw := s.lookup(h)
 	if sw == nil || sw.Meta.Info.Private {
 		return
 	}
-	s.mu.Lock()
-	sw.noteDialHash(h, peers)
-	s.mu.Unlock()
-	s.addCandidatesAfter(sw, peers, dhtDialWait)
-}
-
-// sendPort queues a port message with our DHT node's port for a peer
-// that set the DHT bit.
-func (c *conn) sendPort() {
-	d := c.s.cfg.DHT
-	if d == nil || !c.dht || c.sw.Meta.Info.Private {
-		return
-	}
-	c.mu.Lock()
-	c.out = peerwire.Port{Port: d.Port()}.AppendTo(c.out)
-	c.mu.Unlock()
-	c.signal()
-}
-
-// onPort hands the DHT node the node a peer's port message names, at the
-// peer's IP, to be pinged into the routing table. Only from a peer that
-// set the DHT bit, of a public torrent; the node bounds the pinging.
-func (c *conn) onPort(m *peerwire.Port) {
-	if d := c.s.cfg.DHT; d != nil && c.dht && !c.sw.Meta.Info.Private {
-		d.Introduce(netip.AddrPortFrom(c.addr.Addr(), m.Port))
-	}
+	s.addCandidatesAfter(sw, h, peers, dhtDialWait)
 }

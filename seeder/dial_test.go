@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bitorigin/bitorigin/seeder/swarm"
 )
 
 // The old dialler reset the attempts of a candidate a tracker named again
@@ -50,8 +52,8 @@ func TestACandidateNamedAgainWhileDialledIsNotDialledTwice(t *testing.T) {
 	s.addCandidates(sw, []netip.AddrPort{peer}) // the next announce
 	s.mu.Lock()
 	s.dialDue(time.Now().Add(time.Hour))
-	dials := sw.dials
 	s.mu.Unlock()
+	dials, _ := sw.swarm.Dials()
 	if dials != 1 {
 		t.Fatalf("%d dials to one peer, want 1", dials)
 	}
@@ -72,10 +74,8 @@ func TestCandidatesAreBoundedAtTheConnectionLimit(t *testing.T) {
 		}
 		s.addCandidates(sw, peers)
 	}
-	s.mu.Lock()
-	n, dials := sw.candidates.Len(), sw.dials
-	s.mu.Unlock()
-	if n > maxCandidates || dials != 0 {
-		t.Fatalf("%d candidates kept and %d dials at the limit; want at most %d and none", n, dials, maxCandidates)
+	dials, n := sw.swarm.Dials()
+	if n > swarm.MaxCandidates || dials != 0 {
+		t.Fatalf("%d candidates kept and %d dials at the limit; want at most %d and none", n, dials, swarm.MaxCandidates)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/mse"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
 // connectEncrypted opens an MSE connection to the seeder offering
@@ -35,16 +36,16 @@ func connectEncrypted(t *testing.T, addr string, tor *Torrent, ih [20]byte, meth
 
 func TestEncryptedPeersDownloadOnThePlainPort(t *testing.T) {
 	for _, tc := range []struct {
-		policy  Encryption
+		policy  peer.Encryption
 		offer   mse.Method
 		want    mse.Method
 		refused bool
 	}{
-		{EncryptionPrefer, mse.RC4 | mse.Plaintext, mse.RC4, false},
-		{EncryptionPrefer, mse.Plaintext, mse.Plaintext, false},
-		{EncryptionRequire, mse.RC4, mse.RC4, false},
-		{EncryptionRequire, mse.Plaintext, 0, true},
-		{EncryptionOff, mse.RC4, 0, true},
+		{peer.EncryptionPrefer, mse.RC4 | mse.Plaintext, mse.RC4, false},
+		{peer.EncryptionPrefer, mse.Plaintext, mse.Plaintext, false},
+		{peer.EncryptionRequire, mse.RC4, mse.RC4, false},
+		{peer.EncryptionRequire, mse.Plaintext, 0, true},
+		{peer.EncryptionOff, mse.RC4, 0, true},
 	} {
 		t.Run(fmt.Sprintf("%s offered %s", tc.policy, tc.offer), func(t *testing.T) {
 			tor, data := testTorrent(t, 100<<10, 32<<10)
@@ -85,7 +86,7 @@ func TestEncryptedPeersDownloadOnThePlainPort(t *testing.T) {
 
 func TestRequiredEncryptionRefusesPlainPeers(t *testing.T) {
 	tor, _ := testTorrent(t, 64<<10, 32<<10)
-	_, addr := serveTest(t, Config{Encryption: EncryptionRequire}, tor)
+	_, addr := serveTest(t, Config{Encryption: peer.EncryptionRequire}, tor)
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +116,7 @@ func TestEncryptedHandshakeMustNameTheSameTorrentTwice(t *testing.T) {
 // requires encryption hangs up on our plain handshake; under prefer the
 // seeder dials it again with MSE, and under require it starts with MSE.
 func TestLeecherThatRefusesPlainIsDialledAgainEncrypted(t *testing.T) {
-	for _, policy := range []Encryption{EncryptionPrefer, EncryptionRequire} {
+	for _, policy := range []peer.Encryption{peer.EncryptionPrefer, peer.EncryptionRequire} {
 		t.Run(policy.String(), func(t *testing.T) {
 			tor, _ := testTorrent(t, 64<<10, 32<<10)
 			s, _ := serveTest(t, Config{Encryption: policy}, tor)
@@ -174,7 +175,7 @@ func TestLeecherThatRefusesPlainIsDialledAgainEncrypted(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("no encrypted handshake")
 			}
-			if want := map[Encryption]int{EncryptionPrefer: 1}[policy]; plain != want {
+			if want := map[peer.Encryption]int{peer.EncryptionPrefer: 1}[policy]; plain != want {
 				t.Fatalf("%d plain handshakes, want %d", plain, want)
 			}
 		})
@@ -182,12 +183,12 @@ func TestLeecherThatRefusesPlainIsDialledAgainEncrypted(t *testing.T) {
 }
 
 func TestParseEncryption(t *testing.T) {
-	for _, e := range []Encryption{EncryptionPrefer, EncryptionRequire, EncryptionOff} {
-		if got, err := ParseEncryption(e.String()); err != nil || got != e {
+	for _, e := range []peer.Encryption{peer.EncryptionPrefer, peer.EncryptionRequire, peer.EncryptionOff} {
+		if got, err := peer.ParseEncryption(e.String()); err != nil || got != e {
 			t.Fatalf("%s: %v, %v", e, got, err)
 		}
 	}
-	if _, err := ParseEncryption("yes"); err == nil {
+	if _, err := peer.ParseEncryption("yes"); err == nil {
 		t.Fatal("parsed yes")
 	}
 	if err := (Config{Encryption: 7}).Validate(); err == nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
 // TestLeechersAreIntroducedToEachOtherByPeerExchange connects two raw
@@ -21,8 +22,8 @@ func TestLeechersAreIntroducedToEachOtherByPeerExchange(t *testing.T) {
 	ports := []uint16{40001, 40002}
 	for i, p := range peers {
 		h, err := peerwire.ParseExtensionHandshake(waitFor[*peerwire.Extended](p))
-		if err != nil || h.M[peerwire.PexExtension] != pexID {
-			t.Fatalf("extension handshake %+v, %v: want ut_pex %d", h, err, pexID)
+		if err != nil || h.M[peerwire.PexExtension] != peer.PexID {
+			t.Fatalf("extension handshake %+v, %v: want ut_pex %d", h, err, peer.PexID)
 		}
 		p.send(&peerwire.Extended{ExtID: peerwire.ExtHandshakeID,
 			Payload: peerwire.ExtensionHandshake{M: map[string]uint8{peerwire.PexExtension: theirPexID}, P: ports[i]}.AppendTo(nil)[6:]})

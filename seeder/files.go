@@ -45,7 +45,7 @@ func (t *Torrent) File(rel string) (length int64, ok bool) {
 
 // Complete reports whether every piece is served: verified, and its files
 // unchanged since.
-func (t *Torrent) Complete() bool { return t.verified.len() == t.numPieces }
+func (t *Torrent) Complete() bool { return t.verified.Len() == t.numPieces }
 
 // FileServable reports whether the file rel (as File names it), which the
 // caller opened and examined as fi, may be served as it is: fi shows the
@@ -65,7 +65,7 @@ func (t *Torrent) FileServable(rel string, fi os.FileInfo) bool {
 	}
 	first, last := t.pieces(s.offset, s.length)
 	for i := first; i <= last; i++ {
-		if !t.verified.has(i) {
+		if !t.verified.Has(i) {
 			return false
 		}
 	}

@@ -5,41 +5,11 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
-func TestInterestPacerAppliesAtOnceThenCoalesces(t *testing.T) {
-	t0 := time.Unix(1000, 0)
-	var p interestPacer
-	type step struct {
-		at    time.Duration // since t0
-		flush bool          // the scheduled flush runs, rather than a change
-		apply bool
-		wait  time.Duration
-	}
-	for i, s := range []step{
-		{at: 0, apply: true}, // first change: at once
-		{at: 10 * time.Millisecond, wait: 90 * time.Millisecond}, // within the interval: flush later
-		{at: 20 * time.Millisecond},                              // flush already due: nothing more
-		{at: 99 * time.Millisecond},
-		{at: 100 * time.Millisecond, flush: true}, // the flush tells the choker
-		{at: 150 * time.Millisecond, wait: 50 * time.Millisecond},
-		{at: 200 * time.Millisecond, flush: true},
-		{at: 5 * time.Second, apply: true}, // after a quiet interval: at once again
-	} {
-		now := t0.Add(s.at)
-		if s.flush {
-			p.flushed(now)
-			continue
-		}
-		apply, wait := p.change(now)
-		if apply != s.apply || wait != s.wait {
-			t.Fatalf("step %d at %s: apply %v, wait %s; want %v, %s", i, s.at, apply, wait, s.apply, s.wait)
-		}
-	}
-}
-
 // A peer toggling its interest 100,000 times must not run the choker
-// 100,000 times under the seeder's lock; its last word still counts.
+// 100,000 times under the choker's lock; its last word still counts.
 func TestInterestTogglingIsPacedAndTheLastStateWins(t *testing.T) {
 	tor, _ := testTorrent(t, 64<<10, 32<<10)
 	s, addr := serveTest(t, Config{}, tor)
@@ -52,7 +22,7 @@ func TestInterestTogglingIsPacedAndTheLastStateWins(t *testing.T) {
 		b = peerwire.NotInterested{}.AppendTo(b)
 	}
 	// Answered only once every toggle before it has been handled.
-	b = peerwire.MetadataRequest{ExtID: metadataID, Piece: 0}.AppendTo(b)
+	b = peerwire.MetadataRequest{ExtID: peer.MetadataID, Piece: 0}.AppendTo(b)
 	start := time.Now()
 	if _, err := p.nc.Write(b); err != nil {
 		t.Fatal(err)
@@ -62,27 +32,25 @@ func TestInterestTogglingIsPacedAndTheLastStateWins(t *testing.T) {
 	}
 	c := onlyConn(t, s)
 	waitUntil(t, "the held-back change to be applied", func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return !c.pacer.scheduled
+		return !c.InterestHeld()
 	})
 	elapsed := time.Since(start)
-	s.mu.Lock()
-	runs, unchoked := s.interestUpdates, s.choker.Unchoked(c.id)
-	s.mu.Unlock()
+	s.slots.mu.Lock()
+	runs, unchoked := s.slots.interestUpdates, s.slots.choker.Unchoked(c.ID())
+	s.slots.mu.Unlock()
 	if unchoked {
 		t.Fatal("the last word was not interested, yet the peer holds a slot")
 	}
 	// One at once, then at most one per interval.
-	if max := 2 + int(elapsed/interestInterval); runs > max {
+	if max := 2 + int(elapsed/peer.InterestInterval); runs > max {
 		t.Fatalf("100,000 changes of interest in %s ran the choker %d times, want at most %d", elapsed, runs, max)
 	}
 	t.Logf("100,000 changes of interest in %s: %d choker runs", elapsed, runs)
 	p.send(&peerwire.Interested{})
 	waitUntil(t, "the peer to be unchoked once interested again", func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.choker.Unchoked(c.id)
+		s.slots.mu.Lock()
+		defer s.slots.mu.Unlock()
+		return s.slots.choker.Unchoked(c.ID())
 	})
 }
 
@@ -97,26 +65,26 @@ func TestHeldBackChangeOfInterestIsAppliedWhenThePeerFallsSilent(t *testing.T) {
 	waitFor[*peerwire.Unchoke](p)
 	p.send(&peerwire.NotInterested{}, &peerwire.Interested{}, &peerwire.NotInterested{})
 	waitFor[*peerwire.Choke](p)
-	s.mu.Lock()
+	s.slots.mu.Lock()
 	unchoked := false
-	for id := range s.conns {
-		unchoked = unchoked || s.choker.Unchoked(id)
+	for id := range s.slots.conns {
+		unchoked = unchoked || s.slots.choker.Unchoked(id)
 	}
-	s.mu.Unlock()
+	s.slots.mu.Unlock()
 	if unchoked {
 		t.Fatal("a peer no longer interested keeps its slot")
 	}
 }
 
 // onlyConn is the seeder's one registered connection.
-func onlyConn(t *testing.T, s *Seeder) *conn {
+func onlyConn(t *testing.T, s *Seeder) *peer.Conn {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.conns) != 1 {
-		t.Fatalf("%d connections, want 1", len(s.conns))
+	s.slots.mu.Lock()
+	defer s.slots.mu.Unlock()
+	if len(s.slots.conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(s.slots.conns))
 	}
-	for _, c := range s.conns {
+	for _, c := range s.slots.conns {
 		return c
 	}
 	return nil

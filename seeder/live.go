@@ -7,13 +7,14 @@ import (
 	"log/slog"
 	"maps"
 	mrand "math/rand/v2"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder/peer"
+	"github.com/bitorigin/bitorigin/seeder/swarm"
 )
 
 // maxRegistering bounds the registrations in flight, so that a seeder
@@ -28,20 +29,51 @@ var errWithdrawn = errors.New("torrent withdrawn")
 // serve.
 var ErrNotServed = errors.New("torrent not served")
 
-// newSwarm wraps a torrent for serving.
-func newSwarm(t *Torrent) *swarm {
-	return &swarm{
-		Torrent:    t,
-		metadata:   t.Meta.InfoBytes(),
-		byPeerID:   make(map[[20]byte]uint64),
-		addrs:      make(map[netip.AddrPort]uint64),
-		candidates: newCandidates(),
+// newSeeded wraps a torrent for serving.
+func (s *Seeder) newSeeded(t *Torrent) *seeded {
+	sw := &seeded{Torrent: t}
+	sw.swarm = swarm.New(swarm.Config{
+		InfoHash: t.InfoHash(),
+		Pieces:   t.numPieces,
+		Served:   t.verified.Has,
+		Private:  t.Meta.Info.Private,
+		Offload:  s.cfg.Offload,
+		MaxConns: s.cfg.MaxConnsPerTorrent,
+		MaxDials: s.cfg.MaxDialsPerTorrent,
+	})
+	sw.peer = &peer.Torrent{
+		Name:     t.Name(),
+		Pieces:   t.numPieces,
+		PieceLen: t.pieceLen,
+		LastLen:  t.lastLen,
+		Metadata: t.Meta.InfoBytes(),
+		Trees:    t.trees,
+		V2:       t.Meta.Info.HasV2(),
+		Private:  t.Meta.Info.Private,
+		Loaded:   t.Have,
+		Served:   t.verified,
+		Storage:  t.storage,
+		Uploaded: &t.uploaded,
+		Invalidate: func(off, n int64, why string) {
+			first, last := t.pieces(off, n)
+			t.invalidate(invalidation{what: why, first: first, last: last})
+		},
+		Offload:    sw.swarm.Offload(),
+		Pex:        sw.swarm.Pex(),
+		Register:   func(c *peer.Conn) (uint64, error) { return s.register(sw, c) },
+		Started:    sw.swarm.Started,
+		Closed:     func(c *peer.Conn) { s.unregister(sw, c) },
+		Interest:   s.slots.setInterested,
+		Extensions: sw.swarm.Extensions,
+		Bitfield:   sw.swarm.Bitfield,
+		Have:       sw.swarm.Have,
 	}
+	return sw
 }
 
-// addSwarm makes sw known; s.mu is held, or s not shared yet. The list is
+// addSeeded makes sw known; s.mu is held, or s not shared yet. The list is
 // copied, never appended to in place (see Seeder.list).
-func (s *Seeder) addSwarm(sw *swarm) {
+func (s *Seeder) addSeeded(sw *seeded) {
 	for _, h := range sw.InfoHashes() {
 		s.torrents[h] = sw
 	}
@@ -49,12 +81,6 @@ func (s *Seeder) addSwarm(sw *swarm) {
 		s.byName[sw.Name()] = sw
 	}
 	s.list = append(s.list[:len(s.list):len(s.list)], sw)
-	if s.cfg.Offload && sw.offload == nil {
-		sw.offload = newOffloader(sw.Torrent)
-	}
-	if sw.pex == nil {
-		sw.pex = newPexer(sw.Torrent)
-	}
 	s.watchTorrent(sw)
 }
 
@@ -69,9 +95,9 @@ func (s *Seeder) served(t *Torrent) (metainfo.InfoHash, bool) {
 	return metainfo.InfoHash{}, false
 }
 
-// swarm returns the served torrent with the info hash (either of a
+// lookup returns the served torrent with the info hash (either of a
 // hybrid's), or nil.
-func (s *Seeder) swarm(h metainfo.InfoHash) *swarm {
+func (s *Seeder) lookup(h metainfo.InfoHash) *seeded {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.torrents[h]
@@ -96,13 +122,13 @@ func (s *Seeder) Add(t *Torrent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errShutdown
+		return peer.ErrShutdown
 	}
 	if h, dup := s.served(t); dup {
 		return fmt.Errorf("torrent %s (%s) served already", t.Name(), h)
 	}
-	sw := newSwarm(t)
-	s.addSwarm(sw)
+	sw := s.newSeeded(t)
+	s.addSeeded(sw)
 	if s.dialCtx != nil {
 		s.startAnnouncing(sw)
 	}
@@ -124,7 +150,7 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 	for _, h := range sw.InfoHashes() {
 		delete(s.torrents, h)
 	}
-	s.list = slices.DeleteFunc(slices.Clone(s.list), func(x *swarm) bool { return x == sw })
+	s.list = slices.DeleteFunc(slices.Clone(s.list), func(x *seeded) bool { return x == sw })
 	if s.byName[sw.Name()] == sw {
 		delete(s.byName, sw.Name())
 		for _, other := range s.list {
@@ -134,18 +160,15 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 			}
 		}
 	}
-	var conns []*conn
-	for _, c := range s.conns {
-		if c.sw == sw {
-			conns = append(conns, c)
-		}
-	}
 	stop, announced := sw.stopAnnounce, sw.announced
 	s.mu.Unlock()
+	// No connection joins a torrent no longer listed (register), so these
+	// are all it will have.
+	conns := sw.swarm.Conns()
 	s.dhtWithdraw(sw)
 
 	for _, c := range conns {
-		c.close(errWithdrawn)
+		c.Close(errWithdrawn)
 	}
 	if stop != nil {
 		stop()
@@ -171,7 +194,7 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 
 // startAnnouncing starts the registration and announce loop of sw under
 // Serve's context; s.mu is held and Serve runs.
-func (s *Seeder) startAnnouncing(sw *swarm) {
+func (s *Seeder) startAnnouncing(sw *seeded) {
 	s.dhtAnnounce(sw)
 	ctx, cancel := context.WithCancel(s.dialCtx)
 	sw.stopAnnounce = cancel
@@ -186,7 +209,7 @@ func (s *Seeder) startAnnouncing(sw *swarm) {
 // announce registers sw with the trackers, when configured, then runs its
 // announce loops until ctx is done: one per address family and info hash,
 // so a hybrid is announced in its v1 and its v2 swarm, over every family.
-func (s *Seeder) announce(ctx context.Context, sw *swarm) {
+func (s *Seeder) announce(ctx context.Context, sw *seeded) {
 	var loops []*announcer.Announcer
 	// One key for every family: with the same peer ID, it tells trackers
 	// that our IPv4 and IPv6 announces come from one peer (BEP 7).
@@ -238,7 +261,7 @@ func (s *Seeder) announce(ctx context.Context, sw *swarm) {
 
 // answered records the tracker that answered an announce over the family
 // (and info hash) that label names.
-func (sw *swarm) answered(label, tracker string) {
+func (sw *seeded) answered(label, tracker string) {
 	sw.announcedMu.Lock()
 	defer sw.announcedMu.Unlock()
 	if sw.announcedOver == nil {
@@ -248,7 +271,7 @@ func (sw *swarm) answered(label, tracker string) {
 }
 
 // announcedTo returns a copy of what answered records, or nil.
-func (sw *swarm) announcedTo() map[string]string {
+func (sw *seeded) announcedTo() map[string]string {
 	sw.announcedMu.Lock()
 	defer sw.announcedMu.Unlock()
 	if len(sw.announcedOver) == 0 {
@@ -325,7 +348,7 @@ func (s *Seeder) reregistering(clients map[string]announcer.Client) map[string]a
 	out := make(map[string]announcer.Client, len(clients))
 	for scheme, c := range clients {
 		out[scheme] = reregisteringClient{Client: c, r: s.cfg.Registrar, log: s.log, torrent: func(h [20]byte) *Torrent {
-			if sw := s.swarm(h); sw != nil {
+			if sw := s.lookup(h); sw != nil {
 				return sw.Torrent
 			}
 			return nil

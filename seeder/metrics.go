@@ -4,55 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/metrics"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
-
-// rejectReason is why a block request was not served, a metrics label.
-type rejectReason int
-
-// Reasons a request gets a reject (or, without Fast, silence).
-const (
-	rejectChoked     rejectReason = iota // sent while choked, or queued when we choked
-	rejectCancelled                      // cancelled by the peer while queued
-	rejectIndex                          // piece index out of range
-	rejectRange                          // block outside its piece
-	rejectLength                         // block longer than --max-request
-	rejectEmpty                          // zero-length block
-	rejectMissing                        // piece not verified: failed, or its file changed
-	rejectOverflow                       // more queued requests than reqq
-	rejectReadError                      // the data could not be read
-	rejectNotOffered                     // not revealed to the peer by the offload policy
-	numRejectReasons
-)
-
-var rejectNames = [numRejectReasons]string{
-	"choked", "cancelled", "bad_index", "bad_range", "too_long", "empty", "not_verified", "over_reqq", "read_error",
-	"not_offered",
-}
-
-// rejectReasonOf maps a failed request check to its label.
-func rejectReasonOf(why badRequest) rejectReason {
-	switch why {
-	case requestIndex:
-		return rejectIndex
-	case requestRange:
-		return rejectRange
-	case requestLength:
-		return rejectLength
-	case requestEmpty:
-		return rejectEmpty
-	case requestMissing:
-		return rejectMissing
-	case requestNotOffered:
-		return rejectNotOffered
-	}
-	return rejectOverflow
-}
 
 // announceResult classifies one announce to one tracker, a metrics label.
 type announceResult int
@@ -76,9 +34,9 @@ var announceNames = [numAnnounceResults]string{"ok", "failure", "error"}
 // once here, so the block-serving path does atomic adds only. A nil
 // *Metrics records nothing.
 type Metrics struct {
-	served    prometheus.Counter
-	rejected  [numRejectReasons]prometheus.Counter
-	diskRead  prometheus.Observer
+	// peer are the counters of the connections: requests served and
+	// rejected, disk reads, hash requests.
+	peer      *peer.Metrics
 	announces [numAnnounceResults]prometheus.Counter
 	conns     [2]prometheus.Counter // incoming, outgoing
 	// dropped counts incoming connections closed by admission: a
@@ -93,8 +51,6 @@ type Metrics struct {
 	// recheckedPieces the pieces verified again after them, by result.
 	invalidations   prometheus.Counter
 	recheckedPieces [2]prometheus.Counter // bad, good
-	// hashRequests counts BEP 52 hash requests by answer.
-	hashRequests [2]prometheus.Counter // rejected, answered
 }
 
 // NewMetrics registers the seeder's metrics with reg. No label carries a
@@ -160,10 +116,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			return nil, fmt.Errorf("seeder metrics: %w", err)
 		}
 	}
-	m := &Metrics{served: served, diskRead: diskRead, hashed: hashed, hashLeft: hashLeft, skipped: skipped,
+	m := &Metrics{peer: &peer.Metrics{Served: served, DiskRead: diskRead}, hashed: hashed, hashLeft: hashLeft, skipped: skipped,
 		queued: pending.WithLabelValues("queued"), verifying: pending.WithLabelValues("verifying")}
-	for r := range numRejectReasons {
-		m.rejected[r] = rejected.WithLabelValues(rejectNames[r])
+	for r := range peer.NumRejectReasons {
+		m.peer.Rejected[r] = rejected.WithLabelValues(r.String())
 	}
 	for r := range numAnnounceResults {
 		m.announces[r] = announces.WithLabelValues(announceNames[r])
@@ -171,8 +127,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m.invalidations = invalidations
 	m.recheckedPieces[0] = rechecked.WithLabelValues("bad")
 	m.recheckedPieces[1] = rechecked.WithLabelValues("good")
-	m.hashRequests[0] = hashRequests.WithLabelValues("rejected")
-	m.hashRequests[1] = hashRequests.WithLabelValues("answered")
+	m.peer.HashRequests[0] = hashRequests.WithLabelValues("rejected")
+	m.peer.HashRequests[1] = hashRequests.WithLabelValues("answered")
 	m.conns[0] = conns.WithLabelValues("incoming")
 	m.conns[1] = conns.WithLabelValues("outgoing")
 	m.dropped[0] = dropped.WithLabelValues("evicted")
@@ -180,28 +136,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// hashRequest counts a BEP 52 hash request, answered or rejected.
-func (m *Metrics) hashRequest(answered bool) {
-	if m != nil {
-		i := 0
-		if answered {
-			i = 1
-		}
-		m.hashRequests[i].Inc()
+// peerMetrics are the counters of the connections; nil records nothing.
+func (m *Metrics) peerMetrics() *peer.Metrics {
+	if m == nil {
+		return nil
 	}
-}
-
-// servedRequests counts n requests answered with their blocks.
-func (m *Metrics) servedRequests(n int) {
-	if m != nil {
-		m.served.Add(float64(n))
-	}
-}
-
-func (m *Metrics) rejectedRequest(why rejectReason) {
-	if m != nil {
-		m.rejected[why].Inc()
-	}
+	return m.peer
 }
 
 // invalidated counts a file found changed or a failed read.
@@ -220,12 +160,6 @@ func (m *Metrics) rechecked(good bool) {
 		m.recheckedPieces[1].Inc()
 	} else {
 		m.recheckedPieces[0].Inc()
-	}
-}
-
-func (m *Metrics) diskReadTook(d time.Duration) {
-	if m != nil {
-		m.diskRead.Observe(d.Seconds())
 	}
 }
 

@@ -2,11 +2,7 @@ package seeder
 
 import (
 	"context"
-	"errors"
 	"time"
-
-	"github.com/bitorigin/bitorigin/peerwire"
-	"github.com/bitorigin/bitorigin/seeder/storage"
 )
 
 // Verifying again, while serving: pieces of a file that changed on disk or
@@ -25,7 +21,7 @@ const (
 
 // watchTorrent has the seeder told of sw's invalidations, and queues the
 // pieces invalidated before; s.mu is held, or s not shared yet.
-func (s *Seeder) watchTorrent(sw *swarm) {
+func (s *Seeder) watchTorrent(sw *seeded) {
 	if sw.watch(func(inv invalidation) { s.invalidated(sw, inv) }) {
 		s.queueRecheckLocked(sw)
 	}
@@ -34,7 +30,7 @@ func (s *Seeder) watchTorrent(sw *swarm) {
 // invalidated logs an invalidation of sw's pieces and queues them to be
 // verified again. It runs on whichever goroutine noticed, possibly with
 // the storage's check lock held.
-func (s *Seeder) invalidated(sw *swarm, inv invalidation) {
+func (s *Seeder) invalidated(sw *seeded, inv invalidation) {
 	s.metrics.invalidated()
 	if inv.file != "" {
 		s.log.Warn("file changed on disk: its pieces are not served until verified again", "name", sw.Name(),
@@ -51,7 +47,7 @@ func (s *Seeder) invalidated(sw *swarm, inv invalidation) {
 }
 
 // queueRecheckLocked queues sw for the recheck loop; s.mu is held.
-func (s *Seeder) queueRecheckLocked(sw *swarm) {
+func (s *Seeder) queueRecheckLocked(sw *seeded) {
 	if !sw.queued {
 		sw.queued = true
 		s.rechecks = append(s.rechecks, sw)
@@ -64,7 +60,7 @@ func (s *Seeder) queueRecheckLocked(sw *swarm) {
 
 // nextRecheck takes the next queued torrent still served, counted in its
 // active readers so that Remove waits for the recheck; nil when none.
-func (s *Seeder) nextRecheck() *swarm {
+func (s *Seeder) nextRecheck() *seeded {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(s.rechecks) > 0 {
@@ -105,7 +101,7 @@ func (s *Seeder) recheckLoop(ctx context.Context) {
 // recheck hashes sw's invalidated pieces again, serves those that pass
 // and tells the connected peers with have messages (BEP 3): a peer that
 // connected while a piece was not served did not hear of it.
-func (s *Seeder) recheck(ctx context.Context, sw *swarm) {
+func (s *Seeder) recheck(ctx context.Context, sw *seeded) {
 	pieces := sw.takePending()
 	if len(pieces) == 0 {
 		return
@@ -139,32 +135,7 @@ func (s *Seeder) recheck(ctx context.Context, sw *swarm) {
 	log("pieces verified again", "name", sw.Name(), "pieces", len(pieces), "good", good, "bad", bad,
 		"served", sw.Verified(), "of", sw.numPieces, "took", time.Since(start).Round(time.Millisecond))
 	if len(back) > 0 {
-		s.sendHaves(sw, back)
-		if sw.offload != nil {
-			sw.offload.refill()
-		}
-	}
-}
-
-// sendHaves queues have messages for pieces to every peer of sw.
-func (s *Seeder) sendHaves(sw *swarm, pieces []uint32) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.conns {
-		if c.sw != sw {
-			continue
-		}
-		c.mu.Lock()
-		if c.err == nil {
-			for _, i := range pieces {
-				// Under offload, only what was revealed to the peer.
-				if c.offered == nil || c.offered.Has(i) {
-					c.out = peerwire.Have{Index: i}.AppendTo(c.out)
-				}
-			}
-			c.signal()
-		}
-		c.mu.Unlock()
+		sw.swarm.ServedAgain(back)
 	}
 }
 
@@ -181,12 +152,12 @@ func (s *Seeder) examineUnserved() {
 		}
 		pl := int64(sw.pieceLen)
 		for i := uint32(0); i < sw.numPieces; {
-			if sw.verified.has(i) {
+			if sw.verified.Has(i) {
 				i++
 				continue
 			}
 			j := i + 1
-			for j < sw.numPieces && !sw.verified.has(j) {
+			for j < sw.numPieces && !sw.verified.Has(j) {
 				j++
 			}
 			off := int64(i) * pl
@@ -194,20 +165,5 @@ func (s *Seeder) examineUnserved() {
 			sw.storage.Check(off, end-off)
 			i = j
 		}
-	}
-}
-
-// readFailed rejects requests whose blocks could not be read and, unless
-// the storage already invalidated them (a file changed), invalidates the
-// pieces of the run: a disk error may be passing, or not.
-func (c *conn) readFailed(reqs []peerwire.Request, off int64, n int, err error) {
-	if !errors.Is(err, storage.ErrChanged) {
-		first, last := c.sw.pieces(off, int64(n))
-		c.sw.invalidate(invalidation{what: err.Error(), first: first, last: last})
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, r := range reqs {
-		c.reject(r, rejectReadError)
 	}
 }

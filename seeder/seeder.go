@@ -27,12 +27,21 @@ import (
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/ratelimit"
 	"github.com/bitorigin/bitorigin/seeder/admission"
-	"github.com/bitorigin/bitorigin/seeder/candidates"
 	"github.com/bitorigin/bitorigin/seeder/choker"
+	"github.com/bitorigin/bitorigin/seeder/peer"
+	"github.com/bitorigin/bitorigin/seeder/swarm"
 )
 
 // peerIDPrefix is our client's Azureus-style peer ID prefix.
 const peerIDPrefix = "-BO0001-"
+
+// offloadTick is how often the offload policies look for peers whose
+// bitfield never came and for stalled leechers; pexTick how often the
+// peer exchanges are asked for due messages.
+const (
+	offloadTick = 250 * time.Millisecond
+	pexTick     = 500 * time.Millisecond
+)
 
 // Seeder serves a set of torrents, given to New and changed by Add and
 // Remove.
@@ -44,12 +53,12 @@ type Seeder struct {
 	// in place, so a copy of the slice taken under mu stays valid.
 	// torrents has every info hash of a torrent (both of a hybrid) lead
 	// to its one swarm.
-	torrents map[metainfo.InfoHash]*swarm
-	byName   map[string]*swarm
-	list     []*swarm
-	limiter  *ratelimit.Bucket
+	torrents map[metainfo.InfoHash]*seeded
+	byName   map[string]*seeded
+	list     []*seeded
 	metrics  *Metrics
-	clientV  string
+	// peerCfg is what every connection shares.
+	peerCfg *peer.Config
 	// clients are the tracker clients shared by every torrent's announce
 	// loop, so that a UDP tracker's connection ID serves all of them.
 	clients     map[string]announcer.Client
@@ -61,14 +70,17 @@ type Seeder struct {
 	// before any announce loop starts.
 	families []announcer.Family
 
-	mu     sync.Mutex // guards what follows
-	conns  map[uint64]*conn
+	// slots are the upload slots and every registered connection; their
+	// lock is their own.
+	slots *slots
+
+	// mu guards what follows: the registry of torrents and the limits
+	// that span them. Lock order: mu, then a swarm's lock (package swarm)
+	// or the slots' (never both); any of these, then a connection's.
+	// Nothing a peer says once connected takes mu.
+	mu     sync.Mutex
 	nextID uint64
-	choker *choker.Choker
-	// interestUpdates counts the changes of interest handed to the
-	// choker, which the pacing of interestInterval bounds (tests read it).
-	interestUpdates int
-	closed          bool
+	closed bool
 	// dialing counts dials not yet connected, outgoing the connections we
 	// opened or are opening (the sum of the swarms' dials); dialCtx is
 	// Serve's context, which the dials run under (nil before Serve).
@@ -88,36 +100,26 @@ type Seeder struct {
 	registering chan struct{}
 	// rechecks are the torrents with pieces to verify again, in order
 	// (guarded by mu); recheckWake tells the recheck loop.
-	rechecks    []*swarm
+	rechecks    []*seeded
 	recheckWake chan struct{}
 }
 
-// swarm is a torrent and the seeder's connections for it.
-type swarm struct {
+// seeded is a torrent the seeder serves: the Torrent, its swarm (the
+// peers, with their own lock) and what announces and rechecks it.
+type seeded struct {
 	*Torrent
-	metadata []byte // the info dictionary, for ut_metadata
+	// peer is the torrent as its connections see it.
+	peer *peer.Torrent
+	// swarm are its peers.
+	swarm *swarm.Swarm
 
 	// Guarded by Seeder.mu.
-	conns      int
-	dials      int                       // outgoing connections open or being opened
-	byPeerID   map[[20]byte]uint64       // connection IDs
-	addrs      map[netip.AddrPort]uint64 // peers' listening addresses
-	candidates *candidates.List          // peers from trackers to dial
-	// dialHashes are the candidates a tracker named under a hybrid's v2
-	// info hash (noteDialHash).
-	dialHashes map[netip.AddrPort]metainfo.InfoHash
 	// queued is set while sw waits in Seeder.rechecks.
 	queued bool
 	// stopAnnounce ends the announce loop, which closes announced; nil
 	// before Serve starts it.
 	stopAnnounce context.CancelFunc
 	announced    chan struct{}
-	// offload is the torrent's offload policy, set once by addSwarm; nil
-	// when Config.Offload is off.
-	offload *offloader
-	// pex is the torrent's peer exchange, set once by addSwarm; nil for
-	// a private torrent.
-	pex *pexer
 
 	// announcedOver maps address families to the tracker that last
 	// answered over each, for Status.
@@ -151,12 +153,10 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 		shaking:  make(map[admission.ID]net.Conn),
 		log:      cfg.Logger,
 		peerID:   cfg.PeerID,
-		torrents: make(map[metainfo.InfoHash]*swarm),
-		byName:   make(map[string]*swarm),
-		conns:    make(map[uint64]*conn),
-		choker:   ch,
+		torrents: make(map[metainfo.InfoHash]*seeded),
+		byName:   make(map[string]*seeded),
+		slots:    newSlots(ch),
 		metrics:  cfg.Metrics,
-		clientV:  version.Name + "/" + version.Version,
 
 		registering: make(chan struct{}, maxRegistering),
 		recheckWake: make(chan struct{}, 1),
@@ -164,14 +164,31 @@ func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
 	if s.peerID == ([20]byte{}) {
 		s.peerID = newPeerID()
 	}
+	s.peerCfg = &peer.Config{
+		PeerID:           s.peerID,
+		Client:           version.Name + "/" + version.Version,
+		ListenPort:       s.listenPort,
+		DHT:              cfg.DHT,
+		MaxRequest:       cfg.MaxRequest,
+		ReqQ:             cfg.ReqQ,
+		MaxBadRequests:   cfg.MaxBadRequests,
+		HandshakeTimeout: cfg.HandshakeTimeout,
+		IdleTimeout:      cfg.IdleTimeout,
+		WriteTimeout:     cfg.WriteTimeout,
+		KeepAlive:        cfg.KeepAlive,
+		Encryption:       cfg.Encryption,
+		SKeys:            s.lookupSKey,
+		Metrics:          s.metrics.peerMetrics(),
+		Logger:           s.log,
+	}
 	if cfg.UploadRate > 0 {
-		s.limiter = ratelimit.New(cfg.UploadRate, cfg.MaxRequest, time.Now)
+		s.peerCfg.Limiter = ratelimit.New(cfg.UploadRate, cfg.MaxRequest, time.Now)
 	}
 	for _, t := range torrents {
 		if h, dup := s.served(t); dup {
 			return nil, fmt.Errorf("torrent %s (%s) given twice", t.Name(), h)
 		}
-		s.addSwarm(newSwarm(t))
+		s.addSeeded(s.newSeeded(t))
 	}
 	if cfg.DHT != nil {
 		s.dhtWatch()
@@ -222,19 +239,11 @@ func (s *Seeder) Serve(ctx context.Context, ln net.Listener) error {
 	s.wg.Go(func() { s.recheckLoop(ctx) })
 	if s.cfg.Offload {
 		s.wg.Go(func() {
-			s.everyTorrent(ctx, offloadTick, func(sw *swarm, now time.Time) {
-				if sw.offload != nil {
-					sw.offload.tick(now)
-				}
-			})
+			s.everyTorrent(ctx, offloadTick, func(sw *seeded, now time.Time) { sw.swarm.Tick(now) })
 		})
 	}
 	s.wg.Go(func() {
-		s.everyTorrent(ctx, pexTick, func(sw *swarm, now time.Time) {
-			if sw.pex != nil {
-				sw.pex.send(now)
-			}
-		})
+		s.everyTorrent(ctx, pexTick, func(sw *seeded, now time.Time) { sw.swarm.SendPex(now) })
 	})
 
 	var err error
@@ -328,6 +337,27 @@ func (s *Seeder) admit(nc net.Conn) (admission.ID, bool) {
 	return v.ID, v.Admit
 }
 
+// handleIncoming runs a connection a peer opened, which the gate
+// admitted as id: the info hash in its handshake picks the torrent.
+func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn, id admission.ID) {
+	defer s.incomingClosed(id)
+	c, err := peer.Accept(ctx, s.peerCfg, nc, func(h metainfo.InfoHash) *peer.Torrent {
+		if sw := s.lookup(h); sw != nil {
+			return sw.peer
+		}
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	if !s.handshakeDone(id) {
+		// Evicted just before: the gate gave its place away.
+		nc.Close()
+		return
+	}
+	c.Run(ctx)
+}
+
 // handshakeDone tells the gate that incoming connection id finished its
 // handshake, so it can no longer be evicted; false when it was evicted.
 func (s *Seeder) handshakeDone(id admission.ID) bool {
@@ -348,7 +378,7 @@ func (s *Seeder) incomingClosed(id admission.ID) {
 // everyTorrent calls f for every torrent served, every period, until ctx
 // is done: the per-torrent timers (offload, peer exchange) run this way,
 // each under its torrent's own lock, not the seeder's.
-func (s *Seeder) everyTorrent(ctx context.Context, period time.Duration, f func(sw *swarm, now time.Time)) {
+func (s *Seeder) everyTorrent(ctx context.Context, period time.Duration, f func(sw *seeded, now time.Time)) {
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
@@ -370,112 +400,49 @@ func (s *Seeder) everyTorrent(ctx context.Context, period time.Duration, f func(
 func (s *Seeder) closeAll() {
 	s.mu.Lock()
 	s.closed = true
-	conns := make([]*conn, 0, len(s.conns))
-	for _, c := range s.conns {
-		conns = append(conns, c)
-	}
+	// Every registered connection is in slots: register adds it under mu.
+	conns := s.slots.all()
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.close(errShutdown)
+		c.Close(peer.ErrShutdown)
 	}
 }
 
-var errShutdown = errors.New("seeder shutting down")
-
-// register adds a connection that finished its handshake, or refuses it
-// when a limit is reached or the peer is connected already.
-func (s *Seeder) register(c *conn) error {
+// register adds a connection of sw that finished its handshake and
+// returns its ID, or refuses it when a limit is reached or the peer is
+// connected already. It runs once per connection, under mu: a torrent
+// Remove took out of the registry takes no connection after.
+func (s *Seeder) register(sw *seeded, c *peer.Conn) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sw := c.sw
 	switch {
 	case s.closed:
-		return errShutdown
-	case len(s.conns) >= s.cfg.MaxConns:
-		return errors.New("too many connections")
-	case sw.conns >= s.cfg.MaxConnsPerTorrent:
-		return errors.New("too many connections for the torrent")
-	case c.peerID == s.peerID:
-		return errors.New("connected to ourselves")
+		return 0, peer.ErrShutdown
+	case s.slots.len() >= s.cfg.MaxConns:
+		return 0, errors.New("too many connections")
+	case c.PeerID() == s.peerID:
+		return 0, errors.New("connected to ourselves")
 	case s.torrents[sw.InfoHash()] != sw:
-		return errWithdrawn
-	}
-	if _, dup := sw.byPeerID[c.peerID]; dup {
-		return errors.New("peer already connected")
+		return 0, errWithdrawn
 	}
 	s.nextID++
-	c.id = s.nextID
-	s.conns[c.id] = c
-	sw.conns++
-	sw.byPeerID[c.peerID] = c.id
-	if c.outgoing {
-		sw.addrs[c.addr] = c.id
-		sw.candidates.Remove(c.addr)
+	id := s.nextID
+	if err := sw.swarm.Join(c, id); err != nil {
+		return 0, err
 	}
-	s.choker.Add(c.id)
+	s.slots.add(id, c)
 	sw.active.Add(1)
-	s.metrics.connected(c.outgoing)
-	return nil
+	s.metrics.connected(c.Outgoing())
+	return id, nil
 }
 
-// unregister forgets a closed connection and gives its slot away.
-func (s *Seeder) unregister(c *conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conns[c.id] != c {
+// unregister forgets a closed connection of sw and gives its slot away.
+func (s *Seeder) unregister(sw *seeded, c *peer.Conn) {
+	if !s.slots.remove(c) {
 		return
 	}
-	delete(s.conns, c.id)
-	sw := c.sw
+	sw.swarm.Leave(c)
 	sw.active.Done()
-	sw.conns--
-	delete(sw.byPeerID, c.peerID)
-	for a, id := range sw.addrs {
-		if id == c.id {
-			delete(sw.addrs, a)
-		}
-	}
-	s.apply(s.choker.Remove(c.id, time.Now()))
-}
-
-// setInterested tells the choker the peer's latest interest and applies
-// its answer. The latest is read under s.mu, so of two calls racing (the
-// reader's and a paced flush) the last to run applies the newest state.
-func (s *Seeder) setInterested(c *conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conns[c.id] != c {
-		return
-	}
-	c.mu.Lock()
-	interested := c.interested
-	c.mu.Unlock()
-	s.interestUpdates++
-	s.apply(s.choker.SetInterested(c.id, interested, time.Now()))
-}
-
-// listenAddr records the listening port a peer gave in its extension
-// handshake, so the peer is not dialled again at that address.
-func (s *Seeder) listenAddr(c *conn, port uint16) {
-	if port == 0 {
-		return
-	}
-	a := netip.AddrPortFrom(c.addr.Addr(), port)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conns[c.id] == c {
-		c.sw.addrs[a] = c.id
-		c.sw.candidates.Remove(a)
-	}
-}
-
-// apply sends the choker's decisions; s.mu is held.
-func (s *Seeder) apply(ds []choker.Decision) {
-	for _, d := range ds {
-		if c := s.conns[d.ID]; c != nil {
-			c.setChoked(!d.Unchoke)
-		}
-	}
 }
 
 // chokeLoop rotates the upload slots every RechokeInterval.
@@ -487,9 +454,7 @@ func (s *Seeder) chokeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			s.mu.Lock()
-			s.apply(s.choker.Rechoke(now))
-			s.mu.Unlock()
+			s.slots.rechoke(now)
 		}
 	}
 }
@@ -515,7 +480,7 @@ func listenerFamilies(a net.Addr) []announcer.Family {
 // info hashes over one address family: its own trackers, or the
 // configured ones when the .torrent names none. label names the loop in
 // the status.
-func (s *Seeder) newAnnouncer(sw *swarm, infoHash metainfo.InfoHash, family announcer.Family, key uint32, label string) (*announcer.Announcer, error) {
+func (s *Seeder) newAnnouncer(sw *seeded, infoHash metainfo.InfoHash, family announcer.Family, key uint32, label string) (*announcer.Announcer, error) {
 	tiers := sw.Meta.Trackers()
 	if len(tiers) == 0 {
 		tiers = s.cfg.Trackers
@@ -582,7 +547,7 @@ type TorrentStatus struct {
 	Torrent   string            `json:"torrent"`
 	Magnet    string            `json:"magnet"`
 	// Offload is what the offload policy knows; absent when it is off.
-	Offload *OffloadStatus `json:"offload,omitempty"`
+	Offload *swarm.OffloadStatus `json:"offload,omitempty"`
 }
 
 // Status reports every torrent, in load order.
@@ -613,7 +578,7 @@ func (s *Seeder) Status() []TorrentStatus {
 			Size:       sw.Meta.Info.TotalLength(),
 			Pieces:     sw.numPieces,
 			Verified:   sw.Verified(),
-			Peers:      sw.conns,
+			Peers:      sw.swarm.Len(),
 			Uploaded:   sw.Uploaded(),
 			Announced:  sw.announcedTo(),
 			Torrent:    sw.Path,
@@ -623,10 +588,34 @@ func (s *Seeder) Status() []TorrentStatus {
 	s.mu.Unlock()
 	// The offload state has its own lock, taken without the seeder's.
 	for i, sw := range list {
-		if sw.offload != nil {
-			st := sw.offload.status()
+		if st, ok := sw.swarm.OffloadStatus(); ok {
 			out[i].Offload = &st
 		}
 	}
 	return out
+}
+
+// listenPort is the port peers and trackers should reach us on. It takes
+// no lock: a new connection calls it while others hold s.mu.
+func (s *Seeder) listenPort() uint16 {
+	if s.cfg.AnnouncePort != 0 {
+		return s.cfg.AnnouncePort
+	}
+	return uint16(s.port.Load())
+}
+
+// lookupSKey finds the torrent whose HASH('req2', info hash) is req2, for
+// an MSE handshake.
+func (s *Seeder) lookupSKey(req2 [20]byte) ([20]byte, bool) {
+	s.mu.Lock()
+	list := s.list
+	s.mu.Unlock()
+	for _, sw := range list {
+		for _, ih := range sw.InfoHashes() {
+			if peer.Req2(ih) == req2 {
+				return ih, true
+			}
+		}
+	}
+	return [20]byte{}, false
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
 func fastReserved() peerwire.Reserved {
@@ -107,13 +108,11 @@ func TestEveryFastRequestGetsOneAnswerThroughCancelAndChoke(t *testing.T) {
 	c5 := peerwire.Cancel(reqs[5*4-1])
 	p.send(&c5) // queued still: rejected
 	waitUntil(t, "the cancel to be handled", func() bool {
-		return testutil.ToFloat64(m.rejected[rejectCancelled]) == 1
+		return testutil.ToFloat64(m.peer.Rejected[peer.RejectCancelled]) == 1
 	})
-	s.mu.Lock()
-	for _, c := range s.conns {
-		c.setChoked(true)
+	for _, c := range s.slots.all() {
+		c.SetChoked(true)
 	}
-	s.mu.Unlock()
 	pieces, rejects, choked := answers(t, p, reqs)
 	if rejects == 0 || pieces == 0 || !choked {
 		t.Fatalf("%d pieces, %d rejects, choked %v: want both answers (slow upload, then choke)", pieces, rejects, choked)
@@ -144,7 +143,7 @@ func TestMetadataIsServedForMagnetLinks(t *testing.T) {
 	p.send(&peerwire.ExtensionHandshake{M: map[string]uint8{peerwire.MetadataExtension: 7}})
 	var got []byte
 	for piece := range uint32(2) {
-		p.send(&peerwire.MetadataRequest{ExtID: metadataID, Piece: piece})
+		p.send(&peerwire.MetadataRequest{ExtID: peer.MetadataID, Piece: piece})
 		for {
 			m := waitFor[*peerwire.Extended](p)
 			if m.ExtID != 7 {
@@ -165,7 +164,7 @@ func TestMetadataIsServedForMagnetLinks(t *testing.T) {
 	if !bytes.Equal(got, md) {
 		t.Fatal("metadata differs from the info dictionary")
 	}
-	p.send(&peerwire.MetadataRequest{ExtID: metadataID, Piece: 9})
+	p.send(&peerwire.MetadataRequest{ExtID: peer.MetadataID, Piece: 9})
 	for {
 		m := waitFor[*peerwire.Extended](p)
 		if msg, _ := peerwire.ParseMetadata(m); msg != nil {
@@ -200,9 +199,7 @@ func TestConnectionLimitsAreEnforced(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		s.mu.Lock()
-		n := len(s.conns)
-		s.mu.Unlock()
+		n := s.slots.len()
 		if n == 2 {
 			break
 		}
@@ -216,40 +213,6 @@ func TestConnectionLimitsAreEnforced(t *testing.T) {
 		t.Fatalf("third connection: %v, want closed", err)
 	}
 }
-
-// BenchmarkServeBlock measures the block-serving hot path, metrics on:
-// take a queued request, read the block from disk, write it with its
-// header.
-func BenchmarkServeBlock(b *testing.B) {
-	tor, _ := testTorrent(b, 4<<20, 256<<10)
-	_, m := newMetricsForTest(b)
-	s, err := New(Config{Metrics: m}, []*Torrent{tor})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := &conn{s: s, sw: s.list[0], nc: discardConn{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	c.w = peerwire.NewWriter(io.Discard)
-	r := peerwire.Request{Length: 16 << 10}
-	b.SetBytes(16 << 10)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		r.Index = uint32(i % 16)
-		c.mu.Lock()
-		c.queue.push(r)
-		c.mu.Unlock()
-		if _, err := c.writeStep(); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// discardConn is a net.Conn for benchmarks: deadlines are accepted and
-// nothing is read or written through it.
-type discardConn struct{ net.Conn }
-
-func (discardConn) SetWriteDeadline(time.Time) error { return nil }
-
-func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
 
 func TestHalfOpenConnectionsCountAgainstTheLimitAndTimeOut(t *testing.T) {
 	tor, _ := testTorrent(t, 64<<10, 32<<10)
@@ -293,16 +256,14 @@ func TestPeerThatAsksWithoutReadingIsDropped(t *testing.T) {
 	var b []byte
 	b = peerwire.ExtensionHandshake{M: map[string]uint8{peerwire.MetadataExtension: 7}}.AppendTo(b)
 	for range 5000 {
-		b = peerwire.MetadataRequest{ExtID: metadataID, Piece: 0}.AppendTo(b)
+		b = peerwire.MetadataRequest{ExtID: peer.MetadataID, Piece: 0}.AppendTo(b)
 	}
 	if _, err := p.nc.Write(b); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s.mu.Lock()
-		n := len(s.conns)
-		s.mu.Unlock()
+		n := s.slots.len()
 		if n == 0 {
 			break
 		}
@@ -310,31 +271,6 @@ func TestPeerThatAsksWithoutReadingIsDropped(t *testing.T) {
 			t.Fatal("a peer that does not read is still connected")
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// sendIntro runs on a new connection's goroutine while others hold s.mu
-// and then take c.mu (sendHaves after a recheck, the choker): it must
-// never wait for s.mu, least of all while holding c.mu, or both wait
-// forever.
-func TestIntroNeverWaitsForTheSeederLock(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
-	s, err := New(Config{}, []*Torrent{tor})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &conn{s: s, sw: s.list[0], extended: true, fast: true, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		c.sendIntro()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("sendIntro waits for the seeder's lock: lock-order deadlock with sendHaves")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/bitfield"
 	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder/pieces"
 	"github.com/bitorigin/bitorigin/seeder/storage"
 )
 
@@ -38,7 +39,7 @@ type Torrent struct {
 	numPieces         uint32
 	// verified are the pieces served: verified, and their files unchanged
 	// since.
-	verified *pieceSet
+	verified *pieces.Set
 	// files indexes the file paths, for the web seed.
 	files fileIndex
 	// checker checks pieces against their hashes, whatever the version;
@@ -79,10 +80,10 @@ func NewTorrent(meta *metainfo.Torrent, path, root string, have *bitfield.Bitfie
 		numPieces: uint32(info.NumPieces()),
 	}
 	t.lastLen = uint32(info.PieceSize(info.NumPieces() - 1))
-	t.verified = newPieceSet(t.numPieces)
+	t.verified = pieces.NewSet(t.numPieces)
 	t.pending = bitfield.New(t.numPieces)
 	for i := range t.numPieces {
-		t.verified.set(i, have.Has(i))
+		t.verified.Set(i, have.Has(i))
 	}
 	t.storage = storage.New(info, storage.Config{Root: root, MaxOpen: maxOpen, Changed: t.fileChanged})
 	// Parse checked the piece layers; a hand-made Torrent may be wrong,
@@ -130,7 +131,7 @@ func (t *Torrent) Uploaded() int64 { return t.uploaded.Load() }
 
 // Verified is the number of pieces served now: verified, and their files
 // unchanged since.
-func (t *Torrent) Verified() uint32 { return t.verified.len() }
+func (t *Torrent) Verified() uint32 { return t.verified.Len() }
 
 // Left is the number of bytes in pieces not served: 0 for a complete seed.
 func (t *Torrent) Left() int64 {
@@ -139,19 +140,11 @@ func (t *Torrent) Left() int64 {
 	}
 	var left int64
 	for i := range t.numPieces {
-		if !t.verified.has(i) {
+		if !t.verified.Has(i) {
 			left += t.Meta.Info.PieceSize(int(i))
 		}
 	}
 	return left
-}
-
-// pieceSize is the length of piece i, which must be in range.
-func (t *Torrent) pieceSize(i uint32) uint32 {
-	if i == t.numPieces-1 {
-		return t.lastLen
-	}
-	return t.pieceLen
 }
 
 // pieces returns the pieces holding the bytes [off, off+n), n > 0.
@@ -171,7 +164,7 @@ func (t *Torrent) fileChanged(c storage.Change) {
 func (t *Torrent) invalidate(inv invalidation) {
 	t.mu.Lock()
 	for i := inv.first; i <= inv.last && i < t.numPieces; i++ {
-		t.verified.set(i, false)
+		t.verified.Set(i, false)
 		t.pending.Set(i)
 	}
 	w := t.watcher
@@ -204,7 +197,7 @@ func (t *Torrent) settle(i uint32, good bool) bool {
 	if t.pending.Has(i) {
 		return false
 	}
-	return t.verified.set(i, good) && good
+	return t.verified.Set(i, good) && good
 }
 
 // loaded records the result of the verification at load: have, less the
@@ -214,7 +207,7 @@ func (t *Torrent) loaded(have *bitfield.Bitfield) {
 	defer t.mu.Unlock()
 	t.Have = have
 	for i := range t.numPieces {
-		t.verified.set(i, have.Has(i) && !t.pending.Has(i))
+		t.verified.Set(i, have.Has(i) && !t.pending.Has(i))
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/metrics"
 	origin "github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
 // serveOptions are the flags of `seeder serve`.
@@ -154,7 +155,7 @@ connections, exit 0.`)
 	f.IntVar(&o.maxBad, "max-bad-requests", origin.DefaultMaxBadRequests, "bad requests (out of range, too long, over reqq) tolerated before a peer is disconnected")
 	f.IntVar(&o.maxOpenFiles, "max-open-files", 64, "open file handles kept per torrent")
 	f.IntVar(&o.verifyWorkers, "verify-workers", 0, "goroutines hashing pieces at start (default: one per core)")
-	f.StringVar(&o.encryption, "encryption", origin.EncryptionPrefer.String(), "encrypted (MSE/PE) peers: `POLICY` prefer (accept plain and encrypted), require (encrypted only) or off (plain only)")
+	f.StringVar(&o.encryption, "encryption", peer.EncryptionPrefer.String(), "encrypted (MSE/PE) peers: `POLICY` prefer (accept plain and encrypted), require (encrypted only) or off (plain only)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
 	f.BoolVar(&o.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ on --admin-addr")
@@ -230,7 +231,7 @@ func (o *serveOptions) seederConfig() (origin.Config, error) {
 	cfg.MaxRequest = int(o.maxRequest)
 	cfg.ReqQ = o.reqq
 	cfg.MaxBadRequests = o.maxBad
-	enc, err := origin.ParseEncryption(o.encryption)
+	enc, err := peer.ParseEncryption(o.encryption)
 	if err != nil {
 		return cfg, cli.UsageError{Err: fmt.Errorf("--encryption: %w", err)}
 	}

@@ -1,4 +1,4 @@
-package seeder
+package peer
 
 import (
 	"errors"
@@ -16,10 +16,10 @@ import (
 // metainfo.MaxHashRequest hashes and a proof, so a request costs bounded
 // work and bytes, and a peer that asks without reading is dropped like
 // one that does so for blocks (maxOut).
-func (c *conn) onHashRequest(m *peerwire.HashRequest) error {
+func (c *Conn) onHashRequest(m *peerwire.HashRequest) error {
 	var hashes []metainfo.Hash256
 	err := errNoSuchFile
-	if tree := c.sw.trees[metainfo.Hash256(m.PiecesRoot)]; tree != nil {
+	if tree := c.t.Trees[metainfo.Hash256(m.PiecesRoot)]; tree != nil {
 		hashes, err = tree.Hashes(m.BaseLayer, m.Index, m.Length, m.ProofLayers)
 	}
 	c.mu.Lock()
@@ -38,7 +38,7 @@ func (c *conn) onHashRequest(m *peerwire.HashRequest) error {
 	}
 	c.signal()
 	c.mu.Unlock()
-	c.s.metrics.hashRequest(err == nil)
+	c.cfg.Metrics.hashRequest(err == nil)
 	if err != nil && !errors.Is(err, metainfo.ErrBelowPieceLayer) {
 		c.log.debug("bad hash request", "err", err, "base", m.BaseLayer, "index", m.Index, "length", m.Length,
 			"proof_layers", m.ProofLayers)

@@ -1,4 +1,4 @@
-package seeder
+package peer
 
 import "github.com/bitorigin/bitorigin/peerwire"
 
@@ -28,7 +28,7 @@ const (
 // the framing.
 func (t *Torrent) checkRequest(r *peerwire.Request, maxLen uint32) badRequest {
 	switch {
-	case r.Index >= t.numPieces:
+	case r.Index >= t.Pieces:
 		return requestIndex
 	case r.Length == 0:
 		return requestEmpty
@@ -37,7 +37,7 @@ func (t *Torrent) checkRequest(r *peerwire.Request, maxLen uint32) badRequest {
 	// Written so that neither side can overflow: Begin <= size first.
 	case r.Begin > t.pieceSize(r.Index) || r.Length > t.pieceSize(r.Index)-r.Begin:
 		return requestRange
-	case !t.verified.has(r.Index):
+	case !t.Served.Has(r.Index):
 		return requestMissing
 	}
 	return requestOK

@@ -1,4 +1,4 @@
-package seeder
+package peer
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 // onExtended handles BEP 10 messages: the peer's extension handshake and
 // ut_metadata requests (BEP 9), which we answer from the info dictionary
 // so that a magnet link is enough to download.
-func (c *conn) onExtended(m *peerwire.Extended) error {
+func (c *Conn) onExtended(m *peerwire.Extended) error {
 	switch m.ExtID {
 	case peerwire.ExtHandshakeID:
 		h, err := peerwire.ParseExtensionHandshake(m)
@@ -18,15 +18,12 @@ func (c *conn) onExtended(m *peerwire.Extended) error {
 			return err
 		}
 		c.peerMetadataID = h.M[peerwire.MetadataExtension]
-		c.s.listenAddr(c, h.P)
-		if p := c.sw.pex; p != nil {
-			p.handshake(c, h.P, h.M[peerwire.PexExtension])
-		}
-		if h.UploadOnly && c.sw.Complete() {
+		c.t.Extensions(c, h.P, h.M[peerwire.PexExtension])
+		if h.UploadOnly && c.t.complete() {
 			// BEP 21: a peer that only uploads wants nothing from a seed.
 			return errPeerIsSeed
 		}
-	case metadataID:
+	case MetadataID:
 		msg, err := peerwire.ParseMetadata(m)
 		if errors.Is(err, peerwire.ErrUnknownMetadataType) {
 			return nil // BEP 9: ignore
@@ -45,8 +42,8 @@ func (c *conn) onExtended(m *peerwire.Extended) error {
 
 // sendMetadata queues one piece of the info dictionary, or a reject for a
 // piece that does not exist.
-func (c *conn) sendMetadata(piece uint32) error {
-	md := c.sw.metadata
+func (c *Conn) sendMetadata(piece uint32) error {
+	md := c.t.Metadata
 	off := int64(piece) * peerwire.MetadataPieceSize
 	c.mu.Lock()
 	full := c.outFull()
@@ -71,14 +68,14 @@ func (c *conn) sendMetadata(piece uint32) error {
 
 // countBad counts a bad message that is not a block request, and ends the
 // connection past MaxBadRequests, saying why in the error.
-func (c *conn) countBad(why badRequest) error {
+func (c *Conn) countBad(why badRequest) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.bad++
 	if c.bad == 1 || c.bad%50 == 0 {
 		c.log.debug("bad request", "why", string(why), "count", c.bad)
 	}
-	if c.bad > c.s.cfg.MaxBadRequests {
+	if c.bad > c.cfg.MaxBadRequests {
 		return fmt.Errorf("%w (%d, last: %s)", errTooManyBad, c.bad, why)
 	}
 	return nil

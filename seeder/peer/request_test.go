@@ -1,4 +1,4 @@
-package seeder
+package peer
 
 import (
 	"slices"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/bitfield"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/pieces"
 )
 
 func TestCheckRequestRefusesEverythingOutsideTheData(t *testing.T) {
@@ -13,9 +14,9 @@ func TestCheckRequestRefusesEverythingOutsideTheData(t *testing.T) {
 	have := bitfield.New(3)
 	have.Set(0)
 	have.Set(2)
-	tor := &Torrent{Have: have, pieceLen: 32 << 10, lastLen: 1000, numPieces: 3, verified: newPieceSet(3)}
-	tor.verified.set(0, true)
-	tor.verified.set(2, true)
+	tor := &Torrent{Loaded: have, PieceLen: 32 << 10, LastLen: 1000, Pieces: 3, Served: pieces.NewSet(3)}
+	tor.Served.Set(0, true)
+	tor.Served.Set(2, true)
 	const max = 16 << 10
 	cases := []struct {
 		r    peerwire.Request

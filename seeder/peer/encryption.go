@@ -1,4 +1,4 @@
-package seeder
+package peer
 
 import (
 	"bufio"
@@ -77,23 +77,22 @@ var errPlainRefused = errors.New("plain handshake refused: encryption required")
 // first bytes, which stay in c.br. An encrypted one is answered as the MSE
 // responder, and c then reads and writes the decrypted stream. The
 // handshake deadline is set.
-func (c *conn) acceptEncryption() error {
-	s := c.s
+func (c *Conn) acceptEncryption() error {
 	first, err := c.br.Peek(len(protocolStart))
 	if err != nil {
 		return fmt.Errorf("reading the first bytes: %w", err)
 	}
 	if bytes.Equal(first, protocolStart) {
-		if s.cfg.Encryption == EncryptionRequire {
+		if c.cfg.Encryption == EncryptionRequire {
 			return errPlainRefused
 		}
 		return nil
 	}
-	if s.cfg.Encryption == EncryptionOff {
+	if c.cfg.Encryption == EncryptionOff {
 		return fmt.Errorf("not a BitTorrent handshake, and encryption is off: %x", first)
 	}
 	// c.br may hold bytes past the first: the handshake reads through it.
-	ec, err := mse.Accept(c.nc, c.br, mse.Config{Methods: s.cfg.Encryption.methods(), SKeys: s.lookupSKey})
+	ec, err := mse.Accept(c.nc, c.br, mse.Config{Methods: c.cfg.Encryption.methods(), SKeys: c.cfg.SKeys})
 	if err != nil {
 		return fmt.Errorf("encrypted handshake: %w", err)
 	}
@@ -108,14 +107,14 @@ func (c *conn) acceptEncryption() error {
 	if skey := ec.SKey(); !bytes.Equal(h[28:48], skey[:]) {
 		return fmt.Errorf("handshake for info hash %x inside MSE for %x", h[28:48], skey)
 	}
-	c.s.log.Debug("encrypted handshake", "peer", c.addr, "method", ec.Method())
+	c.cfg.Logger.Debug("encrypted handshake", "peer", c.addr, "method", ec.Method())
 	return nil
 }
 
 // initiateEncryption runs the MSE initiator's side for c's torrent; c
 // then reads and writes the stream that follows.
-func (c *conn) initiateEncryption() error {
-	ec, err := mse.Initiate(c.nc, c.infoHash, mse.Config{Methods: c.s.cfg.Encryption.methods()})
+func (c *Conn) initiateEncryption() error {
+	ec, err := mse.Initiate(c.nc, c.infoHash, mse.Config{Methods: c.cfg.Encryption.methods()})
 	if err != nil {
 		return fmt.Errorf("encrypted handshake: %w", err)
 	}
@@ -125,60 +124,50 @@ func (c *conn) initiateEncryption() error {
 
 // useStream makes c read and write the stream after an MSE handshake.
 // The old reader holds raw bytes read ahead and stays the stream's source.
-func (c *conn) useStream(ec *mse.Conn) {
+func (c *Conn) useStream(ec *mse.Conn) {
 	c.nc = ec
 	c.br = bufio.NewReaderSize(ec, 4<<10)
 	c.w = peerwire.NewWriter(ec)
 }
 
-// req2s memoises HASH('req2', info hash), a pure function of the info
-// hash, so that finding the torrent of an MSE handshake costs a map lookup
-// per torrent rather than a SHA-1.
-var req2s sync.Map // metainfo.InfoHash → [20]byte
-
-// lookupSKey finds the torrent whose HASH('req2', info hash) is req2.
-func (s *Seeder) lookupSKey(req2 [20]byte) ([20]byte, bool) {
-	s.mu.Lock()
-	list := s.list
-	s.mu.Unlock()
-	for _, sw := range list {
-		for _, ih := range sw.InfoHashes() {
-			v, ok := req2s.Load(ih)
-			if !ok {
-				v, _ = req2s.LoadOrStore(ih, mse.Req2(ih))
-			}
-			if v.([20]byte) == req2 {
-				return ih, true
-			}
-		}
+// Req2 is HASH('req2', info hash), memoised: a pure function of the
+// info hash, so that finding the torrent of an MSE handshake costs a map
+// lookup per torrent rather than a SHA-1.
+func Req2(ih metainfo.InfoHash) [20]byte {
+	v, ok := req2s.Load(ih)
+	if !ok {
+		v, _ = req2s.LoadOrStore(ih, mse.Req2(ih))
 	}
-	return [20]byte{}, false
+	return v.([20]byte)
 }
 
-// dialHandshake runs an outgoing connection to a peer of sw at addr, which
-// it greets with infoHash,
-// plain or encrypted as the policy says. Under EncryptionPrefer a peer
-// that hangs up on the plain handshake is dialled again, encrypted.
-func (s *Seeder) dialHandshake(ctx context.Context, sw *swarm, infoHash metainfo.InfoHash, addr netip.AddrPort, nc net.Conn) error {
-	switch s.cfg.Encryption {
+var req2s sync.Map // metainfo.InfoHash → [20]byte
+
+// Open runs the handshake of a connection we opened to a peer of t at
+// addr, which it greets with infoHash, plain or encrypted as the policy
+// says, and returns it ready to Run. Under EncryptionPrefer a peer that
+// hangs up on the plain handshake is dialled again, encrypted.
+func Open(ctx context.Context, cfg *Config, t *Torrent, infoHash metainfo.InfoHash, addr netip.AddrPort, nc net.Conn) (*Conn, error) {
+	switch cfg.Encryption {
 	case EncryptionOff:
-		return s.handleOutgoing(ctx, sw, infoHash, nc, false)
+		return open(ctx, cfg, t, infoHash, nc, false)
 	case EncryptionRequire:
-		return s.handleOutgoing(ctx, sw, infoHash, nc, true)
+		return open(ctx, cfg, t, infoHash, nc, true)
 	}
-	err := s.handleOutgoing(ctx, sw, infoHash, nc, false)
+	c, err := open(ctx, cfg, t, infoHash, nc, false)
 	if err == nil || !hungUp(err) || ctx.Err() != nil {
-		return err
+		return c, err
 	}
-	d := net.Dialer{Timeout: s.cfg.HandshakeTimeout}
+	d := net.Dialer{Timeout: cfg.HandshakeTimeout}
 	nc, derr := d.DialContext(ctx, "tcp", addr.String())
 	if derr != nil {
-		return fmt.Errorf("%w; dialling again to encrypt: %w", err, derr)
+		return nil, fmt.Errorf("%w; dialling again to encrypt: %w", err, derr)
 	}
-	if eerr := s.handleOutgoing(ctx, sw, infoHash, nc, true); eerr != nil {
-		return fmt.Errorf("%w; encrypted: %w", err, eerr)
+	c, eerr := open(ctx, cfg, t, infoHash, nc, true)
+	if eerr != nil {
+		return nil, fmt.Errorf("%w; encrypted: %w", err, eerr)
 	}
-	return nil
+	return c, nil
 }
 
 // hungUp reports whether err says the peer closed the connection, as

@@ -1,86 +1,74 @@
-package seeder
+package swarm
 
 import (
 	"sync"
 	"time"
 
 	"github.com/bitorigin/bitorigin/bitfield"
-	"github.com/bitorigin/bitorigin/peerwire"
 	"github.com/bitorigin/bitorigin/seeder/offload"
+	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
-// offloadTick is how often the offload policies look for peers whose
-// bitfield never came and for stalled leechers.
-const offloadTick = 250 * time.Millisecond
-
 // offloader is one torrent's offload policy and the connections its offers
-// go to. Its lock is its own, not the seeder's: the lock order is
-// offloader.mu, then conn.mu.
+// go to. Its lock is its own, not the swarm's: the lock order is
+// offloader.mu, then peer.Conn's.
 type offloader struct {
 	mu     sync.Mutex
 	policy *offload.Policy
-	conns  map[uint64]*conn
+	conns  map[uint64]*peer.Conn
 }
 
-func newOffloader(t *Torrent) *offloader {
-	p, err := offload.New(offload.Config{Pieces: t.numPieces, Servable: t.verified.has})
+func newOffloader(pieces uint32, served func(uint32) bool) *offloader {
+	p, err := offload.New(offload.Config{Pieces: pieces, Servable: served})
 	if err != nil {
 		// Only a torrent of no pieces, which metainfo never parses.
 		return nil
 	}
-	return &offloader{policy: p, conns: make(map[uint64]*conn)}
+	return &offloader{policy: p, conns: make(map[uint64]*peer.Conn)}
 }
 
 // apply reveals each offered piece to its peer with a have message.
 // o.mu is held.
 func (o *offloader) apply(offers []offload.Offer) {
 	for _, of := range offers {
-		c := o.conns[of.Peer]
-		if c == nil {
-			continue
+		if c := o.conns[of.Peer]; c != nil {
+			c.Offer(of.Piece)
 		}
-		c.mu.Lock()
-		if c.err == nil && c.offered != nil {
-			c.offered.Set(of.Piece)
-			c.out = peerwire.Have{Index: of.Piece}.AppendTo(c.out)
-			c.signal()
-		}
-		c.mu.Unlock()
 	}
 }
 
 // add starts offering to a registered connection.
-func (o *offloader) add(c *conn) {
+func (o *offloader) add(c *peer.Conn) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.conns[c.id] = c
-	o.policy.Add(c.id, time.Now())
+	o.conns[c.ID()] = c
+	o.policy.Add(c.ID(), time.Now())
 }
 
 // remove stops offering to a closed connection; what only it had goes to
 // the others.
-func (o *offloader) remove(c *conn) {
+func (o *offloader) remove(c *peer.Conn) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.conns[c.id] != c {
+	if o.conns[c.ID()] != c {
 		return
 	}
-	delete(o.conns, c.id)
-	o.apply(o.policy.Remove(c.id))
+	delete(o.conns, c.ID())
+	o.apply(o.policy.Remove(c.ID()))
 }
 
 // bitfield records a connection's pieces; nil for have none or no bitfield.
-func (o *offloader) bitfield(c *conn, has *bitfield.Bitfield) {
+func (o *offloader) bitfield(c *peer.Conn, has *bitfield.Bitfield) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.apply(o.policy.Bitfield(c.id, has, time.Now()))
+	o.apply(o.policy.Bitfield(c.ID(), has, time.Now()))
 }
 
 // have records a piece a connection now has.
-func (o *offloader) have(c *conn, piece uint32) {
+func (o *offloader) have(c *peer.Conn, piece uint32) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.apply(o.policy.Have(c.id, piece, time.Now()))
+	o.apply(o.policy.Have(c.ID(), piece, time.Now()))
 }
 
 // refill tops the leechers up, as when pieces are served again.

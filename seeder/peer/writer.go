@@ -1,25 +1,27 @@
-package seeder
+package peer
 
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/storage"
 )
 
 // writeLoop sends control messages and blocks until the connection closes.
-func (c *conn) writeLoop() {
+func (c *Conn) writeLoop() {
 	c.lastWrite = time.Now()
-	tick := time.NewTicker(c.s.cfg.KeepAlive / 2)
+	tick := time.NewTicker(c.cfg.KeepAlive / 2)
 	defer tick.Stop()
 	c.timer = time.NewTimer(time.Hour)
 	c.timer.Stop()
 	for {
 		more, err := c.writeStep()
 		if err != nil {
-			c.close(err)
+			c.Close(err)
 			return
 		}
 		if more {
@@ -30,14 +32,14 @@ func (c *conn) writeLoop() {
 		case <-c.done:
 			return
 		case now := <-tick.C:
-			if now.Sub(c.lastWrite) >= c.s.cfg.KeepAlive {
+			if now.Sub(c.lastWrite) >= c.cfg.KeepAlive {
 				c.setWriteDeadline(now)
 				err := c.w.WriteKeepAlive()
 				if err == nil {
 					err = c.w.Flush()
 				}
 				if err != nil {
-					c.close(err)
+					c.Close(err)
 					return
 				}
 				c.lastWrite = now
@@ -58,7 +60,7 @@ const (
 
 // writeStep sends the waiting control messages and serves a batch of
 // requests. It reports whether there was anything to do.
-func (c *conn) writeStep() (bool, error) {
+func (c *Conn) writeStep() (bool, error) {
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
@@ -68,10 +70,10 @@ func (c *conn) writeStep() (bool, error) {
 	c.out, c.spare = c.spare[:0], nil
 	batch, size := c.batch[:0], 0
 	limit := batchBytes
-	if c.s.limiter != nil {
+	if c.cfg.Limiter != nil {
 		// Small batches under a rate limit, so the wait per batch stays short;
 		// never more than c.buf holds, which a high rate's burst exceeds.
-		limit = min(limit, c.s.limiter.Burst())
+		limit = min(limit, c.cfg.Limiter.Burst())
 	}
 	for len(batch) < maxBatch && size < limit {
 		r, ok := c.queue.pop()
@@ -123,23 +125,23 @@ func (c *conn) writeStep() (bool, error) {
 
 // setWriteDeadline gives the next writes WriteTimeout, moving the deadline
 // at most once a second.
-func (c *conn) setWriteDeadline(now time.Time) {
-	if c.deadline.Sub(now) < c.s.cfg.WriteTimeout-time.Second {
-		c.deadline = now.Add(c.s.cfg.WriteTimeout)
+func (c *Conn) setWriteDeadline(now time.Time) {
+	if c.deadline.Sub(now) < c.cfg.WriteTimeout-time.Second {
+		c.deadline = now.Add(c.cfg.WriteTimeout)
 		c.nc.SetWriteDeadline(c.deadline)
 	}
 }
 
 // serve reads a batch of requested blocks from disk and sends them as
 // piece messages in one write.
-func (c *conn) serve(batch []peerwire.Request) error {
+func (c *Conn) serve(batch []peerwire.Request) error {
 	if c.buf == nil {
-		c.buf = make([]byte, batchBytes+c.s.cfg.MaxRequest)
+		c.buf = make([]byte, batchBytes+c.cfg.MaxRequest)
 		c.hdrs = make([]byte, 0, maxBatch*peerwire.PieceHeaderLen)
 		c.iov = make([][]byte, 0, 2*maxBatch)
 	}
 	hdrs, iov, pos, total, served := c.hdrs[:0], c.iov[:0], 0, 0, 0
-	pieceLen := int64(c.sw.pieceLen)
+	pieceLen := int64(c.t.PieceLen)
 	for i := 0; i < len(batch); {
 		// A run of requests whose blocks follow each other on disk.
 		off := int64(batch[i].Index)*pieceLen + int64(batch[i].Begin)
@@ -153,8 +155,8 @@ func (c *conn) serve(batch []peerwire.Request) error {
 		}
 		run := c.buf[pos : pos+n]
 		start := time.Now()
-		_, err := c.sw.storage.ReadAt(run, off)
-		c.s.metrics.diskReadTook(time.Since(start))
+		_, err := c.t.Storage.ReadAt(run, off)
+		c.cfg.Metrics.diskReadTook(time.Since(start))
 		if err != nil {
 			// The file changed, vanished or failed under us: tell the
 			// peer, keep serving the rest.
@@ -168,9 +170,9 @@ func (c *conn) serve(batch []peerwire.Request) error {
 			// Tested after the read: a change noticed before the read
 			// ended has invalidated the piece by now, so its bytes,
 			// maybe the new file's, are not sent.
-			if !c.sw.verified.has(r.Index) {
+			if !c.t.Served.Has(r.Index) {
 				c.mu.Lock()
-				c.reject(r, rejectMissing)
+				c.reject(r, RejectMissing)
 				c.mu.Unlock()
 				continue
 			}
@@ -185,14 +187,14 @@ func (c *conn) serve(batch []peerwire.Request) error {
 	if len(iov) == 0 {
 		return nil
 	}
-	if l := c.s.limiter; l != nil {
+	if l := c.cfg.Limiter; l != nil {
 		if wait := l.Reserve(total); wait > 0 {
 			c.timer.Reset(wait)
 			select {
 			case <-c.timer.C:
 			case <-c.done:
 				c.timer.Stop()
-				return errShutdown
+				return ErrShutdown
 			}
 		}
 	}
@@ -202,11 +204,11 @@ func (c *conn) serve(batch []peerwire.Request) error {
 	if err != nil {
 		return err
 	}
-	c.sw.uploaded.Add(int64(total))
+	c.t.Uploaded.Add(int64(total))
 	c.uploaded += int64(total)
-	c.s.metrics.servedRequests(served)
-	if o := c.sw.offload; o != nil {
-		c.countDelivered(o, hdrs)
+	c.cfg.Metrics.servedRequests(served)
+	if c.t.Offload {
+		c.countDelivered(hdrs)
 	}
 	return nil
 }
@@ -216,7 +218,7 @@ func (c *conn) serve(batch []peerwire.Request) error {
 // policy of every piece now sent whole: the peer has it, whether or not it
 // says so. Clients need not send have for a piece we announced (aria2c
 // does not), and without this the policy would wait for them forever.
-func (c *conn) countDelivered(o *offloader, hdrs []byte) {
+func (c *Conn) countDelivered(hdrs []byte) {
 	for ; len(hdrs) >= peerwire.PieceHeaderLen; hdrs = hdrs[peerwire.PieceHeaderLen:] {
 		n := binary.BigEndian.Uint32(hdrs) - 9
 		index := binary.BigEndian.Uint32(hdrs[5:])
@@ -224,9 +226,9 @@ func (c *conn) countDelivered(o *offloader, hdrs []byte) {
 			c.delivered = make(map[uint32]uint32)
 		}
 		c.delivered[index] += n
-		if c.delivered[index] >= c.sw.pieceSize(index) {
+		if c.delivered[index] >= c.t.pieceSize(index) {
 			delete(c.delivered, index)
-			o.have(c, index)
+			c.t.Have(c, index)
 		}
 	}
 }
@@ -235,12 +237,26 @@ func (c *conn) countDelivered(o *offloader, hdrs []byte) {
 // nothing when debug logging is off.
 type slogger struct {
 	log *slog.Logger
-	c   *conn
+	c   *Conn
 }
 
 func (l *slogger) debug(msg string, args ...any) {
 	if !l.log.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
-	l.log.Debug(msg, append(args, "peer", l.c.addr.String(), "name", l.c.sw.Name())...)
+	l.log.Debug(msg, append(args, "peer", l.c.addr.String(), "name", l.c.t.Name)...)
+}
+
+// readFailed rejects requests whose blocks could not be read and, unless
+// the storage already invalidated them (a file changed), invalidates the
+// pieces of the run: a disk error may be passing, or not.
+func (c *Conn) readFailed(reqs []peerwire.Request, off int64, n int, err error) {
+	if !errors.Is(err, storage.ErrChanged) {
+		c.t.Invalidate(off, int64(n), err.Error())
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range reqs {
+		c.reject(r, RejectReadError)
+	}
 }

@@ -1,4 +1,13 @@
-package seeder
+// Package peer is one peer connection of the seeder: its handshakes
+// (plain, or MSE first), the read loop that judges the peer's messages,
+// the request queue and the writer that serves blocks from disk.
+//
+// A connection knows its torrent through a Torrent, which the seeder
+// builds, and tells the torrent's swarm what the peer does through the
+// Torrent's functions; who holds an upload slot, which pieces to offer
+// and what to tell in peer exchange are decided elsewhere and carried
+// out through Conn's methods (SetChoked, Offer, SendPex, SendHaves).
+package peer
 
 import (
 	"bufio"
@@ -14,19 +23,26 @@ import (
 	"github.com/bitorigin/bitorigin/bitfield"
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
-	"github.com/bitorigin/bitorigin/seeder/admission"
 )
 
-// Our extended message ID for ut_metadata: peers send requests with it.
-const metadataID = 1
+// MetadataID is our extended message ID for ut_metadata (BEP 9): peers
+// send requests with it.
+const MetadataID = 1
 
-// conn is one peer connection. The reader goroutine (the one that runs
-// run) reads and judges messages; the writer goroutine sends what they
+// PexID is the extended message ID we receive ut_pex with (BEP 11). We
+// read nothing from peers' messages: the origin does not look for peers.
+const PexID = 2
+
+// ErrShutdown ends the connections when the seeder stops.
+var ErrShutdown = errors.New("seeder shutting down")
+
+// Conn is one peer connection. The reader goroutine (the one that runs
+// Run) reads and judges messages; the writer goroutine sends what they
 // lead to: control messages first, then blocks, one request at a time.
-type conn struct {
-	s  *Seeder
-	sw *swarm
-	// infoHash is the hash of sw this connection uses: the one the peer
+type Conn struct {
+	cfg *Config
+	t   *Torrent
+	// infoHash is the hash of t this connection uses: the one the peer
 	// sent, or the one we dialled with (either of a hybrid's).
 	infoHash metainfo.InfoHash
 	nc       net.Conn
@@ -57,7 +73,7 @@ type conn struct {
 	bad     int
 	err     error // why the connection closed; set once
 	// interested is the peer's interest as it last said; the pacer and
-	// its timer decide when the choker hears of it.
+	// its timer decide when the swarm hears of it.
 	interested    bool
 	pacer         interestPacer
 	interestTimer *time.Timer
@@ -81,11 +97,11 @@ type conn struct {
 	delivered map[uint32]uint32
 }
 
-func (s *Seeder) newConn(nc net.Conn, outgoing bool) *conn {
+func newConn(cfg *Config, nc net.Conn, outgoing bool) *Conn {
 	ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	return &conn{
-		s:        s,
+	return &Conn{
+		cfg:      cfg,
 		nc:       nc,
 		br:       bufio.NewReaderSize(nc, 4<<10),
 		addr:     ap,
@@ -97,50 +113,65 @@ func (s *Seeder) newConn(nc net.Conn, outgoing bool) *conn {
 	}
 }
 
+// ID is the connection's ID, which its torrent's Register gave it.
+func (c *Conn) ID() uint64 { return c.id }
+
+// Addr is the peer's address, as the connection sees it.
+func (c *Conn) Addr() netip.AddrPort { return c.addr }
+
+// Outgoing reports whether we opened the connection.
+func (c *Conn) Outgoing() bool { return c.outgoing }
+
+// PeerID is the peer's ID, from its handshake.
+func (c *Conn) PeerID() [20]byte { return c.peerID }
+
+// Torrent is the torrent the connection serves.
+func (c *Conn) Torrent() *Torrent { return c.t }
+
 // handshake builds our handshake for c's torrent, with the info hash c
 // uses: a peer that sent a hybrid's v2 hash gets the v2 hash back.
-func (c *conn) handshake() peerwire.Handshake {
-	h := peerwire.Handshake{InfoHash: c.infoHash, PeerID: c.s.peerID}
+func (c *Conn) handshake() peerwire.Handshake {
+	h := peerwire.Handshake{InfoHash: c.infoHash, PeerID: c.cfg.PeerID}
 	h.Reserved.SetFast()
 	h.Reserved.SetExtended()
-	if c.s.cfg.DHT != nil {
+	if c.cfg.DHT != nil {
 		h.Reserved.SetDHT()
 	}
-	if c.sw.Meta.Info.HasV2() {
+	if c.t.V2 {
 		h.Reserved.SetV2() // BEP 52: we answer hash requests
 	}
 	return h
 }
 
-// handleIncoming runs a connection a peer opened: the info hash in its
-// handshake picks the torrent, and an unknown one ends it at once.
-// The gate admitted it as id.
-func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn, id admission.ID) {
-	defer s.incomingClosed(id)
-	c := s.newConn(nc, false)
-	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	// Shutdown does not wait for the handshake timeout; run watches ctx
-	// once the handshake is done.
+// Accept runs the handshake of a connection a peer opened: the info hash
+// in its handshake picks the torrent through find, and an unknown one
+// (find returns nil) ends it at once. Shutdown (ctx) does not wait for
+// the handshake timeout. On error nc is closed.
+func Accept(ctx context.Context, cfg *Config, nc net.Conn, find func(metainfo.InfoHash) *Torrent) (*Conn, error) {
+	c := newConn(cfg, nc, false)
+	nc.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
+	// Run watches ctx once the handshake is done.
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
-	if err := c.acceptEncryption(); err != nil {
-		s.log.Debug("handshake failed", "peer", c.addr, "err", err)
+	fail := func(err error) (*Conn, error) {
+		cfg.Logger.Debug("handshake failed", "peer", c.addr, "err", err)
 		nc.Close()
-		return
+		return nil, err
+	}
+	if err := c.acceptEncryption(); err != nil {
+		return fail(err)
 	}
 	h, err := peerwire.ReadHandshakeStart(c.br)
 	if err != nil {
-		s.log.Debug("handshake failed", "peer", c.addr, "err", err)
-		nc.Close()
-		return
+		return fail(err)
 	}
-	sw := s.swarm(h.InfoHash)
-	if sw == nil {
-		s.log.Debug("unknown info hash", "peer", c.addr, "info_hash", fmt.Sprintf("%x", h.InfoHash))
+	t := find(h.InfoHash)
+	if t == nil {
+		cfg.Logger.Debug("unknown info hash", "peer", c.addr, "info_hash", fmt.Sprintf("%x", h.InfoHash))
 		nc.Close()
-		return
+		return nil, errUnknownTorrent
 	}
-	c.sw, c.infoHash = sw, h.InfoHash
+	c.t, c.infoHash = t, h.InfoHash
 	c.fast, c.extended, c.dht = h.Reserved.Fast(), h.Reserved.Extended(), h.Reserved.DHT()
 	// Ours goes first: some clients send their peer ID only after seeing it.
 	err = c.w.WriteHandshake(c.handshake())
@@ -151,27 +182,22 @@ func (s *Seeder) handleIncoming(ctx context.Context, nc net.Conn, id admission.I
 		c.peerID, err = peerwire.ReadPeerID(c.br)
 	}
 	if err != nil {
-		s.log.Debug("handshake failed", "peer", c.addr, "err", err)
-		nc.Close()
-		return
+		return fail(err)
 	}
-	if !s.handshakeDone(id) {
-		// Evicted just before: the gate gave its place away.
-		nc.Close()
-		return
-	}
-	stop()
-	c.run(ctx)
+	return c, nil
 }
 
-// handleOutgoing runs a connection we opened to a peer of sw, which we
-// greet with infoHash, after an MSE handshake when encrypt is set.
-func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, infoHash metainfo.InfoHash, nc net.Conn, encrypt bool) error {
-	c := s.newConn(nc, true)
-	c.sw, c.infoHash = sw, infoHash
-	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	// Shutdown does not wait for the handshake timeout; run watches ctx
-	// once the handshake is done.
+// errUnknownTorrent ends a handshake for a torrent we do not serve.
+var errUnknownTorrent = errors.New("unknown info hash")
+
+// open runs the handshake of a connection we opened to a peer of t,
+// which we greet with infoHash, after an MSE handshake when encrypt is
+// set. On error nc is closed.
+func open(ctx context.Context, cfg *Config, t *Torrent, infoHash metainfo.InfoHash, nc net.Conn, encrypt bool) (*Conn, error) {
+	c := newConn(cfg, nc, true)
+	c.t, c.infoHash = t, infoHash
+	nc.SetDeadline(time.Now().Add(cfg.HandshakeTimeout))
+	// Run watches ctx once the handshake is done.
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
 	var err error
@@ -193,43 +219,37 @@ func (s *Seeder) handleOutgoing(ctx context.Context, sw *swarm, infoHash metainf
 	}
 	if err != nil {
 		nc.Close()
-		return fmt.Errorf("handshake: %w", err)
+		return nil, fmt.Errorf("handshake: %w", err)
 	}
 	c.peerID, c.fast, c.extended, c.dht = h.PeerID, h.Reserved.Fast(), h.Reserved.Extended(), h.Reserved.DHT()
-	stop()
-	c.run(ctx)
-	return nil
+	return c, nil
 }
 
-// run serves a connection whose handshake is done, until it closes.
-func (c *conn) run(ctx context.Context) {
-	s := c.s
-	if err := s.register(c); err != nil {
-		s.log.Debug("connection refused", "peer", c.addr, "name", c.sw.Name(), "err", err)
+// Run serves a connection whose handshake is done, until it closes: its
+// torrent's Register admits it, Started and Closed frame its life.
+func (c *Conn) Run(ctx context.Context) {
+	t := c.t
+	id, err := t.Register(c)
+	if err != nil {
+		c.cfg.Logger.Debug("connection refused", "peer", c.addr, "name", t.Name, "err", err)
 		c.nc.Close()
 		return
 	}
-	c.log = &slogger{s.log, c}
+	c.id = id
+	c.log = &slogger{c.cfg.Logger, c}
 	c.log.debug("peer connected", "outgoing", c.outgoing, "fast", c.fast, "extended", c.extended,
 		"client", clientName(c.peerID))
 	c.sendIntro()
 	c.sendPort()
-	if o := c.sw.offload; o != nil {
-		o.add(c)
-		defer o.remove(c)
-	}
-	if p := c.sw.pex; p != nil {
-		p.add(c)
-		defer p.remove(c)
-	}
+	t.Started(c)
 	var wg sync.WaitGroup
 	wg.Go(c.writeLoop)
-	stop := context.AfterFunc(ctx, func() { c.close(errShutdown) })
-	err := c.readLoop()
+	stop := context.AfterFunc(ctx, func() { c.Close(ErrShutdown) })
+	err = c.readLoop()
 	stop()
-	c.close(err)
+	c.Close(err)
 	wg.Wait()
-	s.unregister(c)
+	t.Closed(c)
 	c.log.debug("peer disconnected", "err", c.err, "uploaded", c.uploaded)
 }
 
@@ -237,30 +257,31 @@ func (c *conn) run(ctx context.Context) {
 // which pieces we have (BEP 3, BEP 6, BEP 10). Under offload we start with
 // none: the policy reveals pieces with have messages once it knows the
 // peer's, and we do not say upload only, or clients would not tell us
-// what they gain.
-func (c *conn) sendIntro() {
-	port := c.s.listenPort()
-	offload := c.sw.offload != nil
+// what they gain. It takes no lock but c's: others hold theirs while they
+// take c.mu.
+func (c *Conn) sendIntro() {
+	t := c.t
+	port := c.cfg.ListenPort()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.extended {
 		ip := c.addr.Addr()
-		m := map[string]uint8{peerwire.MetadataExtension: metadataID}
-		if c.sw.pex != nil {
-			m[peerwire.PexExtension] = pexID
+		m := map[string]uint8{peerwire.MetadataExtension: MetadataID}
+		if t.Pex {
+			m[peerwire.PexExtension] = PexID
 		}
 		c.out = peerwire.ExtensionHandshake{
 			M:            m,
-			V:            c.s.clientV,
+			V:            c.cfg.Client,
 			P:            port,
-			ReqQ:         c.s.cfg.ReqQ,
+			ReqQ:         c.cfg.ReqQ,
 			YourIP:       ip,
-			MetadataSize: len(c.sw.metadata),
-			UploadOnly:   !offload,
+			MetadataSize: len(t.Metadata),
+			UploadOnly:   !t.Offload,
 		}.AppendTo(c.out)
 	}
-	if offload {
-		c.offered = bitfield.New(c.sw.numPieces)
+	if t.Offload {
+		c.offered = bitfield.New(t.Pieces)
 		if c.fast {
 			c.out = peerwire.HaveNone{}.AppendTo(c.out)
 		}
@@ -269,36 +290,50 @@ func (c *conn) sendIntro() {
 	}
 	// The pieces served now; one that stops being served later is
 	// rejected, as a bitfield cannot be taken back.
-	switch n := c.sw.Verified(); {
-	case c.fast && n == c.sw.numPieces:
+	switch n := t.Served.Len(); {
+	case c.fast && n == t.Pieces:
 		c.out = peerwire.HaveAll{}.AppendTo(c.out)
 	case c.fast && n == 0:
 		c.out = peerwire.HaveNone{}.AppendTo(c.out)
 	case n > 0:
-		c.out = peerwire.Bitfield{Bits: c.sw.verified.bitfield().Bytes()}.AppendTo(c.out)
+		c.out = peerwire.Bitfield{Bits: t.Served.Bitfield().Bytes()}.AppendTo(c.out)
 	}
 	c.signal()
 }
 
-// listenPort is the port peers and trackers should reach us on. It takes
-// no lock: a new connection calls it while others hold s.mu.
-func (s *Seeder) listenPort() uint16 {
-	if s.cfg.AnnouncePort != 0 {
-		return s.cfg.AnnouncePort
+// sendPort queues a port message with our DHT node's port for a peer
+// that set the DHT bit (BEP 5), right after our pieces. Private torrents
+// (BEP 27) stay off the DHT.
+func (c *Conn) sendPort() {
+	d := c.cfg.DHT
+	if d == nil || !c.dht || c.t.Private {
+		return
 	}
-	return uint16(s.port.Load())
+	c.mu.Lock()
+	c.out = peerwire.Port{Port: d.Port()}.AppendTo(c.out)
+	c.mu.Unlock()
+	c.signal()
+}
+
+// onPort hands the DHT node the node a peer's port message names, at the
+// peer's IP, to be pinged into the routing table. Only from a peer that
+// set the DHT bit, of a public torrent; the node bounds the pinging.
+func (c *Conn) onPort(m *peerwire.Port) {
+	if d := c.cfg.DHT; d != nil && c.dht && !c.t.Private {
+		d.Introduce(netip.AddrPortFrom(c.addr.Addr(), m.Port))
+	}
 }
 
 // signal wakes the writer.
-func (c *conn) signal() {
+func (c *Conn) signal() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
 }
 
-// close ends the connection, recording why; later calls do nothing.
-func (c *conn) close(err error) {
+// Close ends the connection, recording why; later calls do nothing.
+func (c *Conn) Close(err error) {
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
@@ -316,9 +351,24 @@ func (c *conn) close(err error) {
 	c.nc.Close()
 }
 
-// onInterest records the peer's interest and tells the choker, at once or
-// when the pacer says (see interestInterval).
-func (c *conn) onInterest(interested bool) {
+// Interested is the peer's interest as it last said.
+func (c *Conn) Interested() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.interested
+}
+
+// InterestHeld reports whether a change of the peer's interest waits for
+// the pacer before its torrent hears of it (see InterestInterval).
+func (c *Conn) InterestHeld() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pacer.scheduled
+}
+
+// onInterest records the peer's interest and tells the torrent, at once or
+// when the pacer says (see InterestInterval).
+func (c *Conn) onInterest(interested bool) {
 	c.mu.Lock()
 	c.interested = interested
 	apply, wait := c.pacer.change(time.Now())
@@ -328,17 +378,17 @@ func (c *conn) onInterest(interested bool) {
 	}
 	c.mu.Unlock()
 	if apply {
-		c.s.setInterested(c)
+		c.t.Interest(c)
 	}
 }
 
-// flushInterest tells the choker the peer's latest interest, when the
+// flushInterest tells the torrent the peer's latest interest, when the
 // pacer held a change back.
-func (c *conn) flushInterest() {
+func (c *Conn) flushInterest() {
 	c.mu.Lock()
 	c.pacer.flushed(time.Now())
 	c.mu.Unlock()
-	c.s.setInterested(c)
+	c.t.Interest(c)
 }
 
 // errTooManyBad ends a connection that keeps sending bad requests.
@@ -357,25 +407,24 @@ const maxOut = 1 << 20
 var errNotReading = errors.New("peer does not read what it asks for")
 
 // outFull reports whether more than maxOut bytes of control messages wait,
-// besides room for a have message for every piece (sendHaves after a
+// besides room for a have message for every piece (SendHaves after a
 // recheck queues those whatever the peer does). c.mu is held.
-func (c *conn) outFull() bool {
-	return len(c.out) > maxOut+9*int(c.sw.numPieces)
+func (c *Conn) outFull() bool {
+	return len(c.out) > maxOut+9*int(c.t.Pieces)
 }
 
 // readLoop reads and handles messages until the connection fails.
-func (c *conn) readLoop() error {
-	s := c.s
+func (c *Conn) readLoop() error {
 	r := peerwire.NewReader(c.br, peerwire.ReaderConfig{
-		Pieces:   c.sw.numPieces,
-		MaxBlock: uint32(s.cfg.MaxRequest),
+		Pieces:   c.t.Pieces,
+		MaxBlock: uint32(c.cfg.MaxRequest),
 	})
 	var deadline time.Time
 	for {
 		// Move the idle deadline at most once a second: it costs a timer
 		// update, and requests come thousands a second.
-		if now := time.Now(); now.Sub(deadline) > -s.cfg.IdleTimeout+time.Second {
-			deadline = now.Add(s.cfg.IdleTimeout)
+		if now := time.Now(); now.Sub(deadline) > -c.cfg.IdleTimeout+time.Second {
+			deadline = now.Add(c.cfg.IdleTimeout)
 			if err := c.nc.SetReadDeadline(deadline); err != nil {
 				return err
 			}
@@ -391,7 +440,8 @@ func (c *conn) readLoop() error {
 }
 
 // handle acts on one message from the peer.
-func (c *conn) handle(m peerwire.Message) error {
+func (c *Conn) handle(m peerwire.Message) error {
+	t := c.t
 	switch m := m.(type) {
 	case *peerwire.Request:
 		return c.onRequest(m)
@@ -404,11 +454,11 @@ func (c *conn) handle(m peerwire.Message) error {
 	case *peerwire.HaveAll:
 		return errPeerIsSeed
 	case *peerwire.HaveNone:
-		if o := c.sw.offload; o != nil {
-			o.bitfield(c, nil)
+		if t.Offload {
+			t.Bitfield(c, nil)
 		}
 	case *peerwire.Bitfield:
-		b, err := bitfield.FromBytes(m.Bits, c.sw.numPieces)
+		b, err := bitfield.FromBytes(m.Bits, t.Pieces)
 		if err != nil {
 			return err
 		}
@@ -416,21 +466,21 @@ func (c *conn) handle(m peerwire.Message) error {
 		if b.All() {
 			return errPeerIsSeed
 		}
-		if o := c.sw.offload; o != nil {
-			o.bitfield(c, b)
+		if t.Offload {
+			t.Bitfield(c, b)
 		}
 	case *peerwire.Have:
-		if m.Index >= c.sw.numPieces {
-			return fmt.Errorf("have for piece %d of %d", m.Index, c.sw.numPieces)
+		if m.Index >= t.Pieces {
+			return fmt.Errorf("have for piece %d of %d", m.Index, t.Pieces)
 		}
 		if c.peerHave == nil {
-			c.peerHave = bitfield.New(c.sw.numPieces)
+			c.peerHave = bitfield.New(t.Pieces)
 		}
 		c.peerHave.Set(m.Index)
-		if o := c.sw.offload; o != nil {
+		if t.Offload {
 			// A leecher that completes stays: it holds every piece for
 			// the others, which the policy must know.
-			o.have(c, m.Index)
+			t.Have(c, m.Index)
 			return nil
 		}
 		if c.peerHave.All() {
@@ -452,18 +502,18 @@ func (c *conn) handle(m peerwire.Message) error {
 
 // onRequest queues a good request; a bad one is rejected (Fast) or
 // ignored, and counted.
-func (c *conn) onRequest(r *peerwire.Request) error {
-	why := c.sw.checkRequest(r, uint32(c.s.cfg.MaxRequest))
+func (c *Conn) onRequest(r *peerwire.Request) error {
+	why := c.t.checkRequest(r, uint32(c.cfg.MaxRequest))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.outFull() {
 		return errNotReading
 	}
 	switch {
-	case why == requestMissing && c.sw.Have.Has(r.Index):
+	case why == requestMissing && c.t.Loaded.Has(r.Index):
 		// Verified at load, so maybe in the bitfield this peer got, and
 		// invalidated since (its file changed): not the peer's fault.
-		c.reject(*r, rejectMissing)
+		c.reject(*r, RejectMissing)
 		return nil
 	case why == requestOK && c.offered != nil && !c.offered.Has(r.Index):
 		// Not revealed to this peer (offload): no client asks for a piece
@@ -473,9 +523,9 @@ func (c *conn) onRequest(r *peerwire.Request) error {
 	case why != requestOK:
 	case c.choked:
 		// Requests that crossed our choke on the wire are normal.
-		c.reject(*r, rejectChoked)
+		c.reject(*r, RejectChoked)
 		return nil
-	case c.queue.len() >= c.s.cfg.ReqQ:
+	case c.queue.len() >= c.cfg.ReqQ:
 		why = requestOverflow
 	default:
 		c.queue.push(*r)
@@ -487,7 +537,7 @@ func (c *conn) onRequest(r *peerwire.Request) error {
 	if c.bad == 1 || c.bad%50 == 0 {
 		c.log.debug("bad request", "why", string(why), "index", r.Index, "begin", r.Begin, "length", r.Length, "count", c.bad)
 	}
-	if c.bad > c.s.cfg.MaxBadRequests {
+	if c.bad > c.cfg.MaxBadRequests {
 		return fmt.Errorf("%w (%d, last: %s)", errTooManyBad, c.bad, why)
 	}
 	return nil
@@ -496,8 +546,8 @@ func (c *conn) onRequest(r *peerwire.Request) error {
 // reject answers a request we will not serve: a reject message under
 // Fast (BEP 6), nothing otherwise; either way it is counted under why.
 // c.mu is held.
-func (c *conn) reject(r peerwire.Request, why rejectReason) {
-	c.s.metrics.rejectedRequest(why)
+func (c *Conn) reject(r peerwire.Request, why RejectReason) {
+	c.cfg.Metrics.rejectedRequest(why)
 	if c.fast {
 		c.out = peerwire.Reject(r).AppendTo(c.out)
 		c.signal()
@@ -506,18 +556,18 @@ func (c *conn) reject(r peerwire.Request, why rejectReason) {
 
 // onCancel drops a queued request. Under Fast the request still gets its
 // one answer: a reject (BEP 6). One already being sent gets its block.
-func (c *conn) onCancel(r peerwire.Request) {
+func (c *Conn) onCancel(r peerwire.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.queue.remove(r) {
-		c.reject(r, rejectCancelled)
+		c.reject(r, RejectCancelled)
 	}
 }
 
-// setChoked chokes or unchokes the peer. Choking a Fast peer rejects every
+// SetChoked chokes or unchokes the peer. Choking a Fast peer rejects every
 // queued request, so each gets exactly one answer (BEP 6); without Fast the
 // requests are dropped, as BEP 3 says.
-func (c *conn) setChoked(choke bool) {
+func (c *Conn) SetChoked(choke bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.choked == choke || c.err != nil {
@@ -534,9 +584,57 @@ func (c *conn) setChoked(choke bool) {
 	c.signal()
 }
 
+// Unchoked reports whether the peer holds an upload slot now: unchoked,
+// and still connected.
+func (c *Conn) Unchoked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.choked && c.err == nil
+}
+
 // rejectChoked rejects a queued request because we choked the peer.
 // c.mu is held.
-func (c *conn) rejectChoked(r peerwire.Request) { c.reject(r, rejectChoked) }
+func (c *Conn) rejectChoked(r peerwire.Request) { c.reject(r, RejectChoked) }
+
+// Offer reveals a piece to the peer with a have message, the offload
+// policy's decision: from now on the peer may request it.
+func (c *Conn) Offer(piece uint32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil && c.offered != nil {
+		c.offered.Set(piece)
+		c.out = peerwire.Have{Index: piece}.AppendTo(c.out)
+		c.signal()
+	}
+}
+
+// SendHaves tells the peer of pieces served again after a recheck (BEP 3):
+// a peer that connected while they were not served did not hear of them.
+// Under offload, only those revealed to the peer.
+func (c *Conn) SendHaves(pieces []uint32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return
+	}
+	for _, i := range pieces {
+		if c.offered == nil || c.offered.Has(i) {
+			c.out = peerwire.Have{Index: i}.AppendTo(c.out)
+		}
+	}
+	c.signal()
+}
+
+// SendPex queues a peer exchange message, unless the peer does not read
+// what we send.
+func (c *Conn) SendPex(m peerwire.Pex) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil && !c.outFull() {
+		c.out = m.AppendTo(c.out)
+		c.signal()
+	}
+}
 
 // clientName is the client part of an Azureus-style peer ID, for logs.
 func clientName(id [20]byte) string {
