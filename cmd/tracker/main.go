@@ -359,6 +359,7 @@ func newFrontends(o options, tr *tracker.Tracker, proxies []netip.Prefix, storeN
 		WriteTimeout:   o.writeTimeout,
 		IdleTimeout:    o.idleTimeout,
 		MaxConns:       o.maxConns,
+		StoreWaits:     o.redisURL != "" || o.redisAddrs != "",
 		Logger:         log,
 		Metrics:        m,
 	})

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -34,6 +35,14 @@ type Config struct {
 	IdleTimeout  time.Duration
 	// MaxConns caps concurrent connections (default 65536).
 	MaxConns int
+	// Acceptors is how many goroutines accept connections, each serving
+	// the one it accepted before it accepts the next (default GOMAXPROCS:
+	// as many as can run at once; see accept.go).
+	Acceptors int
+	// StoreWaits says that the tracker's store answers over the network
+	// (Redis), so that a request waits for it: an acceptor then hands
+	// accepting to another goroutine before it asks the store.
+	StoreWaits bool
 	// MaxRequestSize caps a request's line and headers in bytes
 	// (default 8192); a longer one gets 431.
 	MaxRequestSize int
@@ -55,6 +64,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConns == 0 {
 		c.MaxConns = 65536
+	}
+	if c.Acceptors == 0 {
+		c.Acceptors = runtime.GOMAXPROCS(0)
 	}
 	if c.MaxRequestSize == 0 {
 		c.MaxRequestSize = 8192
@@ -146,7 +158,7 @@ func bracketHost(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 // Serve accepts connections on ln until Shutdown. Open ln yourself (for
 // example net.Listen("tcp", ":6969")) to serve IPv4 and IPv6 on one port.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.srv.Serve(ln)
+	return serveInline(s.srv, ln, s.cfg.Acceptors)
 }
 
 // Shutdown stops accepting connections and waits, up to ctx's deadline, for
@@ -178,6 +190,11 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("Allow", "GET")
 		ctx.Error("405 method not allowed: use GET\n", fasthttp.StatusMethodNotAllowed)
 		return
+	}
+	if s.cfg.StoreWaits {
+		if c, ok := ctx.Conn().(*servedConn); ok {
+			c.resign()
+		}
 	}
 	st := s.states.Get().(*state)
 	st.out = st.out[:0]
