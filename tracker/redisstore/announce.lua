@@ -1,10 +1,5 @@
--- Announces in one round trip (loaded once, run by SHA; settle.lua
--- comes first): ARGV[1] is how many announces the call carries (all of
--- one Redis, or of one Cluster slot), then each announce's 12 arguments in
--- turn, and KEYS each announce's 11 keys in turn; the reply is one reply
--- per announce, in order. One script call for a batch of announces saves
--- Redis the call's own cost (parsing, dispatch, entering Lua) on all but
--- the first. What follows describes one announce.
+-- One announce in one round trip (loaded once, run by SHA; settle.lua
+-- comes first).
 --
 -- KEYS: the swarm's IPv4 seeders, IPv4 leechers, IPv6 seeders, IPv6
 -- leechers (sorted sets: member = compact address .. peer ID, score =
@@ -36,214 +31,204 @@
 -- reverse, 3 leecher in both; so a pair stops counting when its older
 -- half expires. A pair counts as one peer: a seeder when either half
 -- seeds. Identities past their time count as absent; the sweep drops them.
-local function announce(KEYS, ARGV)
-  local member = ARGV[1]
-  local v6 = ARGV[2] == '1'
-  local seeder = ARGV[3] == '1'
-  local event = ARGV[4]
-  local now = ARGV[5]
-  local cutoff = ARGV[6]
-  local numwant = tonumber(ARGV[7])
-  local lifetime = ARGV[8]
-  local retention = ARGV[9]
-  local want_ids = ARGV[10] == '1'
-  local id = ARGV[11]
-  local ident = ARGV[12]
+local member = ARGV[1]
+local v6 = ARGV[2] == '1'
+local seeder = ARGV[3] == '1'
+local event = ARGV[4]
+local now = ARGV[5]
+local cutoff = ARGV[6]
+local numwant = tonumber(ARGV[7])
+local lifetime = ARGV[8]
+local retention = ARGV[9]
+local want_ids = ARGV[10] == '1'
+local id = ARGV[11]
+local ident = ARGV[12]
 
-  local size, skey, lkey, si, li = 6, KEYS[1], KEYS[2], 1, 2
-  if v6 then
-    size, skey, lkey, si, li = 18, KEYS[3], KEYS[4], 3, 4
+local size, skey, lkey, si, li = 6, KEYS[1], KEYS[2], 1, 2
+if v6 then
+  size, skey, lkey, si, li = 18, KEYS[3], KEYS[4], 3, 4
+end
+
+-- Drop the swarm's expired peers: expiry without ever scanning the
+-- keyspace. Swarms nobody announces to are left to the sweep. The shard's
+-- index scores the swarm at or below its oldest peer's last-seen time (see
+-- settle), so a score at or after the cutoff means that no peer has expired
+-- yet, and one ZSCORE stands in for five ZREMRANGEBYSCOREs on most
+-- announces; a swarm that is swept is scored at its oldest peer again.
+-- (Replicas whose clocks disagree can make a peer expire late by their
+-- difference.)
+local swept = false
+local indexed = redis.call('ZSCORE', KEYS[8], id)
+if not indexed or tonumber(indexed) < tonumber(cutoff) then
+  for _, i in ipairs({1, 2, 3, 4, 9}) do
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
   end
-
-  -- Drop the swarm's expired peers: expiry without ever scanning the
-  -- keyspace. Swarms nobody announces to are left to the sweep. The shard's
-  -- index scores the swarm at or below its oldest peer's last-seen time (see
-  -- settle), so a score at or after the cutoff means that no peer has expired
-  -- yet, and one ZSCORE stands in for five ZREMRANGEBYSCOREs on most
-  -- announces; a swarm that is swept is scored at its oldest peer again.
-  -- (Replicas whose clocks disagree can make a peer expire late by their
-  -- difference.)
-  local swept = false
-  local indexed = redis.call('ZSCORE', KEYS[8], id)
-  if not indexed or tonumber(indexed) < tonumber(cutoff) then
-    for _, i in ipairs({1, 2, 3, 4, 9}) do
-      redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
+  swept = true
+end
+-- The identities of the announcer's peer ID in its family and the other:
+-- read when it sent a key, or stops.
+local pid, paddr = string.sub(member, size + 1), string.sub(member, 1, size)
+local own_f, twin_f = pid .. '4', pid .. '6'
+if v6 then own_f, twin_f = twin_f, own_f end
+local function parse(v)
+  if not v then return nil end
+  local sc = tonumber(string.sub(v, 23))
+  if sc < tonumber(cutoff) then return nil end
+  return string.sub(v, 1, 4), string.sub(v, 5, 22), sc
+end
+local pad = string.rep('\0', 18 - size)
+local key = string.sub(ident, 21)
+local linked, own_s, twin_s, twin_k, twin_a, was_paired = false
+if ident ~= '' or event == 'stopped' then
+  local v = redis.call('HMGET', KEYS[10], own_f, twin_f)
+  local own_k, own_a, os = parse(v[1])
+  local tk, ta, ts = parse(v[2])
+  was_paired = os ~= nil and ts ~= nil and own_a == paddr .. pad and own_k == tk
+  if ident ~= '' then
+    -- The first address with a key holds the identity; another address
+    -- of the family is a peer of its own, tied to no other.
+    linked = os == nil or own_a == paddr .. pad
+    if linked then
+      own_s = os
+      if ts and tk == key then twin_s, twin_k, twin_a = ts, tk, ta end
     end
-    swept = true
+  elseif os and own_a == paddr .. pad then
+    -- The holder stops without a key.
+    linked, key, own_s = true, own_k, os
+    if was_paired then twin_s, twin_k, twin_a = ts, tk, ta end
   end
-  -- The identities of the announcer's peer ID in its family and the other:
-  -- read when it sent a key, or stops.
-  local pid, paddr = string.sub(member, size + 1), string.sub(member, 1, size)
-  local own_f, twin_f = pid .. '4', pid .. '6'
-  if v6 then own_f, twin_f = twin_f, own_f end
-  local function parse(v)
-    if not v then return nil end
-    local sc = tonumber(string.sub(v, 23))
-    if sc < tonumber(cutoff) then return nil end
-    return string.sub(v, 1, 4), string.sub(v, 5, 22), sc
-  end
-  local pad = string.rep('\0', 18 - size)
-  local key = string.sub(ident, 21)
-  local linked, own_s, twin_s, twin_k, twin_a, was_paired = false
-  if ident ~= '' or event == 'stopped' then
-    local v = redis.call('HMGET', KEYS[10], own_f, twin_f)
-    local own_k, own_a, os = parse(v[1])
-    local tk, ta, ts = parse(v[2])
-    was_paired = os ~= nil and ts ~= nil and own_a == paddr .. pad and own_k == tk
-    if ident ~= '' then
-      -- The first address with a key holds the identity; another address
-      -- of the family is a peer of its own, tied to no other.
-      linked = os == nil or own_a == paddr .. pad
-      if linked then
-        own_s = os
-        if ts and tk == key then twin_s, twin_k, twin_a = ts, tk, ta end
-      end
-    elseif os and own_a == paddr .. pad then
-      -- The holder stops without a key.
-      linked, key, own_s = true, own_k, os
-      if was_paired then twin_s, twin_k, twin_a = ts, tk, ta end
-    end
-  end
+end
 
-  -- Apply the announce first and learn from the replies where the peer was:
-  -- ZREM answers 1 when the member was there, ZADD 1 when it is new.
-  local was_seeder, was_leecher
-  if event == 'stopped' then
-    was_seeder = redis.call('ZREM', skey, member) == 1
-    was_leecher = redis.call('ZREM', lkey, member) == 1
+-- Apply the announce first and learn from the replies where the peer was:
+-- ZREM answers 1 when the member was there, ZADD 1 when it is new.
+local was_seeder, was_leecher
+if event == 'stopped' then
+  was_seeder = redis.call('ZREM', skey, member) == 1
+  was_leecher = redis.call('ZREM', lkey, member) == 1
+else
+  local into, other = lkey, skey
+  if seeder then
+    into, other = skey, lkey
+  end
+  local left_other = redis.call('ZREM', other, member) == 1
+  local was_in = redis.call('ZADD', into, now, member) == 0
+  if seeder then
+    was_seeder, was_leecher = was_in, left_other
   else
-    local into, other = lkey, skey
-    if seeder then
-      into, other = skey, lkey
-    end
-    local left_other = redis.call('ZREM', other, member) == 1
-    local was_in = redis.call('ZADD', into, now, member) == 0
-    if seeder then
-      was_seeder, was_leecher = was_in, left_other
-    else
-      was_seeder, was_leecher = left_other, was_in
-    end
-    -- The set outlives its newest member by nothing: an abandoned swarm's
-    -- peers vanish by themselves even with no tracker left to sweep them
-    -- (settle corrects the totals at the swarm's next sweep).
-    redis.call('PEXPIRE', into, lifetime)
+    was_seeder, was_leecher = left_other, was_in
   end
-
-  -- One download per peer that finishes: "completed", or a known leecher
-  -- that now has nothing left, from a peer that has not seeded or finished
-  -- here before. A seeder is done by its list; a leecher that was done (an
-  -- origin that lost a piece and fetches it again) by its mark in KEYS[9],
-  -- which it keeps while it leeches and loses when it seeds or leaves; a
-  -- half of a dual-stack peer by its identity's score, or its twin's.
-  local marked = was_leecher and redis.call('ZSCORE', KEYS[9], member) ~= false
-  if not was_seeder and not was_leecher and event ~= 'stopped' then
-    -- A new peer starts unmarked, whatever a sweep on a replica with
-    -- another clock may have left behind.
-    redis.call('ZREM', KEYS[9], member)
-  end
-  local done = was_seeder or marked
-  if linked then
-    done = done or (own_s ~= nil and own_s % 1 > 0) or (twin_s ~= nil and twin_s % 1 > 0)
-  end
-  local finished = 0
-  if not done and (event == 'completed' or (was_leecher and seeder)) then
-    redis.call('INCR', KEYS[5])
-    finished = 1
-    done = true
-  end
-  if event == 'stopped' or seeder then
-    if marked then redis.call('ZREM', KEYS[9], member) end
-  elseif done then
-    -- A done leecher: its mark lives as long as its entry.
-    redis.call('ZADD', KEYS[9], now, member)
-    redis.call('PEXPIRE', KEYS[9], lifetime)
-  end
-
-  local paired = false
-  if linked then
-    if done and twin_s and twin_s % 1 == 0 then
-      -- What the peer finished over one family it finished.
-      twin_s = twin_s + 0.25
-      redis.call('HSET', KEYS[10], twin_f, twin_k .. twin_a .. string.format('%.2f', twin_s))
-    end
-    if event == 'stopped' then
-      redis.call('HDEL', KEYS[10], own_f)
-    else
-      local frac = 0
-      if seeder then frac = 0.5 elseif done then frac = 0.25 end
-      redis.call('HSET', KEYS[10], own_f, key .. paddr .. pad .. now .. string.format('%.2f', frac):sub(2))
-      redis.call('PEXPIRE', KEYS[10], lifetime)
-      if twin_s then
-        local s4, s6 = seeder, twin_s % 1 == 0.5
-        if v6 then s4, s6 = s6, s4 end
-        local class = 0
-        if not s4 then class = class + 2 end
-        if not s6 then class = class + 1 end
-        redis.call('ZADD', KEYS[11], class * PAIR + math.floor(twin_s), pid)
-        redis.call('PEXPIRE', KEYS[11], lifetime)
-        paired = true
-      end
-    end
-  end
-  if was_paired and not paired then redis.call('ZREM', KEYS[11], pid) end
-
-  local card = {}
-  for i = 1, 4 do
-    card[i] = redis.call('ZCARD', KEYS[i])
-  end
-  local old = counted_of(KEYS[6])
-  pairs_of(KEYS[11], tonumber(cutoff), card, paired or had_pairs(old))
-  local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
-  if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
-  settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, swept, old)
-
-  local peers, ids = {}, {}
-  local function take(key, n)
-    if n <= 0 then return end
-    -- One more than needed, in case the announcer itself is drawn.
-    local drawn = redis.call('ZRANDMEMBER', key, n + 1)
-    local got = 0
-    for _, m in ipairs(drawn) do
-      if got >= n then break end
-      if m ~= member then
-        peers[#peers + 1] = string.sub(m, 1, size)
-        if want_ids then ids[#ids + 1] = string.sub(m, size + 1, size + 20) end
-        got = got + 1
-      end
-    end
-  end
-
-  if event ~= 'stopped' and numwant > 0 then
-    if seeder then
-      take(lkey, numwant)
-    else
-      -- The announcer is one of this family's leechers.
-      local cs, cl = card[si], card[li] - 1
-      if cs + cl <= numwant then
-        take(skey, cs)
-        take(lkey, cl)
-      else
-        local ks = math.min(cs, math.floor(numwant * cs / (cs + cl) + 0.5))
-        local kl = numwant - ks
-        if kl > cl then
-          kl = cl
-          ks = numwant - kl
-        end
-        take(skey, ks)
-        take(lkey, kl)
-      end
-    end
-  end
-
-  -- Each pair once: one of its seeders when both halves seed, else one of
-  -- its leechers.
-  return {card[1] + card[3] - card[5], card[2] + card[4] - card[6] - card[7] - card[8], downloaded, table.concat(peers), table.concat(ids), finished}
+  -- The set outlives its newest member by nothing: an abandoned swarm's
+  -- peers vanish by themselves even with no tracker left to sweep them
+  -- (settle corrects the totals at the swarm's next sweep).
+  redis.call('PEXPIRE', into, lifetime)
 end
 
-local nkeys, nargs = 11, 12
-local replies = {}
-for i = 0, tonumber(ARGV[1]) - 1 do
-  replies[i + 1] = announce({unpack(KEYS, i * nkeys + 1, (i + 1) * nkeys)},
-    {unpack(ARGV, i * nargs + 2, (i + 1) * nargs + 1)})
+-- One download per peer that finishes: "completed", or a known leecher
+-- that now has nothing left, from a peer that has not seeded or finished
+-- here before. A seeder is done by its list; a leecher that was done (an
+-- origin that lost a piece and fetches it again) by its mark in KEYS[9],
+-- which it keeps while it leeches and loses when it seeds or leaves; a
+-- half of a dual-stack peer by its identity's score, or its twin's.
+local marked = was_leecher and redis.call('ZSCORE', KEYS[9], member) ~= false
+if not was_seeder and not was_leecher and event ~= 'stopped' then
+  -- A new peer starts unmarked, whatever a sweep on a replica with
+  -- another clock may have left behind.
+  redis.call('ZREM', KEYS[9], member)
 end
-return replies
+local done = was_seeder or marked
+if linked then
+  done = done or (own_s ~= nil and own_s % 1 > 0) or (twin_s ~= nil and twin_s % 1 > 0)
+end
+local finished = 0
+if not done and (event == 'completed' or (was_leecher and seeder)) then
+  redis.call('INCR', KEYS[5])
+  finished = 1
+  done = true
+end
+if event == 'stopped' or seeder then
+  if marked then redis.call('ZREM', KEYS[9], member) end
+elseif done then
+  -- A done leecher: its mark lives as long as its entry.
+  redis.call('ZADD', KEYS[9], now, member)
+  redis.call('PEXPIRE', KEYS[9], lifetime)
+end
+
+local paired = false
+if linked then
+  if done and twin_s and twin_s % 1 == 0 then
+    -- What the peer finished over one family it finished.
+    twin_s = twin_s + 0.25
+    redis.call('HSET', KEYS[10], twin_f, twin_k .. twin_a .. string.format('%.2f', twin_s))
+  end
+  if event == 'stopped' then
+    redis.call('HDEL', KEYS[10], own_f)
+  else
+    local frac = 0
+    if seeder then frac = 0.5 elseif done then frac = 0.25 end
+    redis.call('HSET', KEYS[10], own_f, key .. paddr .. pad .. now .. string.format('%.2f', frac):sub(2))
+    redis.call('PEXPIRE', KEYS[10], lifetime)
+    if twin_s then
+      local s4, s6 = seeder, twin_s % 1 == 0.5
+      if v6 then s4, s6 = s6, s4 end
+      local class = 0
+      if not s4 then class = class + 2 end
+      if not s6 then class = class + 1 end
+      redis.call('ZADD', KEYS[11], class * PAIR + math.floor(twin_s), pid)
+      redis.call('PEXPIRE', KEYS[11], lifetime)
+      paired = true
+    end
+  end
+end
+if was_paired and not paired then redis.call('ZREM', KEYS[11], pid) end
+
+local card = {}
+for i = 1, 4 do
+  card[i] = redis.call('ZCARD', KEYS[i])
+end
+local old = counted_of(KEYS[6])
+pairs_of(KEYS[11], tonumber(cutoff), card, paired or had_pairs(old))
+local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
+if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
+settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, swept, old)
+
+local peers, ids = {}, {}
+local function take(key, n)
+  if n <= 0 then return end
+  -- One more than needed, in case the announcer itself is drawn.
+  local drawn = redis.call('ZRANDMEMBER', key, n + 1)
+  local got = 0
+  for _, m in ipairs(drawn) do
+    if got >= n then break end
+    if m ~= member then
+      peers[#peers + 1] = string.sub(m, 1, size)
+      if want_ids then ids[#ids + 1] = string.sub(m, size + 1, size + 20) end
+      got = got + 1
+    end
+  end
+end
+
+if event ~= 'stopped' and numwant > 0 then
+  if seeder then
+    take(lkey, numwant)
+  else
+    -- The announcer is one of this family's leechers.
+    local cs, cl = card[si], card[li] - 1
+    if cs + cl <= numwant then
+      take(skey, cs)
+      take(lkey, cl)
+    else
+      local ks = math.min(cs, math.floor(numwant * cs / (cs + cl) + 0.5))
+      local kl = numwant - ks
+      if kl > cl then
+        kl = cl
+        ks = numwant - kl
+      end
+      take(skey, ks)
+      take(lkey, kl)
+    end
+  end
+end
+
+-- Each pair once: one of its seeders when both halves seed, else one of
+-- its leechers.
+return {card[1] + card[3] - card[5], card[2] + card[4] - card[6] - card[7] - card[8], downloaded, table.concat(peers), table.concat(ids), finished}

@@ -12,11 +12,10 @@ import (
 )
 
 // batcher sends the announces that arrive while earlier ones are on the
-// wire as one batch. Under load this turns many small request/response
+// wire as one pipeline. Under load this turns many small request/response
 // exchanges into a few large ones, which saves both Redis and the tracker
-// most of their system calls; on one Redis the batch is also one EVALSHA
-// (on Cluster, one per announce, pipelined), and an announce that comes
-// alone goes out at once.
+// most of their system calls; each announce is still one EVALSHA, and alone
+// it goes out at once.
 //
 // Every call carries a deadline, and its caller stops waiting at the
 // deadline whatever the workers are doing, so an announce fails within the
@@ -25,7 +24,6 @@ import (
 // instead of adding to a pile nobody can answer in time.
 type batcher struct {
 	c       redis.UniversalClient
-	cluster bool
 	calls   chan *call
 	maxSize int
 	wg      sync.WaitGroup
@@ -75,8 +73,7 @@ var (
 
 func newBatcher(c redis.UniversalClient, workers, maxSize, maxQueued int) *batcher {
 	ctx, cancel := context.WithCancel(context.Background())
-	_, cluster := c.(*redis.ClusterClient)
-	b := &batcher{c: c, cluster: cluster, calls: make(chan *call, maxQueued), maxSize: maxSize, ctx: ctx, cancel: cancel}
+	b := &batcher{c: c, calls: make(chan *call, maxQueued), maxSize: maxSize, ctx: ctx, cancel: cancel}
 	for range workers {
 		b.wg.Add(1)
 		go b.run()
@@ -182,11 +179,11 @@ func (b *batcher) admit(batch []*call, c *call) []*call {
 	return append(batch, c)
 }
 
-// exec sends the batch as one pipeline of script calls (see groups),
-// loading the script and sending again the calls Redis did not know it for
-// (after a restart, or on a Cluster node that is new). The pipeline may run
-// until the latest deadline in the batch: callers with earlier ones stop
-// waiting by themselves.
+// exec sends the batch as one pipeline of EVALSHA, loading the script and
+// sending again the ones Redis did not know it for (after a restart, or
+// on a Cluster node that is new). The pipeline may run until the latest
+// deadline in the batch: callers with earlier ones stop waiting by
+// themselves.
 func (b *batcher) exec(batch []*call, cmds []*redis.Cmd) []*redis.Cmd {
 	deadline := batch[0].deadline
 	for _, c := range batch[1:] {
@@ -196,89 +193,39 @@ func (b *batcher) exec(batch []*call, cmds []*redis.Cmd) []*redis.Cmd {
 	}
 	ctx, cancel := context.WithDeadline(b.ctx, deadline)
 	defer cancel()
-	groups := b.groups(batch)
-	cmds = b.pipeline(ctx, groups, cmds)
-	retry := deliver(groups, cmds)
+	cmds = b.pipeline(ctx, batch, cmds)
+	var retry []*call
+	for i, c := range batch {
+		if isNoScript(cmds[i].Err()) {
+			retry = append(retry, c)
+			continue
+		}
+		c.res, c.err = cmds[i].Slice()
+	}
 	if len(retry) == 0 {
 		return cmds
 	}
 	if err := announceScript.Load(ctx, b.c).Err(); err != nil {
-		for _, g := range retry {
-			for _, c := range g {
-				c.err = fmt.Errorf("load announce script: %w", err)
-			}
+		for _, c := range retry {
+			c.err = fmt.Errorf("load announce script: %w", err)
 		}
 		return cmds
 	}
 	cmds = b.pipeline(ctx, retry, cmds[:0])
-	deliver(retry, cmds)
+	for i, c := range retry {
+		c.res, c.err = cmds[i].Slice()
+	}
 	return cmds
 }
 
-// groups splits a batch into the script calls that carry it. On one Redis
-// (or a Sentinel's master) the whole batch is one call: the script applies
-// its announces in turn, and Redis pays a call's own cost once. On Cluster
-// a script call must keep to the keys of one slot, and the announces of a
-// batch are of many swarms, so each is a call of its own there, pipelined
-// with the others as before.
-func (b *batcher) groups(batch []*call) [][]*call {
-	if !b.cluster {
-		return [][]*call{batch}
-	}
-	groups := make([][]*call, len(batch))
-	for i := range batch {
-		groups[i] = batch[i : i+1]
-	}
-	return groups
-}
-
-func (b *batcher) pipeline(ctx context.Context, groups [][]*call, cmds []*redis.Cmd) []*redis.Cmd {
+func (b *batcher) pipeline(ctx context.Context, batch []*call, cmds []*redis.Cmd) []*redis.Cmd {
 	p := b.c.Pipeline()
-	for _, g := range groups {
-		nkeys := 0
-		for _, c := range g {
-			nkeys += len(c.keys)
-		}
-		keys := make([]string, 0, nkeys)
-		args := make([]any, 1, 1+len(g)*len(g[0].args))
-		args[0] = len(g)
-		for _, c := range g {
-			keys = append(keys, c.keys...)
-			args = append(args, c.args...)
-		}
-		cmds = append(cmds, announceScript.EvalSha(ctx, p, keys, args...))
+	for _, c := range batch {
+		cmds = append(cmds, announceScript.EvalSha(ctx, p, c.keys, c.args...))
 	}
 	// Errors are per command; Exec's own is the first of them.
 	_, _ = p.Exec(ctx)
 	return cmds
-}
-
-// deliver hands each call its own reply out of its group's, and returns
-// the groups whose script Redis did not know.
-func deliver(groups [][]*call, cmds []*redis.Cmd) (retry [][]*call) {
-	for i, g := range groups {
-		res, err := cmds[i].Slice()
-		if isNoScript(err) {
-			retry = append(retry, g)
-			continue
-		}
-		if err == nil && len(res) != len(g) {
-			err = fmt.Errorf("redisstore: the announce script answered %d announces of %d", len(res), len(g))
-		}
-		for j, c := range g {
-			if err != nil {
-				c.err = err
-				continue
-			}
-			r, ok := res[j].([]any)
-			if !ok {
-				c.err = fmt.Errorf("redisstore: the announce script answered %T for an announce", res[j])
-				continue
-			}
-			c.res = r
-		}
-	}
-	return retry
 }
 
 func isNoScript(err error) bool {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -366,59 +365,5 @@ func TestRegistrationsSurviveAnOlderReplicasWithdrawal(t *testing.T) {
 	}
 	if list, _ := s.ListAllowed(ctx); len(list) != 0 {
 		t.Fatalf("after withdrawing h2 by its alias: %v", list)
-	}
-}
-
-// On one Redis the announces that queue while a batch is on the wire go
-// out as one script call, and each gets its own swarm's answer back.
-func TestQueuedAnnouncesShareOneScriptCall(t *testing.T) {
-	r := redisFor(t)
-	s := newStore(t, r.Addr, Config{Pipelines: 1, Timeout: 10 * time.Second})
-	ctx := context.Background()
-	const swarms = 20
-	// Swarm i has i leechers, so that an answer handed to the wrong
-	// announce shows.
-	for i := range swarms {
-		for j := range i {
-			var out tracker.SwarmAnswer
-			pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(i), PeerID: storetest.ID(1000 + j), Addr: storetest.Addr4(1000 + j)}
-			if err := s.Announce(ctx, pa, &out); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if _, err := r.CLI("config", "resetstat"); err != nil {
-		t.Fatal(err)
-	}
-	// Redis holds its answers for a while: the first announce waits on
-	// the wire, and the others queue behind it.
-	if _, err := r.CLI("client", "pause", "1000", "all"); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, swarms)
-	answers := make([]tracker.SwarmAnswer, swarms)
-	for i := range swarms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(i), PeerID: storetest.ID(i), Addr: storetest.Addr4(i), Seeder: true}
-			errs[i] = s.Announce(ctx, pa, &answers[i])
-		}()
-	}
-	testenv.Eventually(t, 5*time.Second, "the announces to queue behind the first", func() bool {
-		return len(s.batch.calls) >= swarms-1
-	})
-	wg.Wait()
-	for i := range swarms {
-		if errs[i] != nil {
-			t.Fatalf("swarm %d: %v", i, errs[i])
-		}
-		if a := answers[i]; a.Seeders != 1 || a.Leechers != i {
-			t.Errorf("swarm %d answered %d seeders and %d leechers, want 1 and %d", i, a.Seeders, a.Leechers, i)
-		}
-	}
-	if n := commandStats(t, r)["evalsha"]; n > 3 {
-		t.Fatalf("%d announces queued behind one took %d EVALSHA, want them batched into at most 3", swarms, n)
 	}
 }
