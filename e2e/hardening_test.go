@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,6 +116,7 @@ func TestTrackerShrugsOffAUDPFloodWithBadConnectionIDs(t *testing.T) {
 	defer flood.Close()
 	stop := make(chan struct{})
 	done := make(chan int)
+	var flooded atomic.Int64
 	go func() {
 		sent := 0
 		req := udpwire.AnnounceRequest{InfoHash: [20]byte{0x33}, Port: 1, NumWant: 50}
@@ -128,6 +130,7 @@ func TestTrackerShrugsOffAUDPFloodWithBadConnectionIDs(t *testing.T) {
 			req.ConnectionID = uint64(sent) * 0x9E3779B97F4A7C15
 			flood.Write(udpwire.AppendAnnounceRequest(nil, &req))
 			sent++
+			flooded.Store(int64(sent))
 			if sent%200 == 0 {
 				time.Sleep(time.Millisecond) // keep the loop from starving the test
 			}
@@ -166,6 +169,9 @@ func TestTrackerShrugsOffAUDPFloodWithBadConnectionIDs(t *testing.T) {
 			t.Fatalf("legit announce %d during the flood: %v", i, err)
 		}
 	}
+	// The legit announces can all be through before the flood has sent a
+	// thousand packets (seen on a quiet machine): let it reach that first.
+	eventually(t, "the flood to send 1,000 packets", func() bool { return flooded.Load() >= 1000 }, func() string { return "" })
 	close(stop)
 	sent := <-done
 	m := scrapeMetrics(t, tp.adminPort)
