@@ -62,6 +62,12 @@ func client(t *testing.T) *dht.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return clientAt(t, pc)
+}
+
+// clientAt is a plain node of the library on pc.
+func clientAt(t *testing.T, pc net.PacketConn) *dht.Server {
+	t.Helper()
 	s, err := dht.NewServer(&dht.ServerConfig{
 		Conn:        pc,
 		NoSecurity:  true,

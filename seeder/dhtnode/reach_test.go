@@ -2,7 +2,6 @@ package dhtnode
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"github.com/anacrolix/dht/v2/krpc"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"golang.org/x/time/rate"
 
 	"github.com/bitorigin/bitorigin/metainfo"
 )
@@ -28,17 +26,7 @@ func clientOn(t *testing.T, addr string) *dht.Server {
 	if err != nil {
 		t.Skipf("no %s: %v", addr, err)
 	}
-	s, err := dht.NewServer(&dht.ServerConfig{
-		Conn:        pc,
-		NoSecurity:  true,
-		Logger:      libraryLogger(slog.New(slog.DiscardHandler)),
-		SendLimiter: rate.NewLimiter(rate.Inf, 1),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close(); pc.Close() })
-	return s
+	return clientAt(t, pc)
 }
 
 func serverAddr(s *dht.Server) netip.AddrPort {
