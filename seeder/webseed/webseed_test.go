@@ -14,7 +14,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/bitfield"
 	"github.com/bitorigin/bitorigin/metainfo"
-	"github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/content"
 )
 
 func writeFile(t *testing.T, p string, size int, seed uint64) []byte {
@@ -35,7 +35,7 @@ func writeFile(t *testing.T, p string, size int, seed uint64) []byte {
 
 // torrentOf makes a torrent of root/name; complete says whether every
 // piece counts as verified.
-func torrentOf(t *testing.T, root, name string, complete bool) *seeder.Torrent {
+func torrentOf(t *testing.T, root, name string, complete bool) *content.Torrent {
 	t.Helper()
 	meta, err := metainfo.Create(context.Background(), filepath.Join(root, name), metainfo.CreateOptions{PieceLength: 16 << 10})
 	if err != nil {
@@ -45,7 +45,7 @@ func torrentOf(t *testing.T, root, name string, complete bool) *seeder.Torrent {
 	if complete {
 		have.SetAll()
 	}
-	tor := seeder.NewTorrent(meta, "", root, have, 4)
+	tor := content.NewTorrent(meta, "", root, have, 4)
 	t.Cleanup(func() { tor.Close() })
 	return tor
 }
@@ -66,7 +66,7 @@ func newFixture(t *testing.T, prefix string) *fixture {
 	outside := filepath.Join(t.TempDir(), "secret")
 	writeFile(t, outside, 1000, 4)
 	writeFile(t, filepath.Join(root, "partial.bin"), 1000, 5)
-	torrents := map[string]*seeder.Torrent{
+	torrents := map[string]*content.Torrent{
 		"single.bin":  torrentOf(t, root, "single.bin", true),
 		"album":       torrentOf(t, root, "album", true),
 		"partial.bin": torrentOf(t, root, "partial.bin", false),
@@ -79,7 +79,7 @@ func newFixture(t *testing.T, prefix string) *fixture {
 	if err := os.Symlink(outside, notes); err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Prefix: prefix, Lookup: func(name string) *seeder.Torrent { return torrents[name] }})
+	h, err := New(Config{Prefix: prefix, Lookup: func(name string) *content.Torrent { return torrents[name] }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestWebSeedRefusesAFileThatChangedSize(t *testing.T) {
 	root := t.TempDir()
 	writeFile(t, filepath.Join(root, "f.bin"), 5000, 1)
 	tor := torrentOf(t, root, "f.bin", true)
-	h, err := New(Config{Lookup: func(string) *seeder.Torrent { return tor }})
+	h, err := New(Config{Lookup: func(string) *content.Torrent { return tor }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestWebSeedRefusesAFileThatChangedSize(t *testing.T) {
 }
 
 func TestNewRejectsABadPrefix(t *testing.T) {
-	lookup := func(string) *seeder.Torrent { return nil }
+	lookup := func(string) *content.Torrent { return nil }
 	for _, p := range []string{"seed/", "/seed", "x"} {
 		if _, err := New(Config{Prefix: p, Lookup: lookup}); err == nil {
 			t.Errorf("prefix %q accepted", p)
@@ -209,7 +209,7 @@ func TestWebSeedRefusesAFileRewrittenOrReplacedWithTheSameSize(t *testing.T) {
 	path := filepath.Join(root, "f.bin")
 	want := writeFile(t, path, 5000, 1)
 	tor := torrentOf(t, root, "f.bin", true)
-	h, err := New(Config{Lookup: func(string) *seeder.Torrent { return tor }})
+	h, err := New(Config{Lookup: func(string) *content.Torrent { return tor }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,9 +271,9 @@ func TestWebSeedNeverServesPaddingFiles(t *testing.T) {
 	writeFile(t, filepath.Join(root, "album", pad), 12768, 3)
 	have := bitfield.New(uint32(meta.Info.NumPieces()))
 	have.SetAll()
-	tor := seeder.NewTorrent(meta, "", root, have, 4)
+	tor := content.NewTorrent(meta, "", root, have, 4)
 	t.Cleanup(func() { tor.Close() })
-	h, err := New(Config{Prefix: "/", Lookup: func(name string) *seeder.Torrent { return map[string]*seeder.Torrent{"album": tor}[name] }})
+	h, err := New(Config{Prefix: "/", Lookup: func(name string) *content.Torrent { return map[string]*content.Torrent{"album": tor}[name] }})
 	if err != nil {
 		t.Fatal(err)
 	}
