@@ -93,15 +93,8 @@ func New(cfg Config) (*Catalogue, error) {
 	if l.Logger == nil {
 		return nil, errors.New("catalogue: no logger")
 	}
-	var err error
-	if l.DataDir, err = filepath.Abs(l.DataDir); err != nil {
+	if err := l.Resolve(); err != nil {
 		return nil, err
-	}
-	if l.TorrentDir, err = filepath.Abs(l.TorrentDir); err != nil {
-		return nil, err
-	}
-	if l.ResumeDir == "" {
-		l.ResumeDir = filepath.Join(l.TorrentDir, ".resume")
 	}
 	if err := os.MkdirAll(l.TorrentDir, 0o755); err != nil {
 		return nil, fmt.Errorf("torrent folder: %w", err)

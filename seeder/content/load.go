@@ -81,15 +81,8 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Torrent, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	var err error
-	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+	if err := cfg.Resolve(); err != nil {
 		return nil, err
-	}
-	if cfg.TorrentDir, err = filepath.Abs(cfg.TorrentDir); err != nil {
-		return nil, err
-	}
-	if cfg.ResumeDir == "" {
-		cfg.ResumeDir = filepath.Join(cfg.TorrentDir, ".resume")
 	}
 	entries, err := os.ReadDir(cfg.DataDir)
 	if err != nil {
@@ -180,8 +173,24 @@ func loadTorrentDir(dir string, log *slog.Logger) (map[string][]torrentFile, err
 	return byName, nil
 }
 
+// Resolve makes the folders of cfg absolute, so that a change of working
+// folder cannot move them, and sets ResumeDir when empty.
+func (cfg *LoadConfig) Resolve() error {
+	var err error
+	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+		return err
+	}
+	if cfg.TorrentDir, err = filepath.Abs(cfg.TorrentDir); err != nil {
+		return err
+	}
+	if cfg.ResumeDir == "" {
+		cfg.ResumeDir = filepath.Join(cfg.TorrentDir, ".resume")
+	}
+	return nil
+}
+
 // LoadEntry prepares, as Load does, the torrents of the content entry
-// name, given a cfg whose folders are absolute and ResumeDir set: the
+// name, given a cfg that was resolved (Resolve) and has a Logger: the
 // torrent folder is read again, for the .torrent files added since.
 func LoadEntry(ctx context.Context, cfg LoadConfig, name string) ([]*Torrent, error) {
 	existing, err := loadTorrentDir(cfg.TorrentDir, cfg.Logger)

@@ -1,13 +1,11 @@
 package content_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/seeder/content"
 	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
@@ -17,15 +15,9 @@ import (
 // and its v1-only twin, failing unless every entry has both.
 func loadReleases(t *testing.T, cfg content.LoadConfig) (hybrids, twins map[string]*content.Torrent, logs string) {
 	t.Helper()
-	var buf testenv.LogBuffer
-	cfg.Logger = buf.Logger()
-	ts, err := content.Load(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("Load: %v\n%s", err, buf.String())
-	}
+	ts, logs := contenttest.LoadAll(t, cfg)
 	hybrids, twins = map[string]*content.Torrent{}, map[string]*content.Torrent{}
 	for _, tor := range ts {
-		t.Cleanup(func() { tor.Close() })
 		if tor.TwinOf == (metainfo.InfoHash{}) {
 			hybrids[tor.Name()] = tor
 		} else {
@@ -35,10 +27,10 @@ func loadReleases(t *testing.T, cfg content.LoadConfig) (hybrids, twins map[stri
 	for name, h := range hybrids {
 		tw := twins[name]
 		if h.Meta.Info.Version() != metainfo.Hybrid || tw == nil || tw.TwinOf != h.InfoHash() || !tw.Meta.Info.IsTwinOf(&h.Meta.Info) {
-			t.Fatalf("%s: hybrid %v and twin %v\n%s", name, h.Meta.Info.Version(), tw, buf.String())
+			t.Fatalf("%s: hybrid %v and twin %v\n%s", name, h.Meta.Info.Version(), tw, logs)
 		}
 	}
-	return hybrids, twins, buf.String()
+	return hybrids, twins, logs
 }
 
 func TestLoadPublishesAV1TwinOfEachHybridThatSurvivesARestart(t *testing.T) {

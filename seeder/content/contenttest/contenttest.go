@@ -13,10 +13,10 @@ import (
 	"github.com/bitorigin/bitorigin/seeder/content"
 )
 
-// Load loads the content folder of cfg with a logger of its own, failing
-// the test on an error, and returns the torrents by name, closed when the
+// LoadAll loads the content folder of cfg with a logger of its own,
+// failing the test on an error, and returns the torrents, closed when the
 // test ends, and the log.
-func Load(t testing.TB, cfg content.LoadConfig) (map[string]*content.Torrent, string) {
+func LoadAll(t testing.TB, cfg content.LoadConfig) ([]*content.Torrent, string) {
 	t.Helper()
 	var logs testenv.LogBuffer
 	cfg.Logger = logs.Logger()
@@ -24,12 +24,22 @@ func Load(t testing.TB, cfg content.LoadConfig) (map[string]*content.Torrent, st
 	if err != nil {
 		t.Fatalf("Load: %v\n%s", err, logs.String())
 	}
+	for _, tor := range ts {
+		t.Cleanup(func() { tor.Close() })
+	}
+	return ts, logs.String()
+}
+
+// Load is LoadAll with the torrents by name (a hybrid's v1-only twin,
+// which has its name, replaces it).
+func Load(t testing.TB, cfg content.LoadConfig) (map[string]*content.Torrent, string) {
+	t.Helper()
+	ts, logs := LoadAll(t, cfg)
 	m := map[string]*content.Torrent{}
 	for _, tor := range ts {
 		m[tor.Name()] = tor
-		t.Cleanup(func() { tor.Close() })
 	}
-	return m, logs.String()
+	return m, logs
 }
 
 // Complete makes a complete single-file torrent of size bytes, file.bin,
