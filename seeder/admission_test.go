@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 )
 
 // dialFrom opens a TCP connection to addr from the local address from
@@ -41,7 +42,7 @@ func registered(s *Seeder) int {
 // aria2c does not retry a peer that dropped it until its next announce.
 // Now the oldest idle handshake makes room, and the honest peer is served.
 func TestNewcomerTakesTheOldestHandshakesPlaceWhenFull(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	_, m := newMetricsForTest(t)
 	s, addr := serveTest(t, Config{MaxConns: 3, HandshakeTimeout: time.Minute, Metrics: m}, tor)
 	var idle []net.Conn
@@ -79,7 +80,7 @@ func TestNewcomerTakesTheOldestHandshakesPlaceWhenFull(t *testing.T) {
 // connections holds at most MaxConnsPerIP of them; others, and an honest
 // client on that same host, still get in.
 func TestOneHostCannotTakeEverySlot(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	s, addr := serveTest(t, Config{MaxConns: 20, MaxConnsPerIP: 4, ConnLimitExempt: []netip.Prefix{},
 		HandshakeTimeout: time.Minute}, tor)
 	flooder := netip.MustParseAddr("127.0.0.2")

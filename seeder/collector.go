@@ -96,7 +96,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.torrentPeers, perTorrent[i], hash, name)
 		verified := sw.Verified()
 		gauge(c.pcs, int(verified), hash, name, "verified")
-		gauge(c.pcs, int(sw.numPieces-verified), hash, name, "failed")
+		gauge(c.pcs, int(sw.NumPieces()-verified), hash, name, "failed")
 		if st, ok := sw.swarm.OffloadStatus(); ok {
 			ch <- prometheus.MustNewConstMetric(c.offered, prometheus.CounterValue, float64(st.Offered), hash, name)
 			gauge(c.spreading, st.Spreading, hash, name)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 	"github.com/bitorigin/bitorigin/seeder/dhtnode"
 )
 
@@ -40,7 +42,7 @@ func dhtReserved() peerwire.Reserved {
 
 // handshakeReserved connects to addr for tor and returns the reserved
 // bytes of the seeder's handshake.
-func handshakeReserved(t *testing.T, addr string, tor *Torrent) peerwire.Reserved {
+func handshakeReserved(t *testing.T, addr string, tor *content.Torrent) peerwire.Reserved {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -61,7 +63,7 @@ func handshakeReserved(t *testing.T, addr string, tor *Torrent) peerwire.Reserve
 
 func TestDHTPeersLearnOurNodesPortAfterOurPieces(t *testing.T) {
 	node := startDHT(t)
-	tor, _ := testTorrent(t, 100000, 32<<10)
+	tor, _ := contenttest.Complete(t, 100000, 32<<10)
 	_, addr := serveTest(t, Config{DHT: node}, tor)
 	if !handshakeReserved(t, addr, tor).DHT() {
 		t.Fatal("our handshake lacks the DHT bit")
@@ -78,7 +80,7 @@ func TestDHTPeersLearnOurNodesPortAfterOurPieces(t *testing.T) {
 }
 
 func TestNoPortMessageWithoutTheDHTBitOrANode(t *testing.T) {
-	tor, _ := testTorrent(t, 100000, 32<<10)
+	tor, _ := contenttest.Complete(t, 100000, 32<<10)
 	for _, tc := range []struct {
 		name     string
 		node     *dhtnode.Node
@@ -114,10 +116,10 @@ func TestNoPortMessageWithoutTheDHTBitOrANode(t *testing.T) {
 func TestServedTorrentsAreOnTheDHTUntilRemoved(t *testing.T) {
 	node := startDHT(t)
 	s, addr := serveTest(t, Config{DHT: node})
-	tor, _ := testTorrent(t, 100000, 32<<10)
-	private, _ := testTorrent(t, 1000, 32<<10)
+	tor, _ := contenttest.Complete(t, 100000, 32<<10)
+	private, _ := contenttest.Complete(t, 1000, 32<<10)
 	private.Meta.Info.Private = true
-	for _, tt := range []*Torrent{tor, private} {
+	for _, tt := range []*content.Torrent{tor, private} {
 		if err := s.Add(tt); err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +197,7 @@ func udpAddr(s *dht.Server) netip.AddrPort {
 
 func TestAPeersPortMessageBringsItsNodeIntoOurRoutingTable(t *testing.T) {
 	node := startDHT(t)
-	tor, _ := testTorrent(t, 100000, 32<<10)
+	tor, _ := contenttest.Complete(t, 100000, 32<<10)
 	_, addr := serveTest(t, Config{DHT: node}, tor)
 	ignored, named := udpAddr(plainNode(t)), udpAddr(plainNode(t))
 	// A peer that did not set the DHT bit is not listened to; the unchoke

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 	"github.com/bitorigin/bitorigin/seeder/swarm"
 )
 
 // The old dialler reset the attempts of a candidate a tracker named again
 // while it was being dialled, so the next tick dialled it a second time.
 func TestACandidateNamedAgainWhileDialledIsNotDialledTwice(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	s, _ := serveTest(t, Config{HandshakeTimeout: time.Minute}, tor)
 	// A peer that accepts and never answers the handshake keeps the dial
 	// under way.
@@ -62,7 +63,7 @@ func TestACandidateNamedAgainWhileDialledIsNotDialledTwice(t *testing.T) {
 // The old dialler kept every address trackers returned while it could not
 // dial (at its connection limit).
 func TestCandidatesAreBoundedAtTheConnectionLimit(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	s, addr := serveTest(t, Config{MaxConns: 1, HandshakeTimeout: time.Minute}, tor)
 	dialFrom(t, "127.0.0.1", addr) // holds the only slot
 	waitUntil(t, "the seeder to accept it", func() bool { return handshakes(s) == 1 })

@@ -13,12 +13,14 @@ import (
 
 	"github.com/bitorigin/bitorigin/mse"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
 // connectEncrypted opens an MSE connection to the seeder offering
 // methods, with our handshake for info hash ih (tor's unless set) in IA.
-func connectEncrypted(t *testing.T, addr string, tor *Torrent, ih [20]byte, methods mse.Method) (*mse.Conn, error) {
+func connectEncrypted(t *testing.T, addr string, tor *content.Torrent, ih [20]byte, methods mse.Method) (*mse.Conn, error) {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -48,7 +50,7 @@ func TestEncryptedPeersDownloadOnThePlainPort(t *testing.T) {
 		{peer.EncryptionOff, mse.RC4, 0, true},
 	} {
 		t.Run(fmt.Sprintf("%s offered %s", tc.policy, tc.offer), func(t *testing.T) {
-			tor, data := testTorrent(t, 100<<10, 32<<10)
+			tor, data := contenttest.Complete(t, 100<<10, 32<<10)
 			_, addr := serveTest(t, Config{Encryption: tc.policy}, tor)
 			ec, err := connectEncrypted(t, addr, tor, [20]byte{}, tc.offer)
 			if tc.refused {
@@ -67,7 +69,7 @@ func TestEncryptedPeersDownloadOnThePlainPort(t *testing.T) {
 			if h, err := peerwire.ReadHandshake(br); err != nil || h.InfoHash != tor.InfoHash() {
 				t.Fatalf("handshake %+v, %v", h, err)
 			}
-			p := &testPeer{t: t, nc: ec, r: peerwire.NewReader(br, peerwire.ReaderConfig{Pieces: tor.numPieces})}
+			p := &testPeer{t: t, nc: ec, r: peerwire.NewReader(br, peerwire.ReaderConfig{Pieces: tor.NumPieces()})}
 			p.send(&peerwire.Interested{})
 			waitFor[*peerwire.Unchoke](p)
 			var got []byte
@@ -85,7 +87,7 @@ func TestEncryptedPeersDownloadOnThePlainPort(t *testing.T) {
 }
 
 func TestRequiredEncryptionRefusesPlainPeers(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	_, addr := serveTest(t, Config{Encryption: peer.EncryptionRequire}, tor)
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -100,8 +102,8 @@ func TestRequiredEncryptionRefusesPlainPeers(t *testing.T) {
 }
 
 func TestEncryptedHandshakeMustNameTheSameTorrentTwice(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
-	other, _ := testTorrent(t, 65<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
+	other, _ := contenttest.Complete(t, 65<<10, 32<<10)
 	_, addr := serveTest(t, Config{}, tor, other)
 	ec, err := connectEncrypted(t, addr, tor, other.InfoHash(), mse.RC4)
 	if err != nil {
@@ -118,7 +120,7 @@ func TestEncryptedHandshakeMustNameTheSameTorrentTwice(t *testing.T) {
 func TestLeecherThatRefusesPlainIsDialledAgainEncrypted(t *testing.T) {
 	for _, policy := range []peer.Encryption{peer.EncryptionPrefer, peer.EncryptionRequire} {
 		t.Run(policy.String(), func(t *testing.T) {
-			tor, _ := testTorrent(t, 64<<10, 32<<10)
+			tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 			s, _ := serveTest(t, Config{Encryption: policy}, tor)
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {

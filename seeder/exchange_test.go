@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
@@ -15,7 +18,7 @@ import (
 // peers that speak ut_pex and listen on made-up ports: each hears of the
 // other's listening address from the seeder (BEP 11).
 func TestLeechersAreIntroducedToEachOtherByPeerExchange(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 16<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 16<<10)
 	_, addr := serveTest(t, Config{}, tor)
 	const theirPexID = 9
 	peers := []*testPeer{connectPeer(t, addr, tor, fastReserved()), connectPeer(t, addr, tor, fastReserved())}
@@ -52,12 +55,12 @@ func TestLeechersAreIntroducedToEachOtherByPeerExchange(t *testing.T) {
 func TestAPrivateTorrentHasNoPeerExchange(t *testing.T) {
 	root := t.TempDir()
 	path := filepath.Join(root, "private.bin")
-	writeData(t, path, 64<<10, 3)
+	testenv.WriteData(t, path, 64<<10, 3)
 	meta, err := metainfo.Create(context.Background(), path, metainfo.CreateOptions{PieceLength: 16 << 10, Private: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tor := NewTorrent(meta, "", root, newFullBitfield(meta), 0)
+	tor := content.NewTorrent(meta, "", root, content.FullBitfield(meta), 0)
 	_, addr := serveTest(t, Config{}, tor)
 	p := connectPeer(t, addr, tor, fastReserved())
 	h, err := peerwire.ParseExtensionHandshake(waitFor[*peerwire.Extended](p))

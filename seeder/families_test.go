@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/bitorigin/bitorigin/announcer"
+	"github.com/bitorigin/bitorigin/seeder/content"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 )
 
 // countingTracker answers every announce with no peers and counts them by
@@ -51,8 +53,8 @@ func startTrackerOn(t *testing.T, network, addr string) (*countingTracker, strin
 func TestADualStackSeederAnnouncesOverBothFamilies(t *testing.T) {
 	v4, url4 := startTrackerOn(t, "tcp4", "127.0.0.1:0")
 	v6, url6 := startTrackerOn(t, "tcp6", "[::1]:0")
-	tor, _ := testTorrent(t, 64<<10, 16<<10)
-	s, err := New(Config{Trackers: [][]string{{url4}, {url6}}}, []*Torrent{tor})
+	tor, _ := contenttest.Complete(t, 64<<10, 16<<10)
+	s, err := New(Config{Trackers: [][]string{{url4}, {url6}}}, []*content.Torrent{tor})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 )
 
 // faultPeer is a Fast peer that remembers the have messages it got.
@@ -23,7 +25,7 @@ type faultPeer struct {
 	haves map[uint32]bool
 }
 
-func unchokedFastPeer(t *testing.T, addr string, tor *Torrent) *faultPeer {
+func unchokedFastPeer(t *testing.T, addr string, tor *content.Torrent) *faultPeer {
 	t.Helper()
 	p := &faultPeer{connectPeer(t, addr, tor, fastReserved()), map[uint32]bool{}}
 	p.send(&peerwire.Interested{})
@@ -93,7 +95,7 @@ func (p *faultPeer) mustReject(r peerwire.Request) {
 
 func TestFileRewrittenWhileServingIsNeverServedAndHealsOnceRepaired(t *testing.T) {
 	const pl = 32 << 10
-	tor, data := testTorrent(t, 8*pl+1000, pl)
+	tor, data := contenttest.Complete(t, 8*pl+1000, pl)
 	reg, m := newMetricsForTest(t)
 	_, addr := serveTest(t, Config{Metrics: m}, tor)
 	p := unchokedFastPeer(t, addr, tor)
@@ -116,7 +118,7 @@ func TestFileRewrittenWhileServingIsNeverServedAndHealsOnceRepaired(t *testing.T
 	p.mustReject(block(3))
 	// Every piece of the file was verified again; all but piece 3 passed
 	// and are served again, announced with have.
-	for i := range tor.numPieces {
+	for i := range tor.NumPieces() {
 		if i != 3 {
 			p.waitHave(i)
 		}
@@ -128,8 +130,8 @@ func TestFileRewrittenWhileServingIsNeverServedAndHealsOnceRepaired(t *testing.T
 	for range 3 {
 		p.mustReject(block(3))
 	}
-	if tor.Complete() || tor.Verified() != tor.numPieces-1 {
-		t.Fatalf("%d of %d pieces verified, want all but one", tor.Verified(), tor.numPieces)
+	if tor.Complete() || tor.Verified() != tor.NumPieces()-1 {
+		t.Fatalf("%d of %d pieces verified, want all but one", tor.Verified(), tor.NumPieces())
 	}
 
 	// The operator puts the data back: the seeder notices without any
@@ -145,7 +147,7 @@ func TestFileRewrittenWhileServingIsNeverServedAndHealsOnceRepaired(t *testing.T
 	}
 	if metricValue(t, reg, "bitorigin_seeder_invalidations_total") != 2 ||
 		metricValue(t, reg, "bitorigin_seeder_rechecked_pieces_total", "result", "bad") != 1 ||
-		metricValue(t, reg, "bitorigin_seeder_rechecked_pieces_total", "result", "good") != float64(2*tor.numPieces-1) ||
+		metricValue(t, reg, "bitorigin_seeder_rechecked_pieces_total", "result", "good") != float64(2*tor.NumPieces()-1) ||
 		metricValue(t, reg, "bitorigin_seeder_requests_rejected_total", "reason", "not_verified")+
 			metricValue(t, reg, "bitorigin_seeder_requests_rejected_total", "reason", "read_error") != 4 {
 		t.Fatal("metrics do not show two invalidations, one bad piece and the rejects")
@@ -155,7 +157,7 @@ func TestFileRewrittenWhileServingIsNeverServedAndHealsOnceRepaired(t *testing.T
 
 func TestTruncatedFileIsRejectedBeyondItsEndWhileTheRestIsServed(t *testing.T) {
 	const pl = 32 << 10
-	tor, data := testTorrent(t, 8*pl+1000, pl)
+	tor, data := contenttest.Complete(t, 8*pl+1000, pl)
 	reg, m := newMetricsForTest(t)
 	_, addr := serveTest(t, Config{Metrics: m}, tor)
 	p := unchokedFastPeer(t, addr, tor)
@@ -224,7 +226,7 @@ func (f *flakyTracker) setDown(down bool) {
 
 func TestUnreachableTrackerIsRetriedWithGrowingBackoffWhilePeersAreServed(t *testing.T) {
 	const pl = 32 << 10
-	tor, data := testTorrent(t, 8*pl, pl)
+	tor, data := contenttest.Complete(t, 8*pl, pl)
 	reg, m := newMetricsForTest(t)
 	tr := &flakyTracker{}
 	var logs testenv.LogBuffer

@@ -2,53 +2,26 @@ package seeder
 
 import (
 	"bufio"
-	"context"
 	"fmt"
-	"math/rand/v2"
 	"net"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bitorigin/bitorigin/internal/testenv"
-	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content"
 )
 
-// writeData writes size pseudo-random bytes to path.
-func writeData(t testing.TB, path string, size int, seed uint64) []byte {
+// waitUntil polls cond for up to 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	b := make([]byte, size)
-	r := rand.New(rand.NewPCG(seed, 1))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// testTorrent makes a complete single-file torrent of size bytes.
-func testTorrent(t testing.TB, size int, pieceLength int64) (*Torrent, []byte) {
-	t.Helper()
-	root := t.TempDir()
-	data := writeData(t, filepath.Join(root, "file.bin"), size, 1)
-	meta, err := metainfo.Create(context.Background(), filepath.Join(root, "file.bin"), metainfo.CreateOptions{PieceLength: pieceLength})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return NewTorrent(meta, "", root, newFullBitfield(meta), 0), data
+	testenv.Eventually(t, 10*time.Second, what, cond)
 }
 
 // serveTest runs a Seeder of torrents on a loopback port until the test
 // ends, and returns it and its address.
-func serveTest(t *testing.T, cfg Config, torrents ...*Torrent) (*Seeder, string) {
+func serveTest(t *testing.T, cfg Config, torrents ...*content.Torrent) (*Seeder, string) {
 	t.Helper()
 	var logs testenv.LogBuffer
 	if cfg.Logger == nil {
@@ -58,23 +31,7 @@ func serveTest(t *testing.T, cfg Config, torrents ...*Torrent) (*Seeder, string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("seeder log:\n%s", logs.String())
-		}
-	})
-	return s, ln.Addr().String()
+	return s, testenv.ServeLoopback(t, s.Serve, &logs)
 }
 
 // peerCount makes test peer IDs unique.
@@ -87,7 +44,7 @@ type testPeer struct {
 	r  *peerwire.Reader
 }
 
-func connectPeer(t *testing.T, addr string, tor *Torrent, reserved peerwire.Reserved) *testPeer {
+func connectPeer(t *testing.T, addr string, tor *content.Torrent, reserved peerwire.Reserved) *testPeer {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -98,12 +55,12 @@ func connectPeer(t *testing.T, addr string, tor *Torrent, reserved peerwire.Rese
 }
 
 // handshakePeer sends our handshake for tor on nc and reads the seeder's.
-func handshakePeer(t *testing.T, nc net.Conn, tor *Torrent) *testPeer {
+func handshakePeer(t *testing.T, nc net.Conn, tor *content.Torrent) *testPeer {
 	t.Helper()
 	return handshakePeerWith(t, nc, tor, fastReserved())
 }
 
-func handshakePeerWith(t *testing.T, nc net.Conn, tor *Torrent, reserved peerwire.Reserved) *testPeer {
+func handshakePeerWith(t *testing.T, nc net.Conn, tor *content.Torrent, reserved peerwire.Reserved) *testPeer {
 	t.Helper()
 	nc.SetDeadline(time.Now().Add(20 * time.Second))
 	h := peerwire.Handshake{Reserved: reserved, InfoHash: tor.InfoHash(), PeerID: [20]byte{'-', 'T', 'T', '0', '0', '0', '1', '-'}}
@@ -116,7 +73,7 @@ func handshakePeerWith(t *testing.T, nc net.Conn, tor *Torrent, reserved peerwir
 	if err != nil || got.InfoHash != tor.InfoHash() {
 		t.Fatalf("handshake: %+v %v", got, err)
 	}
-	return &testPeer{t: t, nc: nc, r: peerwire.NewReader(br, peerwire.ReaderConfig{Pieces: tor.numPieces})}
+	return &testPeer{t: t, nc: nc, r: peerwire.NewReader(br, peerwire.ReaderConfig{Pieces: tor.NumPieces()})}
 }
 
 func (p *testPeer) send(ms ...peerwire.Message) {

@@ -5,13 +5,14 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
 // A peer toggling its interest 100,000 times must not run the choker
 // 100,000 times under the choker's lock; its last word still counts.
 func TestInterestTogglingIsPacedAndTheLastStateWins(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	s, addr := serveTest(t, Config{}, tor)
 	p := connectPeer(t, addr, tor, fastReserved())
 	waitFor[*peerwire.Extended](p)
@@ -58,7 +59,7 @@ func TestInterestTogglingIsPacedAndTheLastStateWins(t *testing.T) {
 // nothing more: a peer that loses interest just after gaining it gives
 // its slot up.
 func TestHeldBackChangeOfInterestIsAppliedWhenThePeerFallsSilent(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	s, addr := serveTest(t, Config{UploadSlots: 1}, tor)
 	p := connectPeer(t, addr, tor, fastReserved())
 	p.send(&peerwire.Interested{})

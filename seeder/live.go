@@ -13,6 +13,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder/content"
 	"github.com/bitorigin/bitorigin/seeder/peer"
 	"github.com/bitorigin/bitorigin/seeder/swarm"
 )
@@ -30,34 +31,31 @@ var errWithdrawn = errors.New("torrent withdrawn")
 var ErrNotServed = errors.New("torrent not served")
 
 // newSeeded wraps a torrent for serving.
-func (s *Seeder) newSeeded(t *Torrent) *seeded {
+func (s *Seeder) newSeeded(t *content.Torrent) *seeded {
 	sw := &seeded{Torrent: t}
 	sw.swarm = swarm.New(swarm.Config{
 		InfoHash: t.InfoHash(),
-		Pieces:   t.numPieces,
-		Served:   t.verified.Has,
+		Pieces:   t.NumPieces(),
+		Served:   t.Served().Has,
 		Private:  t.Meta.Info.Private,
 		Offload:  s.cfg.Offload,
 		MaxConns: s.cfg.MaxConnsPerTorrent,
 		MaxDials: s.cfg.MaxDialsPerTorrent,
 	})
 	sw.peer = &peer.Torrent{
-		Name:     t.Name(),
-		Pieces:   t.numPieces,
-		PieceLen: t.pieceLen,
-		LastLen:  t.lastLen,
-		Metadata: t.Meta.InfoBytes(),
-		Trees:    t.trees,
-		V2:       t.Meta.Info.HasV2(),
-		Private:  t.Meta.Info.Private,
-		Loaded:   t.Have,
-		Served:   t.verified,
-		Storage:  t.storage,
-		Uploaded: &t.uploaded,
-		Invalidate: func(off, n int64, why string) {
-			first, last := t.pieces(off, n)
-			t.invalidate(invalidation{what: why, first: first, last: last})
-		},
+		Name:       t.Name(),
+		Pieces:     t.NumPieces(),
+		PieceLen:   t.PieceLen(),
+		LastLen:    t.LastLen(),
+		Metadata:   t.Meta.InfoBytes(),
+		Trees:      t.Trees(),
+		V2:         t.Meta.Info.HasV2(),
+		Private:    t.Meta.Info.Private,
+		Loaded:     t.Have,
+		Served:     t.Served(),
+		Storage:    t.Storage(),
+		Uploaded:   t.UploadCounter(),
+		Invalidate: t.Invalidate,
 		Offload:    sw.swarm.Offload(),
 		Pex:        sw.swarm.Pex(),
 		Register:   func(c *peer.Conn) (uint64, error) { return s.register(sw, c) },
@@ -86,7 +84,7 @@ func (s *Seeder) addSeeded(sw *seeded) {
 
 // served returns an info hash of t already served, if any; s.mu is held,
 // or s not shared yet.
-func (s *Seeder) served(t *Torrent) (metainfo.InfoHash, bool) {
+func (s *Seeder) served(t *content.Torrent) (metainfo.InfoHash, bool) {
 	for _, h := range t.InfoHashes() {
 		if _, dup := s.torrents[h]; dup {
 			return h, true
@@ -105,7 +103,7 @@ func (s *Seeder) lookup(h metainfo.InfoHash) *seeded {
 
 // Torrent returns the served torrent named name (its info dictionary's
 // name), or nil. The web seed finds its files this way.
-func (s *Seeder) Torrent(name string) *Torrent {
+func (s *Seeder) Torrent(name string) *content.Torrent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sw := s.byName[name]; sw != nil {
@@ -118,7 +116,7 @@ func (s *Seeder) Torrent(name string) *Torrent {
 // and once Serve runs it is registered (Config.Registrar) and announced.
 // The Seeder takes the torrent over and closes it. Add fails for a torrent
 // served already and after shutdown.
-func (s *Seeder) Add(t *Torrent) error {
+func (s *Seeder) Add(t *content.Torrent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -177,7 +175,7 @@ func (s *Seeder) Remove(ctx context.Context, infoHash metainfo.InfoHash) error {
 	// No connection registers for a torrent no longer listed, so once the
 	// registered ones are gone nothing reads the files.
 	sw.active.Wait()
-	sw.watch(nil)
+	sw.Watch(nil)
 	err := sw.Close()
 	if r := s.cfg.Registrar; r != nil {
 		// One call: the tracker drops a hybrid's v2 hash with its v1 one.
@@ -293,12 +291,12 @@ type reregisteringClient struct {
 	log *slog.Logger
 	// torrent finds the served torrent of an announced hash, either of a
 	// hybrid's.
-	torrent func([20]byte) *Torrent
+	torrent func([20]byte) *content.Torrent
 }
 
 // register registers t with the trackers once: a hybrid as one swarm
 // under both its hashes (the tracker's alias), anything else by its hash.
-func register(ctx context.Context, r *announcer.Registrar, t *Torrent) error {
+func register(ctx context.Context, r *announcer.Registrar, t *content.Torrent) error {
 	v1, hasV1 := t.Meta.InfoHashV1()
 	v2, hasV2 := t.Meta.InfoHashV2()
 	if hasV1 && hasV2 {
@@ -308,7 +306,7 @@ func register(ctx context.Context, r *announcer.Registrar, t *Torrent) error {
 }
 
 // keepRegistered is register, retried until it succeeds or ctx ends.
-func keepRegistered(ctx context.Context, r *announcer.Registrar, t *Torrent) error {
+func keepRegistered(ctx context.Context, r *announcer.Registrar, t *content.Torrent) error {
 	v1, hasV1 := t.Meta.InfoHashV1()
 	v2, hasV2 := t.Meta.InfoHashV2()
 	if hasV1 && hasV2 {
@@ -347,7 +345,7 @@ func (s *Seeder) reregistering(clients map[string]announcer.Client) map[string]a
 	}
 	out := make(map[string]announcer.Client, len(clients))
 	for scheme, c := range clients {
-		out[scheme] = reregisteringClient{Client: c, r: s.cfg.Registrar, log: s.log, torrent: func(h [20]byte) *Torrent {
+		out[scheme] = reregisteringClient{Client: c, r: s.cfg.Registrar, log: s.log, torrent: func(h [20]byte) *content.Torrent {
 			if sw := s.lookup(h); sw != nil {
 				return sw.Torrent
 			}

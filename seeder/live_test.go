@@ -13,6 +13,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 )
 
 // eventLog records, in order, what the trackers' admin API and announce
@@ -79,7 +80,7 @@ func TestAddedTorrentIsRegisteredBeforeAnnouncedAndRemovedOneUnregisteredAfterSt
 		Registrar: &announcer.Registrar{URLs: []string{admin.URL}, Token: "sesame"},
 	}
 	s, addr := serveTest(t, cfg)
-	tor, data := testTorrent(t, 100000, 32<<10)
+	tor, data := contenttest.Complete(t, 100000, 32<<10)
 	hash := tor.InfoHash().String()
 	if err := s.Add(tor); err != nil {
 		t.Fatal(err)

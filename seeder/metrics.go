@@ -27,8 +27,8 @@ const (
 var announceNames = [numAnnounceResults]string{"ok", "failure", "error"}
 
 // Metrics are the seeder's Prometheus metrics that count events: requests,
-// disk reads, announces, connections, and the preparation of torrents at
-// start. Gauges of the running seeder (peers, torrents served, per-torrent
+// disk reads, announces, connections, rechecks (the preparation of
+// torrents has its own, content.Metrics). Gauges of the running seeder (peers, torrents served, per-torrent
 // bytes) come from Seeder.Collector at scrape time instead, so they follow
 // Add and Remove. Every labelled child is resolved
 // once here, so the block-serving path does atomic adds only. A nil
@@ -41,12 +41,7 @@ type Metrics struct {
 	conns     [2]prometheus.Counter // incoming, outgoing
 	// dropped counts incoming connections closed by admission: a
 	// handshake evicted to make room, a newcomer refused.
-	dropped   [2]prometheus.Counter // evicted, refused
-	hashed    prometheus.Counter
-	hashLeft  prometheus.Gauge
-	queued    prometheus.Gauge
-	verifying prometheus.Gauge
-	skipped   prometheus.Counter
+	dropped [2]prometheus.Counter // evicted, refused
 	// invalidations counts files found changed and failed reads;
 	// recheckedPieces the pieces verified again after them, by result.
 	invalidations   prometheus.Counter
@@ -82,22 +77,6 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "dropped_connections_total",
 		Help: "Incoming connections closed by the connection limits, by reason: evicted (still in its handshake when a newcomer needed the room), refused (the limit was reached by established peers).",
 	}, []string{"reason"})
-	hashed := prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: metrics.Namespace, Subsystem: sub, Name: "hashed_bytes_total",
-		Help: "Bytes of data hashed at start, verifying torrents or creating them.",
-	})
-	hashLeft := prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace: metrics.Namespace, Subsystem: sub, Name: "hash_remaining_bytes",
-		Help: "Bytes left to hash of the torrent being verified or created now; 0 when none is.",
-	})
-	pending := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: metrics.Namespace, Subsystem: sub, Name: "pending_torrents",
-		Help: "Torrents of the content folder not served yet, by state: queued (for verification), verifying (or creating).",
-	}, []string{"state"})
-	skipped := prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: metrics.Namespace, Subsystem: sub, Name: "skipped_torrents_total",
-		Help: "Entries of the content folder that could not be prepared (unreadable, or the same info hash as another) and are not served.",
-	})
 	invalidations := prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "invalidations_total",
 		Help: "Files found changed on disk (truncated, rewritten, replaced, removed) and failed reads while serving: their pieces stop being served until verified again.",
@@ -110,14 +89,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "hash_requests_total",
 		Help: "BEP 52 hash requests of v2 peers, by answer: answered (from the piece layers), rejected (block hashes, or an invalid request).",
 	}, []string{"result"})
-	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, dropped, hashed, hashLeft, pending, skipped,
+	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, dropped,
 		invalidations, rechecked, hashRequests} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("seeder metrics: %w", err)
 		}
 	}
-	m := &Metrics{peer: &peer.Metrics{Served: served, DiskRead: diskRead}, hashed: hashed, hashLeft: hashLeft, skipped: skipped,
-		queued: pending.WithLabelValues("queued"), verifying: pending.WithLabelValues("verifying")}
+	m := &Metrics{peer: &peer.Metrics{Served: served, DiskRead: diskRead}}
 	for r := range peer.NumRejectReasons {
 		m.peer.Rejected[r] = rejected.WithLabelValues(r.String())
 	}
@@ -183,42 +161,6 @@ func (m *Metrics) droppedConn(evicted bool) {
 		m.dropped[0].Inc()
 	} else {
 		m.dropped[1].Inc()
-	}
-}
-
-// hashProgress records n more bytes hashed, with left still to go in the
-// current job.
-func (m *Metrics) hashProgress(n, left int64) {
-	if m != nil {
-		m.hashed.Add(float64(n))
-		m.hashLeft.Set(float64(left))
-	}
-}
-
-// torrentsQueued records n torrents waiting to be prepared.
-func (m *Metrics) torrentsQueued(n int) {
-	if m != nil {
-		m.queued.Add(float64(n))
-	}
-}
-
-// torrentVerifying records a queued torrent whose preparation started.
-func (m *Metrics) torrentVerifying() {
-	if m != nil {
-		m.queued.Dec()
-		m.verifying.Inc()
-	}
-}
-
-// torrentPrepared records the end of a torrent's preparation: ok, or
-// skipped.
-func (m *Metrics) torrentPrepared(ok bool) {
-	if m == nil {
-		return
-	}
-	m.verifying.Dec()
-	if !ok {
-		m.skipped.Inc()
 	}
 }
 

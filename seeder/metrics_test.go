@@ -11,9 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/bitorigin/bitorigin/announcer"
+	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/metrics"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 )
 
 // metricValue returns the value of the series name{labels} (label names
@@ -88,9 +91,20 @@ func newMetricsForTest(t testing.TB) (*prometheus.Registry, *Metrics) {
 	return reg, m
 }
 
+// newContentMetricsForTest returns the metrics of the preparation of
+// torrents in reg, as the seeder binary builds them beside the seeder's.
+func newContentMetricsForTest(t testing.TB, reg prometheus.Registerer) *content.Metrics {
+	t.Helper()
+	m, err := content.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func TestMetricsCountServingRejectsAnnouncesAndLintClean(t *testing.T) {
 	reg, m := newMetricsForTest(t)
-	tor, _ := testTorrent(t, 100000, 32<<10)
+	tor, _ := contenttest.Complete(t, 100000, 32<<10)
 	// The first tier refuses, the second answers.
 	s, addr := serveTest(t, Config{
 		Metrics:  m,
@@ -159,18 +173,18 @@ func TestMetricsCountServingRejectsAnnouncesAndLintClean(t *testing.T) {
 func TestMetricsFollowPreparationHashingAndTorrentStates(t *testing.T) {
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
-	writeData(t, filepath.Join(data, "single.iso"), 100000, 1)
-	writeData(t, filepath.Join(data, "album", "a.bin"), 70000, 2)
+	testenv.WriteData(t, filepath.Join(data, "single.iso"), 100000, 1)
+	testenv.WriteData(t, filepath.Join(data, "album", "a.bin"), 70000, 2)
 	b := filepath.Join(data, "album", "b.bin")
-	writeData(t, b, 50001, 3)
+	testenv.WriteData(t, b, 50001, 3)
 	if err := os.Symlink(filepath.Join(root, "nowhere"), filepath.Join(data, "broken")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10}
+	cfg := content.LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10}
 
-	reg, m := newMetricsForTest(t)
-	cfg.Metrics = m
-	if first, _ := loadTest(t, cfg); len(first) != 2 {
+	reg, _ := newMetricsForTest(t)
+	cfg.Metrics = newContentMetricsForTest(t, reg)
+	if first, _ := contenttest.Load(t, cfg); len(first) != 2 {
 		t.Fatalf("loaded %d torrents, want 2", len(first))
 	}
 	pending := func(s string) float64 { return metricValue(t, reg, "bitorigin_seeder_pending_torrents", "state", s) }
@@ -196,10 +210,10 @@ func TestMetricsFollowPreparationHashingAndTorrentStates(t *testing.T) {
 	f.Close()
 	later := time.Now().Add(time.Minute)
 	os.Chtimes(b, later, later)
-	reg, m = newMetricsForTest(t)
-	cfg.Metrics = m
-	loaded, _ := loadTest(t, cfg)
-	var list []*Torrent
+	reg, m := newMetricsForTest(t)
+	cfg.Metrics = newContentMetricsForTest(t, reg)
+	loaded, _ := contenttest.Load(t, cfg)
+	var list []*content.Torrent
 	for _, tor := range loaded {
 		list = append(list, tor)
 	}
@@ -231,10 +245,10 @@ func TestMetricsFollowPreparationHashingAndTorrentStates(t *testing.T) {
 // namedTorrent makes a complete single-file torrent whose name is name,
 // taken as bytes: metainfo.Create refuses names that are not UTF-8, which
 // torrents made by other tools may still carry.
-func namedTorrent(t *testing.T, name string, size int) *Torrent {
+func namedTorrent(t *testing.T, name string, size int) *content.Torrent {
 	t.Helper()
 	root := t.TempDir()
-	writeData(t, filepath.Join(root, "made.bin"), size, 2)
+	testenv.WriteData(t, filepath.Join(root, "made.bin"), size, 2)
 	meta, err := metainfo.Create(context.Background(), filepath.Join(root, "made.bin"), metainfo.CreateOptions{PieceLength: 32 << 10})
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +261,7 @@ func namedTorrent(t *testing.T, name string, size int) *Torrent {
 	if err := meta.SetInfo(info); err != nil {
 		t.Fatal(err)
 	}
-	return NewTorrent(meta, "", root, newFullBitfield(meta), 0)
+	return content.NewTorrent(meta, "", root, content.FullBitfield(meta), 0)
 }
 
 // A torrent named in Latin-1 (not UTF-8) made MustNewConstMetric panic in
@@ -255,14 +269,14 @@ func namedTorrent(t *testing.T, name string, size int) *Torrent {
 func TestTorrentNotNamedInUTF8KeepsEveryTorrentsSeries(t *testing.T) {
 	reg, m := newMetricsForTest(t)
 	latin1 := namedTorrent(t, "caf\xe9.bin", 70000)
-	plain, _ := testTorrent(t, 100000, 32<<10)
+	plain, _ := contenttest.Complete(t, 100000, 32<<10)
 	s, addr := serveTest(t, Config{Metrics: m}, latin1, plain)
 	if err := reg.Register(s.Collector()); err != nil {
 		t.Fatal(err)
 	}
 	connectPeer(t, addr, latin1, fastReserved())
 	for _, c := range []struct {
-		tor  *Torrent
+		tor  *content.Torrent
 		name string
 		size float64
 	}{{latin1, "caf\uFFFD.bin", 70000}, {plain, plain.Name(), 100000}} {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 )
 
 // haves reads until n have messages arrived and returns their pieces;
@@ -31,7 +32,7 @@ func haves(t *testing.T, p *testPeer, n int) map[uint32]bool {
 
 func TestOffloadRevealsDistinctPiecesAndServesOnlyThose(t *testing.T) {
 	reg, m := newMetricsForTest(t)
-	tor, _ := testTorrent(t, 8*16<<10, 16<<10)
+	tor, _ := contenttest.Complete(t, 8*16<<10, 16<<10)
 	s, addr := serveTest(t, Config{Offload: true, Metrics: m}, tor)
 	if err := reg.Register(s.Collector()); err != nil {
 		t.Fatal(err)
@@ -92,7 +93,7 @@ func TestOffloadRevealsDistinctPiecesAndServesOnlyThose(t *testing.T) {
 // piece it sent whole as the peer's, or the peer never gets the next ones.
 func TestOffloadRevealsMoreToAPeerThatNeverSaysHave(t *testing.T) {
 	const pieces = 12
-	tor, _ := testTorrent(t, pieces*16<<10, 16<<10)
+	tor, _ := contenttest.Complete(t, pieces*16<<10, 16<<10)
 	_, addr := serveTest(t, Config{Offload: true}, tor)
 	p := connectPeer(t, addr, tor, fastReserved())
 	waitFor[*peerwire.HaveNone](p)
@@ -126,7 +127,7 @@ func TestOffloadRevealsMoreToAPeerThatNeverSaysHave(t *testing.T) {
 }
 
 func TestAPeerAskingForPiecesNeverRevealedIsDropped(t *testing.T) {
-	tor, _ := testTorrent(t, 8*16<<10, 16<<10)
+	tor, _ := contenttest.Complete(t, 8*16<<10, 16<<10)
 	_, addr := serveTest(t, Config{Offload: true, MaxBadRequests: 20}, tor)
 	p := connectPeer(t, addr, tor, fastReserved())
 	waitFor[*peerwire.HaveNone](p)

@@ -3,10 +3,12 @@ package seeder
 import (
 	"context"
 	"time"
+
+	"github.com/bitorigin/bitorigin/seeder/content"
 )
 
 // Verifying again, while serving: pieces of a file that changed on disk or
-// could not be read stop being served at once (Torrent.invalidate), and
+// could not be read stop being served at once (content.Torrent), and
 // one loop of the Seeder hashes them again, a torrent at a time with
 // recheckWorkers goroutines, so that a burst of changes costs bounded CPU
 // and memory. Pieces that pass are served again; those that fail stay
@@ -22,7 +24,7 @@ const (
 // watchTorrent has the seeder told of sw's invalidations, and queues the
 // pieces invalidated before; s.mu is held, or s not shared yet.
 func (s *Seeder) watchTorrent(sw *seeded) {
-	if sw.watch(func(inv invalidation) { s.invalidated(sw, inv) }) {
+	if sw.Watch(func(inv content.Invalidation) { s.invalidated(sw, inv) }) {
 		s.queueRecheckLocked(sw)
 	}
 }
@@ -30,14 +32,14 @@ func (s *Seeder) watchTorrent(sw *seeded) {
 // invalidated logs an invalidation of sw's pieces and queues them to be
 // verified again. It runs on whichever goroutine noticed, possibly with
 // the storage's check lock held.
-func (s *Seeder) invalidated(sw *seeded, inv invalidation) {
+func (s *Seeder) invalidated(sw *seeded, inv content.Invalidation) {
 	s.metrics.invalidated()
-	if inv.file != "" {
+	if inv.File != "" {
 		s.log.Warn("file changed on disk: its pieces are not served until verified again", "name", sw.Name(),
-			"file", inv.file, "change", inv.what, "first_piece", inv.first, "last_piece", inv.last)
+			"file", inv.File, "change", inv.What, "first_piece", inv.First, "last_piece", inv.Last)
 	} else {
 		s.log.Warn("read failed: pieces not served until verified again", "name", sw.Name(),
-			"err", inv.what, "first_piece", inv.first, "last_piece", inv.last)
+			"err", inv.What, "first_piece", inv.First, "last_piece", inv.Last)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,7 +104,7 @@ func (s *Seeder) recheckLoop(ctx context.Context) {
 // and tells the connected peers with have messages (BEP 3): a peer that
 // connected while a piece was not served did not hear of it.
 func (s *Seeder) recheck(ctx context.Context, sw *seeded) {
-	pieces := sw.takePending()
+	pieces := sw.TakePending()
 	if len(pieces) == 0 {
 		return
 	}
@@ -114,14 +116,14 @@ func (s *Seeder) recheck(ctx context.Context, sw *seeded) {
 	for _, i := range pieces {
 		size += info.PieceSize(int(i))
 	}
-	err := hashPieces(ctx, sw.Torrent, pieces, recheckWorkers, func(i uint32, ok bool) {
+	err := sw.Hash(ctx, pieces, recheckWorkers, func(i uint32, ok bool) {
 		s.metrics.rechecked(ok)
 		if ok {
 			good++
 		} else {
 			bad++
 		}
-		if sw.settle(i, ok) {
+		if sw.Settle(i, ok) {
 			back = append(back, i)
 		}
 	}, size, nil)
@@ -133,7 +135,7 @@ func (s *Seeder) recheck(ctx context.Context, sw *seeded) {
 		log = s.log.Warn
 	}
 	log("pieces verified again", "name", sw.Name(), "pieces", len(pieces), "good", good, "bad", bad,
-		"served", sw.Verified(), "of", sw.numPieces, "took", time.Since(start).Round(time.Millisecond))
+		"served", sw.Verified(), "of", sw.NumPieces(), "took", time.Since(start).Round(time.Millisecond))
 	if len(back) > 0 {
 		sw.swarm.ServedAgain(back)
 	}
@@ -147,23 +149,6 @@ func (s *Seeder) examineUnserved() {
 	list := s.list
 	s.mu.Unlock()
 	for _, sw := range list {
-		if sw.Complete() {
-			continue
-		}
-		pl := int64(sw.pieceLen)
-		for i := uint32(0); i < sw.numPieces; {
-			if sw.verified.Has(i) {
-				i++
-				continue
-			}
-			j := i + 1
-			for j < sw.numPieces && !sw.verified.Has(j) {
-				j++
-			}
-			off := int64(i) * pl
-			end := min(int64(j)*pl, sw.storage.Size())
-			sw.storage.Check(off, end-off)
-			i = j
-		}
+		sw.ExamineUnserved()
 	}
 }

@@ -2,11 +2,11 @@
 // torrents to BitTorrent peers on one listening port, dials the leechers
 // its trackers name, and announces every torrent.
 //
-// Load prepares the torrents of a content folder (finding or creating each
-// .torrent and verifying the data); New and Serve serve them. Add and
-// Remove change the set while serving; a Catalogue does so as entries
-// appear in and vanish from the content folder. Package webseed serves
-// the same files over HTTP (BEP 19).
+// New and Serve serve torrents that package content prepared (finding or
+// creating each .torrent and verifying the data). Add and Remove change
+// the set while serving; package catalogue does so as entries appear in
+// and vanish from a watched content folder. Package webseed serves the
+// same files over HTTP (BEP 19).
 package seeder
 
 import (
@@ -28,6 +28,7 @@ import (
 	"github.com/bitorigin/bitorigin/ratelimit"
 	"github.com/bitorigin/bitorigin/seeder/admission"
 	"github.com/bitorigin/bitorigin/seeder/choker"
+	"github.com/bitorigin/bitorigin/seeder/content"
 	"github.com/bitorigin/bitorigin/seeder/peer"
 	"github.com/bitorigin/bitorigin/seeder/swarm"
 )
@@ -107,7 +108,7 @@ type Seeder struct {
 // seeded is a torrent the seeder serves: the Torrent, its swarm (the
 // peers, with their own lock) and what announces and rechecks it.
 type seeded struct {
-	*Torrent
+	*content.Torrent
 	// peer is the torrent as its connections see it.
 	peer *peer.Torrent
 	// swarm are its peers.
@@ -132,7 +133,7 @@ type seeded struct {
 
 // New returns a Seeder of torrents. It takes over the torrents: Serve
 // closes them.
-func New(cfg Config, torrents []*Torrent) (*Seeder, error) {
+func New(cfg Config, torrents []*content.Torrent) (*Seeder, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -576,7 +577,7 @@ func (s *Seeder) Status() []TorrentStatus {
 			TwinOf:     twinOf,
 			V1Twin:     twins[sw.InfoHash()],
 			Size:       sw.Meta.Info.TotalLength(),
-			Pieces:     sw.numPieces,
+			Pieces:     sw.NumPieces(),
 			Verified:   sw.Verified(),
 			Peers:      sw.swarm.Len(),
 			Uploaded:   sw.Uploaded(),

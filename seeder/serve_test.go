@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
@@ -23,7 +25,7 @@ func fastReserved() peerwire.Reserved {
 }
 
 func TestFastPeerGetsHaveAllAndItsBlocks(t *testing.T) {
-	tor, data := testTorrent(t, 100000, 32<<10)
+	tor, data := contenttest.Complete(t, 100000, 32<<10)
 	_, addr := serveTest(t, Config{}, tor)
 	p := connectPeer(t, addr, tor, fastReserved())
 	hs := waitFor[*peerwire.Extended](p)
@@ -42,7 +44,7 @@ func TestFastPeerGetsHaveAllAndItsBlocks(t *testing.T) {
 }
 
 func TestPlainPeerGetsABitfield(t *testing.T) {
-	tor, _ := testTorrent(t, 100000, 32<<10)
+	tor, _ := contenttest.Complete(t, 100000, 32<<10)
 	_, addr := serveTest(t, Config{}, tor)
 	p := connectPeer(t, addr, tor, peerwire.Reserved{})
 	bf := waitFor[*peerwire.Bitfield](p)
@@ -87,7 +89,7 @@ func answers(t *testing.T, p *testPeer, reqs []peerwire.Request) (pieces, reject
 }
 
 func TestEveryFastRequestGetsOneAnswerThroughCancelAndChoke(t *testing.T) {
-	tor, _ := testTorrent(t, 40*16<<10, 64<<10)
+	tor, _ := contenttest.Complete(t, 40*16<<10, 64<<10)
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +122,7 @@ func TestEveryFastRequestGetsOneAnswerThroughCancelAndChoke(t *testing.T) {
 }
 
 func TestRequestsWhileChokedAreRejectedForFastPeers(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	_, addr := serveTest(t, Config{}, tor)
 	p := connectPeer(t, addr, tor, fastReserved())
 	r := peerwire.Request{Index: 0, Begin: 0, Length: 16 << 10}
@@ -132,7 +134,7 @@ func TestRequestsWhileChokedAreRejectedForFastPeers(t *testing.T) {
 
 func TestMetadataIsServedForMagnetLinks(t *testing.T) {
 	// Enough pieces that the info dictionary spans two metadata pieces.
-	tor, _ := testTorrent(t, 1200*16<<10, 16<<10)
+	tor, _ := contenttest.Complete(t, 1200*16<<10, 16<<10)
 	md := tor.Meta.InfoBytes()
 	if len(md) <= peerwire.MetadataPieceSize {
 		t.Fatalf("info dictionary of %d bytes: want more than one metadata piece", len(md))
@@ -177,7 +179,7 @@ func TestMetadataIsServedForMagnetLinks(t *testing.T) {
 }
 
 func TestUnknownInfoHashIsDroppedAtOnce(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	_, addr := serveTest(t, Config{}, tor)
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -192,7 +194,7 @@ func TestUnknownInfoHashIsDroppedAtOnce(t *testing.T) {
 }
 
 func TestConnectionLimitsAreEnforced(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	s, addr := serveTest(t, Config{MaxConnsPerTorrent: 2}, tor)
 	for range 2 {
 		connectPeer(t, addr, tor, fastReserved())
@@ -215,7 +217,7 @@ func TestConnectionLimitsAreEnforced(t *testing.T) {
 }
 
 func TestHalfOpenConnectionsCountAgainstTheLimitAndTimeOut(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
 	s, addr := serveTest(t, Config{MaxConns: 2, HandshakeTimeout: time.Second}, tor)
 	var idle []net.Conn
 	for range 2 {
@@ -249,7 +251,7 @@ func handshakes(s *Seeder) int {
 // making the seeder queue 16 KiB per 40-byte request until the write
 // timeout.
 func TestPeerThatAsksWithoutReadingIsDropped(t *testing.T) {
-	tor, _ := testTorrent(t, 1200*16<<10, 16<<10)
+	tor, _ := contenttest.Complete(t, 1200*16<<10, 16<<10)
 	s, addr := serveTest(t, Config{WriteTimeout: 5 * time.Minute, IdleTimeout: 10 * time.Minute}, tor)
 	p := connectPeer(t, addr, tor, fastReserved())
 	waitFor[*peerwire.Extended](p)
@@ -277,8 +279,8 @@ func TestPeerThatAsksWithoutReadingIsDropped(t *testing.T) {
 // Shutdown does not wait for the handshake timeout of connections still
 // in their handshake: they are closed at once.
 func TestShutdownClosesConnectionsInTheirHandshake(t *testing.T) {
-	tor, _ := testTorrent(t, 64<<10, 32<<10)
-	s, err := New(Config{HandshakeTimeout: time.Minute}, []*Torrent{tor})
+	tor, _ := contenttest.Complete(t, 64<<10, 32<<10)
+	s, err := New(Config{HandshakeTimeout: time.Minute}, []*content.Torrent{tor})
 	if err != nil {
 		t.Fatal(err)
 	}

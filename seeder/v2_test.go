@@ -19,75 +19,26 @@ import (
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 )
 
-// v2Content writes a folder whose files are not multiples of 16 KiB
-// pieces, so that a v2 or hybrid layout pads after each of them, and
-// returns the data folder.
-func v2Content(t *testing.T) string {
-	t.Helper()
-	data := filepath.Join(t.TempDir(), "data")
-	writeData(t, filepath.Join(data, "album", "a.bin"), 70000, 1) // 5 pieces, the last short
-	writeData(t, filepath.Join(data, "album", "b.bin"), 5000, 2)  // 1 piece
-	writeData(t, filepath.Join(data, "album", "c.bin"), 40000, 3) // 3 pieces
-	writeData(t, filepath.Join(data, "one.iso"), 50001, 4)
-	return data
-}
-
-func TestLoadVerifiesV2AndHybridPiecesAgainstTheirHashes(t *testing.T) {
-	for _, v := range []metainfo.Version{metainfo.V2, metainfo.Hybrid} {
-		t.Run(v.String(), func(t *testing.T) {
-			data := v2Content(t)
-			torrents := filepath.Join(filepath.Dir(data), "torrents")
-			cfg := LoadConfig{DataDir: data, TorrentDir: torrents, PieceLength: 16 << 10, Version: v,
-				Trackers: [][]string{{"http://127.0.0.1:1/announce"}}}
-			first, _ := loadTest(t, cfg)
-			for name, tor := range first {
-				if tor.Meta.Info.Version() != v || !tor.Have.All() {
-					t.Fatalf("%s: created a %v torrent with %d of %d pieces", name, tor.Meta.Info.Version(), tor.Have.Count(), tor.numPieces)
-				}
-			}
-			// One byte of c.bin's second piece (the album's eighth, piece 7: a.bin
-			// has five, b.bin one), verified from scratch.
-			path := filepath.Join(data, "album", "c.bin")
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b[16<<10+7] ^= 1
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cfg.ResumeDir = t.TempDir()
-			again, logs := loadTest(t, cfg)
-			album, one := again["album"], again["one.iso"]
-			if !one.Have.All() || album.Have.Count() != album.numPieces-1 || album.Have.Has(7) {
-				t.Fatalf("album has %d of %d pieces (piece 7: %v), one.iso %d of %d:\n%s", album.Have.Count(), album.numPieces,
-					album.Have.Has(7), one.Have.Count(), one.numPieces, logs)
-			}
-			if album.InfoHash() != first["album"].InfoHash() {
-				t.Fatal("the existing torrent was not used")
-			}
-		})
-	}
-}
-
 // v2Torrent loads the v2Content of version v, served whole.
-func v2Torrent(t *testing.T, v metainfo.Version, name string, pieceLength int64) *Torrent {
+func v2Torrent(t *testing.T, v metainfo.Version, name string, pieceLength int64) *content.Torrent {
 	t.Helper()
-	data := v2Content(t)
-	ts, _ := loadTest(t, LoadConfig{DataDir: data, TorrentDir: filepath.Join(filepath.Dir(data), "torrents"),
+	data := contenttest.V2Folder(t)
+	ts, _ := contenttest.Load(t, content.LoadConfig{DataDir: data, TorrentDir: filepath.Join(filepath.Dir(data), "torrents"),
 		PieceLength: pieceLength, Version: v, Trackers: [][]string{{"http://127.0.0.1:1/announce"}}})
 	tor := ts[name]
 	if !tor.Have.All() {
-		t.Fatalf("%s: %d of %d pieces", name, tor.Have.Count(), tor.numPieces)
+		t.Fatalf("%s: %d of %d pieces", name, tor.Have.Count(), tor.NumPieces())
 	}
 	return tor
 }
 
 // shake opens a connection to addr with a handshake for infoHash and
 // returns the seeder's handshake and a reader of what follows.
-func shake(t *testing.T, addr string, infoHash metainfo.InfoHash, tor *Torrent) (peerwire.Handshake, *testPeer, error) {
+func shake(t *testing.T, addr string, infoHash metainfo.InfoHash, tor *content.Torrent) (peerwire.Handshake, *testPeer, error) {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -103,7 +54,7 @@ func shake(t *testing.T, addr string, infoHash metainfo.InfoHash, tor *Torrent) 
 	}
 	br := bufio.NewReader(nc)
 	got, err := peerwire.ReadHandshake(br)
-	return got, &testPeer{t: t, nc: nc, r: peerwire.NewReader(br, peerwire.ReaderConfig{Pieces: tor.numPieces})}, err
+	return got, &testPeer{t: t, nc: nc, r: peerwire.NewReader(br, peerwire.ReaderConfig{Pieces: tor.NumPieces()})}, err
 }
 
 // TestAHybridIsReachableByEitherInfoHash connects to a hybrid by its v1

@@ -19,6 +19,7 @@ import (
 	"github.com/bitorigin/bitorigin/loadtest/swarmload"
 	"github.com/bitorigin/bitorigin/loadtest/trackerload"
 	"github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/content"
 	"github.com/bitorigin/bitorigin/tracker"
 	"github.com/bitorigin/bitorigin/tracker/httpfront"
 	"github.com/bitorigin/bitorigin/tracker/memstore"
@@ -172,7 +173,7 @@ func TestInfohashesMatchTheTrackerRun(t *testing.T) {
 
 func TestSwarmFindsTheSeederThroughTheTrackerAndVerifiesEverything(t *testing.T) {
 	url, store := startTracker(t)
-	loaded, addr := serveSeeder(t, 1<<20+777, 3, seeder.LoadConfig{Trackers: [][]string{{url}}, PieceLength: 64 << 10},
+	loaded, addr := serveSeeder(t, 1<<20+777, 3, content.LoadConfig{Trackers: [][]string{{url}}, PieceLength: 64 << 10},
 		seeder.Config{UploadSlots: 4})
 	// Wait for the seeder's first announce.
 	ih := tracker.InfoHash(loaded[0].InfoHash())
@@ -199,7 +200,7 @@ func TestSwarmFindsTheSeederThroughTheTrackerAndVerifiesEverything(t *testing.T)
 // serveSeeder runs, until the test ends, a seeder of one file clip.bin of
 // size random bytes (from seed) on a loopback port, and returns its torrent
 // and address. load and cfg are completed with the folders.
-func serveSeeder(t *testing.T, size int64, seed uint64, load seeder.LoadConfig, cfg seeder.Config) ([]*seeder.Torrent, string) {
+func serveSeeder(t *testing.T, size int64, seed uint64, load content.LoadConfig, cfg seeder.Config) ([]*content.Torrent, string) {
 	t.Helper()
 	dir := t.TempDir()
 	load.DataDir, load.TorrentDir = filepath.Join(dir, "data"), filepath.Join(dir, "torrents")
@@ -207,7 +208,7 @@ func serveSeeder(t *testing.T, size int64, seed uint64, load seeder.LoadConfig, 
 	os.Mkdir(load.TorrentDir, 0o755)
 	testenv.WriteRandomFile(t, filepath.Join(load.DataDir, "clip.bin"), size, seed)
 	ctx, cancel := context.WithCancel(context.Background())
-	loaded, err := seeder.Load(ctx, load)
+	loaded, err := content.Load(ctx, load)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -234,7 +235,7 @@ func serveSeeder(t *testing.T, size int64, seed uint64, load seeder.LoadConfig, 
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestSwarmTradeFlagsReachTheRunAndTheReport(t *testing.T) {
-	loaded, addr := serveSeeder(t, 512<<10+99, 5, seeder.LoadConfig{PieceLength: 32 << 10}, seeder.Config{Offload: true})
+	loaded, addr := serveSeeder(t, 512<<10+99, 5, content.LoadConfig{PieceLength: 32 << 10}, seeder.Config{Offload: true})
 	code, stdout, stderr := loadtest(t, "swarm", "--torrent", loaded[0].Path, "--seeder", addr,
 		"--leechers", "6", "--trade", "--peers-per-leecher", "3", "--leecher-upload-rate", "2M", "--json")
 	if code != cli.ExitOK {

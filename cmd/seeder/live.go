@@ -17,6 +17,8 @@ import (
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/internal/cli"
 	origin "github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/catalogue"
+	"github.com/bitorigin/bitorigin/seeder/content"
 	"github.com/bitorigin/bitorigin/seeder/webseed"
 )
 
@@ -71,8 +73,8 @@ func (o *liveOptions) addFlags(f *flag.FlagSet) {
 	f.Var(&o.registerURLs, "register-url", "tracker admin base `URL` (e.g. http://tracker:6970) to register every torrent with before announcing it; repeatable; token from "+registerTokenEnv+" or --register-token-file")
 	f.StringVar(&o.registerTokenFile, "register-token-file", "", "`FILE` holding the trackers' admin token (instead of "+registerTokenEnv+")")
 	f.BoolVar(&o.watch, "watch", false, "watch --data: publish new entries once settled, withdraw removed ones, without a restart")
-	f.DurationVar(&o.watchInterval, "watch-interval", origin.DefaultWatchInterval, "how often --watch looks at the content folder")
-	f.DurationVar(&o.settle, "settle", origin.DefaultSettle, "how long every file of a new entry must keep its size and modification time before --watch publishes it")
+	f.DurationVar(&o.watchInterval, "watch-interval", catalogue.DefaultWatchInterval, "how often --watch looks at the content folder")
+	f.DurationVar(&o.settle, "settle", catalogue.DefaultSettle, "how long every file of a new entry must keep its size and modification time before --watch publishes it")
 }
 
 // live is what the options need while serving.
@@ -153,13 +155,13 @@ func registerToken(file string) (string, error) {
 
 // load prepares the torrents at start: all of them, or with --watch the
 // settled ones, returning the catalogue that watches for the rest.
-func (l *live) load(ctx context.Context, cfg origin.LoadConfig) ([]*origin.Torrent, *origin.Catalogue, error) {
+func (l *live) load(ctx context.Context, cfg content.LoadConfig) ([]*content.Torrent, *catalogue.Catalogue, error) {
 	cfg.WebSeeds = l.webSeeds
 	if !l.opts.watch {
-		t, err := origin.Load(ctx, cfg)
+		t, err := content.Load(ctx, cfg)
 		return t, nil, err
 	}
-	cat, err := origin.NewCatalogue(origin.CatalogueConfig{Load: cfg, Interval: l.opts.watchInterval, Settle: l.opts.settle})
+	cat, err := catalogue.New(catalogue.Config{Load: cfg, Interval: l.opts.watchInterval, Settle: l.opts.settle})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,7 +171,7 @@ func (l *live) load(ctx context.Context, cfg origin.LoadConfig) ([]*origin.Torre
 
 // start runs the web seed and the catalogue for s until ctx is done or
 // stop is called.
-func (l *live) start(ctx context.Context, s *origin.Seeder, cat *origin.Catalogue) {
+func (l *live) start(ctx context.Context, s *origin.Seeder, cat *catalogue.Catalogue) {
 	ctx, cancel := context.WithCancel(ctx)
 	l.stopWeb = cancel
 	if cat != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/metrics"
 	origin "github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/content"
 	"github.com/bitorigin/bitorigin/seeder/peer"
 )
 
@@ -269,6 +270,10 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		return err
 	}
 	cfg.Metrics = m
+	cm, err := content.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
 
 	// Listen first, so a port in use fails at once rather than after
 	// minutes of hashing.
@@ -331,7 +336,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 	log.Info("seeder starting", "version", version.Version, "listen", ln.Addr().String(),
 		"admin", adminLn.Addr().String(), "data", o.data, "torrents", o.torrents)
 
-	torrents, cat, err := lv.load(ctx, origin.LoadConfig{
+	torrents, cat, err := lv.load(ctx, content.LoadConfig{
 		DataDir:      o.data,
 		TorrentDir:   o.torrents,
 		ResumeDir:    o.resumeDir,
@@ -341,10 +346,10 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		V1Twin:       o.v1Twin,
 		Workers:      o.verifyWorkers,
 		MaxOpenFiles: o.maxOpenFiles,
-		Progress: func(label string) origin.Progress {
+		Progress: func(label string) content.Progress {
 			return progress.New(stderr, label)
 		},
-		Metrics: m,
+		Metrics: cm,
 		Logger:  log,
 	})
 	if err != nil {
@@ -357,15 +362,11 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 	cfg.Registrar = lv.registrar
 	s, err := origin.New(cfg, torrents)
 	if err != nil {
-		for _, t := range torrents {
-			t.Close()
-		}
+		content.CloseAll(torrents)
 		return err
 	}
 	if err := reg.Register(s.Collector()); err != nil {
-		for _, t := range torrents {
-			t.Close()
-		}
+		content.CloseAll(torrents)
 		return fmt.Errorf("metrics: %w", err)
 	}
 	for _, st := range s.Status() {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bitorigin/bitorigin/metrics"
 	origin "github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/content"
 	"github.com/bitorigin/bitorigin/seeder/dhtnode"
 	"github.com/bitorigin/bitorigin/tracker"
 	"github.com/bitorigin/bitorigin/tracker/memstore"
@@ -178,6 +179,10 @@ func registeredNames(t *testing.T) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cm, err := content.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 		t.Fatal(err)
@@ -185,8 +190,8 @@ func registeredNames(t *testing.T) map[string]bool {
 	if err := os.WriteFile(filepath.Join(dir, "data", "file.bin"), make([]byte, 100000), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	torrents, err := origin.Load(context.Background(), origin.LoadConfig{
-		DataDir: filepath.Join(dir, "data"), TorrentDir: filepath.Join(dir, "torrents"), Metrics: m,
+	torrents, err := content.Load(context.Background(), content.LoadConfig{
+		DataDir: filepath.Join(dir, "data"), TorrentDir: filepath.Join(dir, "torrents"), Metrics: cm,
 	})
 	if err != nil {
 		t.Fatal(err)

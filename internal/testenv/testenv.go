@@ -1,6 +1,8 @@
 // Package testenv starts the real programs that integration tests talk to
 // (redis-server, BitTorrent clients, other trackers) on free loopback ports,
-// and stops them when the test ends.
+// and stops them when the test ends. It also writes the data tests serve
+// (WriteData, WriteRandomFile) and runs a server under test on loopback
+// (ServeLoopback).
 //
 // A missing program fails the test rather than skipping it: CI runs
 // scripts/install-test-deps.sh first, so a missing program there is a bug.

@@ -14,6 +14,7 @@ import (
 	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/content"
 )
 
 // startSeeder seeds one random file of size bytes from an in-process
@@ -40,7 +41,7 @@ func startSeederWith(t *testing.T, size int64, cfg seeder.Config, trackers ...st
 		tiers = append(tiers, []string{tr})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	loaded, err := seeder.Load(ctx, seeder.LoadConfig{DataDir: data, TorrentDir: torrents, Trackers: tiers, PieceLength: 32 << 10})
+	loaded, err := content.Load(ctx, content.LoadConfig{DataDir: data, TorrentDir: torrents, Trackers: tiers, PieceLength: 32 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}

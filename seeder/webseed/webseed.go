@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/content"
 )
 
 // DefaultWriteTimeout is how long a client may take to accept one chunk
@@ -34,7 +34,7 @@ type Config struct {
 	Prefix string
 	// Lookup returns the served torrent of a name (its info dictionary's
 	// name), or nil.
-	Lookup func(name string) *seeder.Torrent
+	Lookup func(name string) *content.Torrent
 	// WriteTimeout bounds each write of a response: a client that stops
 	// reading is dropped, however long the whole response takes
 	// (DefaultWriteTimeout when 0).
@@ -118,7 +118,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // resolve maps a URL path to a served torrent and one of its files ("" for
 // a single-file torrent's file).
-func (h *Handler) resolve(p string) (*seeder.Torrent, string, bool) {
+func (h *Handler) resolve(p string) (*content.Torrent, string, bool) {
 	rest, ok := strings.CutPrefix(p, h.cfg.Prefix)
 	if !ok || rest == "" {
 		return nil, "", false

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,29 +12,14 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/bitfield"
+	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/metainfo"
-	"github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/content"
 )
-
-func writeFile(t *testing.T, p string, size int, seed uint64) []byte {
-	t.Helper()
-	b := make([]byte, size)
-	r := rand.New(rand.NewPCG(seed, 2))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // torrentOf makes a torrent of root/name; complete says whether every
 // piece counts as verified.
-func torrentOf(t *testing.T, root, name string, complete bool) *seeder.Torrent {
+func torrentOf(t *testing.T, root, name string, complete bool) *content.Torrent {
 	t.Helper()
 	meta, err := metainfo.Create(context.Background(), filepath.Join(root, name), metainfo.CreateOptions{PieceLength: 16 << 10})
 	if err != nil {
@@ -45,7 +29,7 @@ func torrentOf(t *testing.T, root, name string, complete bool) *seeder.Torrent {
 	if complete {
 		have.SetAll()
 	}
-	tor := seeder.NewTorrent(meta, "", root, have, 4)
+	tor := content.NewTorrent(meta, "", root, have, 4)
 	t.Cleanup(func() { tor.Close() })
 	return tor
 }
@@ -59,14 +43,14 @@ func newFixture(t *testing.T, prefix string) *fixture {
 	t.Helper()
 	root := t.TempDir()
 	fx := &fixture{
-		single: writeFile(t, filepath.Join(root, "single.bin"), 100000, 1),
-		file:   writeFile(t, filepath.Join(root, "album", "cd 1", "track.bin"), 40000, 2),
+		single: testenv.WriteData(t, filepath.Join(root, "single.bin"), 100000, 1),
+		file:   testenv.WriteData(t, filepath.Join(root, "album", "cd 1", "track.bin"), 40000, 2),
 	}
-	writeFile(t, filepath.Join(root, "album", "notes.txt"), 1000, 3)
+	testenv.WriteData(t, filepath.Join(root, "album", "notes.txt"), 1000, 3)
 	outside := filepath.Join(t.TempDir(), "secret")
-	writeFile(t, outside, 1000, 4)
-	writeFile(t, filepath.Join(root, "partial.bin"), 1000, 5)
-	torrents := map[string]*seeder.Torrent{
+	testenv.WriteData(t, outside, 1000, 4)
+	testenv.WriteData(t, filepath.Join(root, "partial.bin"), 1000, 5)
+	torrents := map[string]*content.Torrent{
 		"single.bin":  torrentOf(t, root, "single.bin", true),
 		"album":       torrentOf(t, root, "album", true),
 		"partial.bin": torrentOf(t, root, "partial.bin", false),
@@ -79,7 +63,7 @@ func newFixture(t *testing.T, prefix string) *fixture {
 	if err := os.Symlink(outside, notes); err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Prefix: prefix, Lookup: func(name string) *seeder.Torrent { return torrents[name] }})
+	h, err := New(Config{Prefix: prefix, Lookup: func(name string) *content.Torrent { return torrents[name] }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,13 +162,13 @@ func TestWebSeedServesOnlyFilesOfServedTorrents(t *testing.T) {
 
 func TestWebSeedRefusesAFileThatChangedSize(t *testing.T) {
 	root := t.TempDir()
-	writeFile(t, filepath.Join(root, "f.bin"), 5000, 1)
+	testenv.WriteData(t, filepath.Join(root, "f.bin"), 5000, 1)
 	tor := torrentOf(t, root, "f.bin", true)
-	h, err := New(Config{Lookup: func(string) *seeder.Torrent { return tor }})
+	h, err := New(Config{Lookup: func(string) *content.Torrent { return tor }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(root, "f.bin"), 4000, 1)
+	testenv.WriteData(t, filepath.Join(root, "f.bin"), 4000, 1)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/f.bin", nil))
 	if w.Code != 503 {
@@ -193,7 +177,7 @@ func TestWebSeedRefusesAFileThatChangedSize(t *testing.T) {
 }
 
 func TestNewRejectsABadPrefix(t *testing.T) {
-	lookup := func(string) *seeder.Torrent { return nil }
+	lookup := func(string) *content.Torrent { return nil }
 	for _, p := range []string{"seed/", "/seed", "x"} {
 		if _, err := New(Config{Prefix: p, Lookup: lookup}); err == nil {
 			t.Errorf("prefix %q accepted", p)
@@ -207,9 +191,9 @@ func TestNewRejectsABadPrefix(t *testing.T) {
 func TestWebSeedRefusesAFileRewrittenOrReplacedWithTheSameSize(t *testing.T) {
 	root := t.TempDir()
 	path := filepath.Join(root, "f.bin")
-	want := writeFile(t, path, 5000, 1)
+	want := testenv.WriteData(t, path, 5000, 1)
 	tor := torrentOf(t, root, "f.bin", true)
-	h, err := New(Config{Lookup: func(string) *seeder.Torrent { return tor }})
+	h, err := New(Config{Lookup: func(string) *content.Torrent { return tor }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +216,7 @@ func TestWebSeedRefusesAFileRewrittenOrReplacedWithTheSameSize(t *testing.T) {
 		},
 		func() { // replaced by a rename: another inode
 			other := filepath.Join(root, ".f.bin.tmp")
-			writeFile(t, other, 5000, 9)
+			testenv.WriteData(t, other, 5000, 9)
 			if err := os.Rename(other, path); err != nil {
 				t.Fatal(err)
 			}
@@ -252,8 +236,8 @@ func TestWebSeedRefusesAFileRewrittenOrReplacedWithTheSameSize(t *testing.T) {
 // something lies at that path on disk.
 func TestWebSeedNeverServesPaddingFiles(t *testing.T) {
 	root := t.TempDir()
-	a := writeFile(t, filepath.Join(root, "album", "a.bin"), 20000, 1)
-	b := writeFile(t, filepath.Join(root, "album", "b.bin"), 3000, 2)
+	a := testenv.WriteData(t, filepath.Join(root, "album", "a.bin"), 20000, 1)
+	b := testenv.WriteData(t, filepath.Join(root, "album", "b.bin"), 3000, 2)
 	meta, err := metainfo.Create(context.Background(), filepath.Join(root, "album"),
 		metainfo.CreateOptions{Version: metainfo.Hybrid, PieceLength: 16 << 10})
 	if err != nil {
@@ -268,12 +252,12 @@ func TestWebSeedNeverServesPaddingFiles(t *testing.T) {
 	if pad == "" {
 		t.Fatalf("no padding file in %+v", meta.Info.Files)
 	}
-	writeFile(t, filepath.Join(root, "album", pad), 12768, 3)
+	testenv.WriteData(t, filepath.Join(root, "album", pad), 12768, 3)
 	have := bitfield.New(uint32(meta.Info.NumPieces()))
 	have.SetAll()
-	tor := seeder.NewTorrent(meta, "", root, have, 4)
+	tor := content.NewTorrent(meta, "", root, have, 4)
 	t.Cleanup(func() { tor.Close() })
-	h, err := New(Config{Prefix: "/", Lookup: func(name string) *seeder.Torrent { return map[string]*seeder.Torrent{"album": tor}[name] }})
+	h, err := New(Config{Prefix: "/", Lookup: func(name string) *content.Torrent { return map[string]*content.Torrent{"album": tor}[name] }})
 	if err != nil {
 		t.Fatal(err)
 	}

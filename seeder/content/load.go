@@ -1,4 +1,4 @@
-package seeder
+package content
 
 import (
 	"context"
@@ -81,15 +81,8 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Torrent, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	var err error
-	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+	if err := cfg.Resolve(); err != nil {
 		return nil, err
-	}
-	if cfg.TorrentDir, err = filepath.Abs(cfg.TorrentDir); err != nil {
-		return nil, err
-	}
-	if cfg.ResumeDir == "" {
-		cfg.ResumeDir = filepath.Join(cfg.TorrentDir, ".resume")
 	}
 	entries, err := os.ReadDir(cfg.DataDir)
 	if err != nil {
@@ -104,27 +97,27 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Torrent, error) {
 	}
 	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return strings.HasPrefix(e.Name(), ".") })
 	m := cfg.Metrics
-	m.torrentsQueued(len(entries))
+	m.TorrentsQueued(len(entries))
 	var out []*Torrent
 	seen := map[metainfo.InfoHash]string{}
 	for _, e := range entries {
-		m.torrentVerifying()
+		m.TorrentVerifying()
 		ts, err := loadOne(ctx, cfg, e.Name(), existing)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if err != nil {
-			m.torrentPrepared(false)
+			m.TorrentPrepared(false)
 			cfg.Logger.Error("torrent skipped", "name", e.Name(), "err", err)
 			continue
 		}
-		if other, dup := firstSeen(seen, ts); dup {
-			m.torrentPrepared(false)
+		if other, dup := FirstSeen(seen, ts); dup {
+			m.TorrentPrepared(false)
 			cfg.Logger.Error("torrent skipped: same info hash as another entry", "name", e.Name(), "other", other)
-			closeAll(ts)
+			CloseAll(ts)
 			continue
 		}
-		m.torrentPrepared(true)
+		m.TorrentPrepared(true)
 		for _, t := range ts {
 			seen[t.InfoHash()] = e.Name()
 		}
@@ -136,8 +129,10 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Torrent, error) {
 	return out, nil
 }
 
-// firstSeen returns the entry that has the info hash of one of ts already.
-func firstSeen(seen map[metainfo.InfoHash]string, ts []*Torrent) (string, bool) {
+// FirstSeen returns the entry that has the info hash of one of ts
+// already, by the entries seen before: no two entries may be served as
+// one torrent.
+func FirstSeen(seen map[metainfo.InfoHash]string, ts []*Torrent) (string, bool) {
 	for _, t := range ts {
 		if other, dup := seen[t.InfoHash()]; dup {
 			return other, true
@@ -146,8 +141,8 @@ func firstSeen(seen map[metainfo.InfoHash]string, ts []*Torrent) (string, bool) 
 	return "", false
 }
 
-// closeAll closes torrents not handed to a Seeder.
-func closeAll(ts []*Torrent) {
+// CloseAll closes torrents not handed to a seeder.
+func CloseAll(ts []*Torrent) {
 	for _, t := range ts {
 		t.Close()
 	}
@@ -176,6 +171,33 @@ func loadTorrentDir(dir string, log *slog.Logger) (map[string][]torrentFile, err
 		byName[m.Info.Name] = append(byName[m.Info.Name], torrentFile{path: p, meta: m})
 	}
 	return byName, nil
+}
+
+// Resolve makes the folders of cfg absolute, so that a change of working
+// folder cannot move them, and sets ResumeDir when empty.
+func (cfg *LoadConfig) Resolve() error {
+	var err error
+	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+		return err
+	}
+	if cfg.TorrentDir, err = filepath.Abs(cfg.TorrentDir); err != nil {
+		return err
+	}
+	if cfg.ResumeDir == "" {
+		cfg.ResumeDir = filepath.Join(cfg.TorrentDir, ".resume")
+	}
+	return nil
+}
+
+// LoadEntry prepares, as Load does, the torrents of the content entry
+// name, given a cfg that was resolved (Resolve) and has a Logger: the
+// torrent folder is read again, for the .torrent files added since.
+func LoadEntry(ctx context.Context, cfg LoadConfig, name string) ([]*Torrent, error) {
+	existing, err := loadTorrentDir(cfg.TorrentDir, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return loadOne(ctx, cfg, name, existing)
 }
 
 // loadOne prepares the torrent of one content entry, and with cfg.V1Twin
@@ -419,7 +441,7 @@ func publishCreated(ctx context.Context, cfg LoadConfig, meta *metainfo.Torrent,
 	}
 	// The Torrent examines the files before the stats below: a change
 	// after them invalidates its pieces.
-	have := newFullBitfield(meta)
+	have := FullBitfield(meta)
 	t := NewTorrent(meta, out, cfg.DataDir, have, cfg.MaxOpenFiles)
 	after := storage.Stat(&meta.Info, cfg.DataDir)
 	for _, st := range after {

@@ -1,4 +1,9 @@
-package seeder
+// Package catalogue keeps a seeder's torrents in step with its content
+// folder: which entries are served, found by polling the folder, an entry
+// published once its files settle and withdrawn when it goes or changes.
+// It prepares torrents with package content and hands them to the seeder
+// through the two calls of Seeder.
+package catalogue
 
 import (
 	"context"
@@ -12,19 +17,29 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder/content"
 )
 
-// Defaults of CatalogueConfig.
+// Seeder serves the torrents the catalogue publishes (package seeder's
+// Seeder does).
+type Seeder interface {
+	// Add starts serving a torrent and takes it over.
+	Add(t *content.Torrent) error
+	// Remove withdraws a torrent served, given any of its info hashes.
+	Remove(ctx context.Context, infoHash metainfo.InfoHash) error
+}
+
+// Defaults of Config.
 const (
 	DefaultWatchInterval = 2 * time.Second
 	DefaultSettle        = 10 * time.Second
 )
 
-// CatalogueConfig sets up a Catalogue.
-type CatalogueConfig struct {
+// Config sets up a Catalogue.
+type Config struct {
 	// Load says where the content and the torrents are, and how torrents
 	// are created and verified.
-	Load LoadConfig
+	Load content.LoadConfig
 	// Interval is how often the content folder is looked at
 	// (DefaultWatchInterval when 0).
 	Interval time.Duration
@@ -40,11 +55,11 @@ type CatalogueConfig struct {
 // Catalogue keeps a seeder's torrents in step with its content folder, by
 // polling it: an entry (top-level file or folder) that appears and stays
 // unchanged for the settle period gets a torrent, is verified and served;
-// an entry that disappears is withdrawn (Seeder.Remove: stopped, peers
-// closed, unregistered). An entry served whose files change is withdrawn
+// an entry that disappears is withdrawn (Seeder.Remove: for package
+// seeder's, stopped, peers closed, unregistered). An entry served whose files change is withdrawn
 // too, and published again once it settles.
 type Catalogue struct {
-	cfg     CatalogueConfig
+	cfg     Config
 	entries map[string]*entry
 	now     func() time.Time
 }
@@ -55,13 +70,13 @@ type entry struct {
 	since  time.Time // when sig was first seen
 	served bool
 	// hashes are the info hashes of its torrents when served: one, and
-	// a hybrid's v1-only twin's (LoadConfig.V1Twin).
+	// a hybrid's v1-only twin's (content.LoadConfig.V1Twin).
 	hashes []metainfo.InfoHash
 	failed bool // preparing failed for this sig; retried when it changes
 }
 
-// NewCatalogue checks cfg and returns a Catalogue.
-func NewCatalogue(cfg CatalogueConfig) (*Catalogue, error) {
+// New checks cfg and returns a Catalogue.
+func New(cfg Config) (*Catalogue, error) {
 	if cfg.Interval == 0 {
 		cfg.Interval = DefaultWatchInterval
 	}
@@ -78,15 +93,8 @@ func NewCatalogue(cfg CatalogueConfig) (*Catalogue, error) {
 	if l.Logger == nil {
 		return nil, errors.New("catalogue: no logger")
 	}
-	var err error
-	if l.DataDir, err = filepath.Abs(l.DataDir); err != nil {
+	if err := l.Resolve(); err != nil {
 		return nil, err
-	}
-	if l.TorrentDir, err = filepath.Abs(l.TorrentDir); err != nil {
-		return nil, err
-	}
-	if l.ResumeDir == "" {
-		l.ResumeDir = filepath.Join(l.TorrentDir, ".resume")
 	}
 	if err := os.MkdirAll(l.TorrentDir, 0o755); err != nil {
 		return nil, fmt.Errorf("torrent folder: %w", err)
@@ -94,17 +102,17 @@ func NewCatalogue(cfg CatalogueConfig) (*Catalogue, error) {
 	return &Catalogue{cfg: cfg, entries: map[string]*entry{}, now: time.Now}, nil
 }
 
-// Scan prepares, as Load does, every entry of the content folder whose
-// files were all last modified at least the settle period ago, and returns
-// the torrents for New. Entries modified more recently are left to Run. An
+// Scan prepares, as content.Load does, every entry of the content folder
+// whose files were all last modified at least the settle period ago, and
+// returns the torrents for the seeder to start with. Entries modified more recently are left to Run. An
 // empty result is not an error: Run publishes what comes.
-func (c *Catalogue) Scan(ctx context.Context) ([]*Torrent, error) {
+func (c *Catalogue) Scan(ctx context.Context) ([]*content.Torrent, error) {
 	names, err := c.names()
 	if err != nil {
 		return nil, err
 	}
 	var (
-		out  []*Torrent
+		out  []*content.Torrent
 		seen = map[metainfo.InfoHash]string{}
 		now  = c.now()
 	)
@@ -118,20 +126,20 @@ func (c *Catalogue) Scan(ctx context.Context) ([]*Torrent, error) {
 		}
 		ts, err := c.prepare(ctx, name, sig)
 		if ctx.Err() != nil {
-			closeAll(out)
+			content.CloseAll(out)
 			return nil, ctx.Err()
 		}
-		if other, dup := firstSeen(seen, ts); err == nil && dup {
-			closeAll(ts)
+		if other, dup := content.FirstSeen(seen, ts); err == nil && dup {
+			content.CloseAll(ts)
 			err = fmt.Errorf("same info hash as entry %s", other)
 		}
 		if err != nil {
-			c.cfg.Load.Metrics.torrentPrepared(false)
+			c.cfg.Load.Metrics.TorrentPrepared(false)
 			c.cfg.Load.Logger.Error("torrent skipped", "name", name, "err", err)
 			e.failed = true
 			continue
 		}
-		c.cfg.Load.Metrics.torrentPrepared(true)
+		c.cfg.Load.Metrics.TorrentPrepared(true)
 		e.served = true
 		for _, t := range ts {
 			seen[t.InfoHash()] = name
@@ -145,7 +153,7 @@ func (c *Catalogue) Scan(ctx context.Context) ([]*Torrent, error) {
 // Run polls the content folder every Interval and adds to and removes
 // from s until ctx is done. Scan must have run first: what it returned is
 // what s serves.
-func (c *Catalogue) Run(ctx context.Context, s *Seeder) {
+func (c *Catalogue) Run(ctx context.Context, s Seeder) {
 	tick := time.NewTicker(c.cfg.Interval)
 	defer tick.Stop()
 	for {
@@ -161,7 +169,7 @@ func (c *Catalogue) Run(ctx context.Context, s *Seeder) {
 }
 
 // step looks at the content folder once.
-func (c *Catalogue) step(ctx context.Context, s *Seeder) error {
+func (c *Catalogue) step(ctx context.Context, s Seeder) error {
 	names, err := c.names()
 	if err != nil {
 		return err
@@ -213,19 +221,19 @@ func (c *Catalogue) step(ctx context.Context, s *Seeder) error {
 
 // publish prepares a settled entry and adds its torrents to s, unless its
 // files changed meanwhile.
-func (c *Catalogue) publish(ctx context.Context, s *Seeder, name string, e *entry) {
+func (c *Catalogue) publish(ctx context.Context, s Seeder, name string, e *entry) {
 	log := c.cfg.Load.Logger
 	m := c.cfg.Load.Metrics
 	ts, err := c.prepare(ctx, name, e.sig)
 	if ctx.Err() != nil {
-		closeAll(ts)
+		content.CloseAll(ts)
 		return
 	}
 	if err == nil {
 		if sig, _, serr := signature(filepath.Join(c.cfg.Load.DataDir, name)); serr != nil || sig != e.sig {
 			// Changed while hashing: start over once it settles again.
-			closeAll(ts)
-			m.torrentPrepared(false)
+			content.CloseAll(ts)
+			m.TorrentPrepared(false)
 			e.sig, e.since = sig, c.now()
 			log.Info("entry changed while being prepared; waiting for it to settle", "name", name)
 			return
@@ -234,7 +242,7 @@ func (c *Catalogue) publish(ctx context.Context, s *Seeder, name string, e *entr
 	e.hashes = nil
 	for i, t := range ts {
 		if err = s.Add(t); err != nil {
-			closeAll(ts[i:])
+			content.CloseAll(ts[i:])
 			break
 		}
 		e.hashes = append(e.hashes, t.InfoHash())
@@ -243,33 +251,29 @@ func (c *Catalogue) publish(ctx context.Context, s *Seeder, name string, e *entr
 	// A torrent added stays served, and withdrawn with the entry.
 	e.served = len(e.hashes) > 0
 	if err != nil {
-		m.torrentPrepared(false)
+		m.TorrentPrepared(false)
 		log.Error("torrent skipped", "name", name, "err", err)
 		e.failed = true
 		return
 	}
-	m.torrentPrepared(true)
+	m.TorrentPrepared(true)
 }
 
 // prepare finds or creates the torrents of one entry (a hybrid's v1-only
 // twin second) and verifies them. The caller records the result in the
-// metrics (torrentPrepared).
-func (c *Catalogue) prepare(ctx context.Context, name, sig string) ([]*Torrent, error) {
-	c.cfg.Load.Metrics.torrentsQueued(1)
-	c.cfg.Load.Metrics.torrentVerifying()
+// metrics (TorrentPrepared).
+func (c *Catalogue) prepare(ctx context.Context, name, sig string) ([]*content.Torrent, error) {
+	c.cfg.Load.Metrics.TorrentsQueued(1)
+	c.cfg.Load.Metrics.TorrentVerifying()
 	if sig == "" {
 		return nil, errors.New("no file")
 	}
-	existing, err := loadTorrentDir(c.cfg.Load.TorrentDir, c.cfg.Load.Logger)
-	if err != nil {
-		return nil, err
-	}
-	return loadOne(ctx, c.cfg.Load, name, existing)
+	return content.LoadEntry(ctx, c.cfg.Load, name)
 }
 
 // withdraw removes a served entry's torrents from s: a hybrid and its
 // v1-only twin go together.
-func (c *Catalogue) withdraw(s *Seeder, name string, e *entry) {
+func (c *Catalogue) withdraw(s Seeder, name string, e *entry) {
 	for _, h := range e.hashes {
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RemoveTimeout)
 		if err := s.Remove(ctx, h); err != nil {

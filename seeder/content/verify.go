@@ -1,4 +1,4 @@
-package seeder
+package content
 
 import (
 	"context"
@@ -76,7 +76,7 @@ func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.S
 	}
 	if len(pieces) > 0 {
 		job := cfg.startHashing("verifying " + info.Name)
-		err := hashPieces(ctx, t, pieces, cfg.Workers, func(i uint32, good bool) {
+		err := t.Hash(ctx, pieces, cfg.Workers, func(i uint32, good bool) {
 			if good {
 				have.Set(i)
 			} else {
@@ -110,12 +110,13 @@ func verify(ctx context.Context, cfg LoadConfig, tf *torrentFile, store resume.S
 	return t, nil
 }
 
-// hashPieces checks the given pieces of t against their hashes (SHA-1 for
-// v1, the piece layer's for v2, both for a hybrid: t.check) on several
-// goroutines and gives each one's result to done, on the calling
-// goroutine, reporting to bar (nil for none). A piece that cannot be read
-// is bad.
-func hashPieces(ctx context.Context, t *Torrent, pieces []uint32, workers int,
+// Hash checks the given pieces of t, of total bytes, against their hashes
+// (SHA-1 for v1, the piece layer's for v2, both for a hybrid: t.check) on
+// workers goroutines (0 for one per core) and gives each one's result to
+// done, on the calling goroutine, reporting to bar (nil for none). A piece
+// that cannot be read is bad. It changes nothing: the caller records the
+// results (Settle).
+func (t *Torrent) Hash(ctx context.Context, pieces []uint32, workers int,
 	done func(i uint32, good bool), total int64, bar Progress) error {
 	info := &t.Meta.Info
 	if workers <= 0 {
@@ -176,4 +177,28 @@ func hashPieces(ctx context.Context, t *Torrent, pieces []uint32, workers int,
 // resumeFile is what a resume record keeps of a file.
 func resumeFile(st storage.FileStat) resume.File {
 	return resume.File{Path: st.Path, Size: st.Size, ModTime: st.ModTime, ChangeTime: st.ChangeTime, Dev: st.Dev, Inode: st.Inode}
+}
+
+// ExamineUnserved examines the files holding the pieces not served, which
+// nobody reads: a file repaired or put back shows as a change, and its
+// pieces are invalidated, to be verified again.
+func (t *Torrent) ExamineUnserved() {
+	if t.Complete() {
+		return
+	}
+	pl := int64(t.pieceLen)
+	for i := uint32(0); i < t.numPieces; {
+		if t.verified.Has(i) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < t.numPieces && !t.verified.Has(j) {
+			j++
+		}
+		off := int64(i) * pl
+		end := min(int64(j)*pl, t.storage.Size())
+		t.storage.Check(off, end-off)
+		i = j
+	}
 }

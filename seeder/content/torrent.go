@@ -1,4 +1,12 @@
-package seeder
+// Package content is one torrent's content as the seeder serves it: the
+// Torrent (its metainfo, its data on disk and the pieces verified, which
+// stop being served when a file changes), and the preparation of a
+// content folder's torrents (Load): finding the .torrent of each entry or
+// creating one, the v1-only twin of a hybrid, and verifying the data
+// with a resume record. Package seeder serves the torrents, package
+// catalogue keeps them in step with a watched folder, package webseed
+// serves their files over HTTP.
+package content
 
 import (
 	"sync"
@@ -53,16 +61,19 @@ type Torrent struct {
 	mu sync.Mutex // guards what follows
 	// pending are the pieces invalidated and not yet verified again.
 	pending *bitfield.Bitfield
-	// watcher, set while a Seeder serves the torrent, is told of every
+	// watcher, set while a seeder serves the torrent, is told of every
 	// invalidation.
-	watcher func(invalidation)
+	watcher func(Invalidation)
 }
 
-// invalidation is why pieces stopped being served.
-type invalidation struct {
-	file        string
-	what        string // "truncated from 10 to 5 bytes", "read failed: ..."
-	first, last uint32 // the pieces
+// Invalidation is why pieces stopped being served.
+type Invalidation struct {
+	// File is the file found changed on disk; empty for a failed read.
+	File string
+	// What happened: "truncated from 10 to 5 bytes", "read failed: ...".
+	What string
+	// First and Last are the pieces.
+	First, Last uint32
 }
 
 // NewTorrent returns a Torrent whose data is in root (the folder holding
@@ -129,6 +140,30 @@ func (t *Torrent) InfoHashes() []metainfo.InfoHash {
 // Uploaded is the number of block bytes sent to peers since start.
 func (t *Torrent) Uploaded() int64 { return t.uploaded.Load() }
 
+// UploadCounter is the counter behind Uploaded, which the connections
+// serving the torrent add to.
+func (t *Torrent) UploadCounter() *atomic.Int64 { return &t.uploaded }
+
+// NumPieces is the number of pieces.
+func (t *Torrent) NumPieces() uint32 { return t.numPieces }
+
+// PieceLen is the length of every piece but the last, LastLen.
+func (t *Torrent) PieceLen() uint32 { return t.pieceLen }
+
+// LastLen is the length of the last piece.
+func (t *Torrent) LastLen() uint32 { return t.lastLen }
+
+// Served are the pieces served now: verified, and their files unchanged
+// since. Only the Torrent changes the set.
+func (t *Torrent) Served() *pieces.Set { return t.verified }
+
+// Storage reads the torrent's data.
+func (t *Torrent) Storage() *storage.Storage { return t.storage }
+
+// Trees are the merkle trees above the piece layers of a v2 or hybrid
+// torrent's files, by pieces root, for BEP 52 hash requests; nil for v1.
+func (t *Torrent) Trees() map[metainfo.Hash256]*metainfo.PieceTree { return t.trees }
+
 // Verified is the number of pieces served now: verified, and their files
 // unchanged since.
 func (t *Torrent) Verified() uint32 { return t.verified.Len() }
@@ -156,14 +191,21 @@ func (t *Torrent) pieces(off, n int64) (first, last uint32) {
 // fileChanged invalidates the pieces of a file the storage found changed.
 func (t *Torrent) fileChanged(c storage.Change) {
 	first, last := t.pieces(c.Offset, c.Length)
-	t.invalidate(invalidation{file: c.Path, what: c.What, first: first, last: last})
+	t.invalidate(Invalidation{File: c.Path, What: c.What, First: first, Last: last})
+}
+
+// Invalidate stops serving the pieces of n bytes at off (n > 0), which
+// could not be read for the reason why, and has them verified again.
+func (t *Torrent) Invalidate(off, n int64, why string) {
+	first, last := t.pieces(off, n)
+	t.invalidate(Invalidation{What: why, First: first, Last: last})
 }
 
 // invalidate stops serving pieces first to last, marks them to be
 // verified again and tells the watcher.
-func (t *Torrent) invalidate(inv invalidation) {
+func (t *Torrent) invalidate(inv Invalidation) {
 	t.mu.Lock()
-	for i := inv.first; i <= inv.last && i < t.numPieces; i++ {
+	for i := inv.First; i <= inv.Last && i < t.numPieces; i++ {
 		t.verified.Set(i, false)
 		t.pending.Set(i)
 	}
@@ -174,8 +216,8 @@ func (t *Torrent) invalidate(inv invalidation) {
 	}
 }
 
-// takePending returns the pieces to verify again, and forgets them.
-func (t *Torrent) takePending() []uint32 {
+// TakePending returns the pieces to verify again, and forgets them.
+func (t *Torrent) TakePending() []uint32 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []uint32
@@ -188,10 +230,10 @@ func (t *Torrent) takePending() []uint32 {
 	return out
 }
 
-// settle records the result of verifying piece i again, unless it was
+// Settle records the result of verifying piece i again, unless it was
 // invalidated meanwhile (then it is pending again, and verified later).
 // It reports whether the piece is served again.
-func (t *Torrent) settle(i uint32, good bool) bool {
+func (t *Torrent) Settle(i uint32, good bool) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.pending.Has(i) {
@@ -211,9 +253,10 @@ func (t *Torrent) loaded(have *bitfield.Bitfield) {
 	}
 }
 
-// watch sets the function told of invalidations (nil for none) and
-// reports whether pieces are waiting to be verified again.
-func (t *Torrent) watch(f func(invalidation)) bool {
+// Watch sets the function told of invalidations (nil for none) and
+// reports whether pieces are waiting to be verified again. The seeder
+// serving the torrent watches it.
+func (t *Torrent) Watch(f func(Invalidation)) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.watcher = f
@@ -223,8 +266,9 @@ func (t *Torrent) watch(f func(invalidation)) bool {
 // Close releases the torrent's open files.
 func (t *Torrent) Close() error { return t.storage.Close() }
 
-// newFullBitfield returns a bitfield with every piece of meta set.
-func newFullBitfield(meta *metainfo.Torrent) *bitfield.Bitfield {
+// FullBitfield returns a bitfield with every piece of meta set: the
+// pieces of a torrent just made from its data.
+func FullBitfield(meta *metainfo.Torrent) *bitfield.Bitfield {
 	b := bitfield.New(uint32(meta.Info.NumPieces()))
 	b.SetAll()
 	return b

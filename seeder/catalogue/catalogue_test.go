@@ -1,4 +1,4 @@
-package seeder
+package catalogue
 
 import (
 	"context"
@@ -8,12 +8,19 @@ import (
 	"time"
 
 	"github.com/bitorigin/bitorigin/internal/testenv"
+	"github.com/bitorigin/bitorigin/seeder"
+	"github.com/bitorigin/bitorigin/seeder/content"
 )
 
-// waitUntil polls cond for up to 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
+// serve runs a seeder of torrents on a loopback port until the test ends.
+func serve(t *testing.T, logs *testenv.LogBuffer, torrents ...*content.Torrent) *seeder.Seeder {
 	t.Helper()
-	testenv.Eventually(t, 10*time.Second, what, cond)
+	s, err := seeder.New(seeder.Config{Logger: logs.Logger()}, torrents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.ServeLoopback(t, s.Serve, logs)
+	return s
 }
 
 // The catalogue is stepped by hand under a clock the test moves, and file
@@ -30,18 +37,18 @@ func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 		}
 	}
 	old := filepath.Join(data, "old.bin")
-	writeData(t, old, 50000, 1)
+	testenv.WriteData(t, old, 50000, 1)
 	past := clock.Add(-time.Hour)
 	if err := os.Chtimes(old, past, past); err != nil {
 		t.Fatal(err)
 	}
 	fresh := filepath.Join(data, "fresh.bin")
-	writeData(t, fresh, 40000, 2)
+	testenv.WriteData(t, fresh, 40000, 2)
 	touch(fresh)
 	var logs testenv.LogBuffer
 	const settle = 400 * time.Millisecond
-	cat, err := NewCatalogue(CatalogueConfig{
-		Load:     LoadConfig{DataDir: data, TorrentDir: filepath.Join(work, "torrents"), PieceLength: 16 << 10, Logger: logs.Logger()},
+	cat, err := New(Config{
+		Load:     content.LoadConfig{DataDir: data, TorrentDir: filepath.Join(work, "torrents"), PieceLength: 16 << 10, Logger: logs.Logger()},
 		Interval: 20 * time.Millisecond,
 		Settle:   settle,
 	})
@@ -56,7 +63,7 @@ func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 	if len(torrents) != 1 || torrents[0].Name() != "old.bin" {
 		t.Fatalf("Scan published %d torrents, want old.bin only", len(torrents))
 	}
-	s, _ := serveTest(t, Config{Logger: logs.Logger()}, torrents...)
+	s := serve(t, &logs, torrents...)
 	served := func(name string) bool { return s.Torrent(name) != nil }
 	step := func(d time.Duration) {
 		t.Helper()
@@ -77,7 +84,7 @@ func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 
 	// A slow copy: three parts, with pauses shorter than the settle period.
 	slow := filepath.Join(data, "album", "slow.bin")
-	full := writeData(t, filepath.Join(work, "src.bin"), 300000, 3)
+	full := testenv.WriteData(t, filepath.Join(work, "src.bin"), 300000, 3)
 	if err := os.MkdirAll(filepath.Dir(slow), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +126,7 @@ func TestCataloguePublishesSettledEntriesAndWithdrawsRemovedOnes(t *testing.T) {
 
 	// A served file that changes is withdrawn, then published again.
 	before := s.Torrent("fresh.bin").InfoHash()
-	writeData(t, fresh, 40001, 4)
+	testenv.WriteData(t, fresh, 40001, 4)
 	touch(fresh)
 	step(0)
 	if served("fresh.bin") {

@@ -1,4 +1,4 @@
-package seeder
+package content_test
 
 import (
 	"context"
@@ -12,23 +12,9 @@ import (
 
 	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/metainfo"
+	"github.com/bitorigin/bitorigin/seeder/content"
+	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 )
-
-func loadTest(t *testing.T, cfg LoadConfig) (map[string]*Torrent, string) {
-	t.Helper()
-	var logs testenv.LogBuffer
-	cfg.Logger = logs.Logger()
-	ts, err := Load(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("Load: %v\n%s", err, logs.String())
-	}
-	m := map[string]*Torrent{}
-	for _, tor := range ts {
-		m[tor.Name()] = tor
-		t.Cleanup(func() { tor.Close() })
-	}
-	return m, logs.String()
-}
 
 // verified returns the "torrent verified" log line of a torrent.
 func verified(t *testing.T, logs, name string) string {
@@ -43,14 +29,14 @@ func verified(t *testing.T, logs, name string) string {
 func TestLoadCreatesTorrentsThenResumesAndRehashesOnlyChangedFiles(t *testing.T) {
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
-	writeData(t, filepath.Join(data, "single.iso"), 100000, 1)
-	writeData(t, filepath.Join(data, "album", "a.bin"), 70000, 2)
-	writeData(t, filepath.Join(data, "album", "b.bin"), 50001, 3)
-	writeData(t, filepath.Join(data, ".hidden"), 10, 4)
-	cfg := LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10,
+	testenv.WriteData(t, filepath.Join(data, "single.iso"), 100000, 1)
+	testenv.WriteData(t, filepath.Join(data, "album", "a.bin"), 70000, 2)
+	testenv.WriteData(t, filepath.Join(data, "album", "b.bin"), 50001, 3)
+	testenv.WriteData(t, filepath.Join(data, ".hidden"), 10, 4)
+	cfg := content.LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10,
 		Trackers: [][]string{{"http://127.0.0.1:1/announce"}}}
 
-	first, logs := loadTest(t, cfg)
+	first, logs := contenttest.Load(t, cfg)
 	if len(first) != 2 || first["single.iso"] == nil || first["album"] == nil {
 		t.Fatalf("loaded %v", first)
 	}
@@ -67,7 +53,7 @@ func TestLoadCreatesTorrentsThenResumesAndRehashesOnlyChangedFiles(t *testing.T)
 	}
 
 	// Nothing changed: nothing is hashed.
-	second, logs := loadTest(t, cfg)
+	second, logs := contenttest.Load(t, cfg)
 	for _, name := range []string{"single.iso", "album"} {
 		line := verified(t, logs, name)
 		if !strings.Contains(line, "hashed_pieces=0") || !strings.Contains(line, "resumed=true") {
@@ -89,7 +75,7 @@ func TestLoadCreatesTorrentsThenResumesAndRehashesOnlyChangedFiles(t *testing.T)
 	f.Close()
 	later := time.Now().Add(time.Minute)
 	os.Chtimes(b, later, later)
-	third, logs := loadTest(t, cfg)
+	third, logs := contenttest.Load(t, cfg)
 	// b.bin spans bytes 70000..120000: pieces 4 to 7 of 16 KiB.
 	line := verified(t, logs, "album")
 	if !strings.Contains(line, "hashed_pieces=4") || !strings.Contains(line, "resumed=true") {
@@ -112,7 +98,7 @@ func TestLoadCreatesTorrentsThenResumesAndRehashesOnlyChangedFiles(t *testing.T)
 	}
 
 	// The bad piece stays bad on the next start without re-hashing.
-	fourth, logs := loadTest(t, cfg)
+	fourth, logs := contenttest.Load(t, cfg)
 	if !strings.Contains(verified(t, logs, "album"), "hashed_pieces=0") || fourth["album"].Have.Count() != have.Count() {
 		t.Fatalf("resume lost the verification result:\n%s", logs)
 	}
@@ -121,13 +107,13 @@ func TestLoadCreatesTorrentsThenResumesAndRehashesOnlyChangedFiles(t *testing.T)
 func TestLoadKeepsAMatchingTorrentAndUpdatesItsTrackers(t *testing.T) {
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
-	writeData(t, filepath.Join(data, "x.bin"), 40000, 1)
-	cfg := LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10,
+	testenv.WriteData(t, filepath.Join(data, "x.bin"), 40000, 1)
+	cfg := content.LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10,
 		Trackers: [][]string{{"http://a.example/announce"}}}
-	first, _ := loadTest(t, cfg)
+	first, _ := contenttest.Load(t, cfg)
 	cfg.Trackers = [][]string{{"http://b.example/announce"}, {"http://c.example/announce"}}
 	cfg.PieceLength = 32 << 10 // ignored: the torrent exists
-	second, _ := loadTest(t, cfg)
+	second, _ := contenttest.Load(t, cfg)
 	if second["x.bin"].InfoHash() != first["x.bin"].InfoHash() {
 		t.Fatal("a new torrent was made although the existing one matches")
 	}
@@ -140,8 +126,8 @@ func TestLoadKeepsAMatchingTorrentAndUpdatesItsTrackers(t *testing.T) {
 	}
 
 	// The data grows: the torrent no longer matches and is made anew.
-	writeData(t, filepath.Join(data, "x.bin"), 40001, 1)
-	third, _ := loadTest(t, cfg)
+	testenv.WriteData(t, filepath.Join(data, "x.bin"), 40001, 1)
+	third, _ := contenttest.Load(t, cfg)
 	if third["x.bin"].InfoHash() == first["x.bin"].InfoHash() || third["x.bin"].Meta.Info.Length != 40001 {
 		t.Fatal("stale torrent used for changed data")
 	}
@@ -149,10 +135,10 @@ func TestLoadKeepsAMatchingTorrentAndUpdatesItsTrackers(t *testing.T) {
 
 func TestLoadFailsWithNothingToServe(t *testing.T) {
 	root := t.TempDir()
-	if _, err := Load(context.Background(), LoadConfig{DataDir: root, TorrentDir: filepath.Join(root, ".t")}); err == nil {
+	if _, err := content.Load(context.Background(), content.LoadConfig{DataDir: root, TorrentDir: filepath.Join(root, ".t")}); err == nil {
 		t.Fatal("empty data folder accepted")
 	}
-	if _, err := Load(context.Background(), LoadConfig{DataDir: filepath.Join(root, "nope"), TorrentDir: root}); err == nil {
+	if _, err := content.Load(context.Background(), content.LoadConfig{DataDir: filepath.Join(root, "nope"), TorrentDir: root}); err == nil {
 		t.Fatal("missing data folder accepted")
 	}
 }
@@ -164,23 +150,23 @@ func TestLoadRehashesAFileReplacedWithItsOldSizeAndTime(t *testing.T) {
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
 	path := filepath.Join(data, "single.iso")
-	writeData(t, path, 100000, 1)
-	cfg := LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10,
+	testenv.WriteData(t, path, 100000, 1)
+	cfg := content.LoadConfig{DataDir: data, TorrentDir: filepath.Join(root, "torrents"), PieceLength: 16 << 10,
 		Trackers: [][]string{{"http://127.0.0.1:1/announce"}}}
-	loadTest(t, cfg)
+	contenttest.Load(t, cfg)
 	st, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmp := filepath.Join(data, ".new")
-	writeData(t, tmp, 100000, 2) // other bytes, same size
+	testenv.WriteData(t, tmp, 100000, 2) // other bytes, same size
 	if err := os.Chtimes(tmp, st.ModTime(), st.ModTime()); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
-	second, logs := loadTest(t, cfg)
+	second, logs := contenttest.Load(t, cfg)
 	if line := verified(t, logs, "single.iso"); strings.Contains(line, "hashed_pieces=0") {
 		t.Fatalf("a replaced file was trusted on size and time: %s", line)
 	}
