@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 14m
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: help build run test test-deps bench bench-tracker soak bench-create bench-seeder bench-offload lint fuzz images clean
+.PHONY: help build run test test-deps bench bench-tracker soak bench-create bench-script bench-seeder bench-offload lint fuzz images clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ bench: ## run the Go benchmarks
 
 bench-tracker: build test-deps ## our tracker (memory, Redis) against opentracker: wrk and loadtest, HTTP and UDP
 	@scripts/bench-tracker.sh
+
+bench-script: test-deps ## instructions Redis spends per announce script call, counted by callgrind (repeatable on a busy machine)
+	@scripts/bench-script.sh
 
 bench-create: build test-deps ## seeder create against mktorrent on a 1 GiB file, same piece length, all cores
 	@scripts/bench-create.sh

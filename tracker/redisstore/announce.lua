@@ -13,8 +13,8 @@
 --
 -- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
 -- members seen before it have expired), numwant, peer lifetime (ms), swarm
--- retention (ms), want peer IDs (0/1), swarm id (hex info hash), identity
--- (peer ID and the 4 bytes of the key, or empty without a key).
+-- retention (ms), swarm id (hex info hash), identity (peer ID and the 4
+-- bytes of the key, or empty without a key), a random number below 2^52.
 --
 -- Within a family the address tells peers apart, key or not. The key ties
 -- a peer's IPv4 and IPv6 members into one peer: KEYS[10] is a hash of
@@ -40,9 +40,8 @@ local cutoff = ARGV[6]
 local numwant = tonumber(ARGV[7])
 local lifetime = ARGV[8]
 local retention = ARGV[9]
-local want_ids = ARGV[10] == '1'
-local id = ARGV[11]
-local ident = ARGV[12]
+local id = ARGV[10]
+local ident = ARGV[11]
 
 local size, skey, lkey, si, li = 6, KEYS[1], KEYS[2], 1, 2
 if v6 then
@@ -191,31 +190,63 @@ local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
 settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, swept, old)
 
-local peers, ids = {}, {}
-local function take(key, n)
-  if n <= 0 then return end
-  -- One more than needed, in case the announcer itself is drawn.
-  local drawn = redis.call('ZRANDMEMBER', key, n + 1)
-  local got = 0
-  for _, m in ipairs(drawn) do
-    if got >= n then break end
-    if m ~= member then
-      peers[#peers + 1] = string.sub(m, 1, size)
-      if want_ids then ids[#ids + 1] = string.sub(m, size + 1, size + 20) end
-      got = got + 1
+-- The answer's peers, drawn from at most two lists: for each, how many to
+-- take and the members read (compact address and peer ID each, the
+-- announcer perhaps among them, which is why one more is read), joined into
+-- one string. The tracker skips the announcer and cuts the rest: cutting
+-- fifty strings here cost more than the whole draw.
+local drawn = {0, '', 0, ''}
+-- Two random numbers below 2^26 (ARGV[12] is one below 2^52, from the
+-- tracker: a script's own random numbers repeat from call to call).
+local rand = tonumber(ARGV[12])
+local r1 = rand % 67108864
+local r2 = (rand - r1) / 67108864
+-- take draws n of the c members of key at random into drawn's slot: the
+-- list seen as a ring from a random start r, read as windows of at most 16
+-- neighbours (by last-seen time) spread evenly around it. ZRANGE by rank
+-- is what a sorted set reads cheapest; ZRANDMEMBER with a count copies the
+-- set into a dictionary when it asks for more than a third of it, and cost
+-- more than the rest of the script.
+local function take(slot, key, c, n, r)
+  if n <= 0 or c <= 0 then return end
+  drawn[slot] = n
+  local want = n + 1
+  if want >= c then
+    drawn[slot + 1] = table.concat(redis.call('ZRANGE', key, 0, -1))
+    return
+  end
+  local k = math.ceil(want / 16)
+  local step = math.floor(c / k)
+  local start = r % c
+  local parts = {}
+  for w = 0, k - 1 do
+    -- Each window takes its share of what is still wanted, at most step
+    -- so that windows never overlap; the last one takes the rest, which
+    -- fits in the c - (k-1)*step members left to it.
+    local len = want
+    if w < k - 1 then len = math.min(step, math.ceil(want / (k - w))) end
+    want = want - len
+    local s = (start + w * step) % c
+    local e = s + len - 1
+    if e < c then
+      parts[#parts + 1] = table.concat(redis.call('ZRANGE', key, s, e))
+    else
+      parts[#parts + 1] = table.concat(redis.call('ZRANGE', key, s, c - 1))
+      parts[#parts + 1] = table.concat(redis.call('ZRANGE', key, 0, e - c))
     end
   end
+  drawn[slot + 1] = table.concat(parts)
 end
 
 if event ~= 'stopped' and numwant > 0 then
   if seeder then
-    take(lkey, numwant)
+    take(3, lkey, card[li], numwant, r2)
   else
     -- The announcer is one of this family's leechers.
     local cs, cl = card[si], card[li] - 1
     if cs + cl <= numwant then
-      take(skey, cs)
-      take(lkey, cl)
+      take(1, skey, cs, cs, r1)
+      take(3, lkey, cl + 1, cl, r2)
     else
       local ks = math.min(cs, math.floor(numwant * cs / (cs + cl) + 0.5))
       local kl = numwant - ks
@@ -223,12 +254,13 @@ if event ~= 'stopped' and numwant > 0 then
         kl = cl
         ks = numwant - kl
       end
-      take(skey, ks)
-      take(lkey, kl)
+      take(1, skey, cs, ks, r1)
+      take(3, lkey, cl + 1, kl, r2)
     end
   end
 end
 
 -- Each pair once: one of its seeders when both halves seed, else one of
 -- its leechers.
-return {card[1] + card[3] - card[5], card[2] + card[4] - card[6] - card[7] - card[8], downloaded, table.concat(peers), table.concat(ids), finished}
+return {card[1] + card[3] - card[5], card[2] + card[4] - card[6] - card[7] - card[8], downloaded, finished,
+  drawn[1], drawn[2], drawn[3], drawn[4]}

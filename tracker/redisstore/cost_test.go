@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"testing"
@@ -17,7 +19,9 @@ import (
 // ran per call, over re-announces of 200 peers in each of 10 swarms, each
 // asking for 50 peers: single-stack peers without a key and with one, and
 // dual-stack peers (the same peer ID and key over both families). Run with
-// -benchtime=8000x or so.
+// -benchtime=8000x or so, or through scripts/bench-script.sh, which counts
+// the instructions Redis spends (repeatable on a busy machine, where the
+// microseconds are not).
 func BenchmarkScriptCost(b *testing.B) {
 	for _, c := range []struct {
 		name        string
@@ -55,6 +59,13 @@ func BenchmarkScriptCost(b *testing.B) {
 			}
 			if _, err := r.CLI("CONFIG", "RESETSTAT"); err != nil {
 				b.Fatal(err)
+			}
+			if os.Getenv("SCRIPT_COST_CALLGRIND") != "" {
+				// redis-server runs under callgrind (scripts/bench-script.sh):
+				// count only the announces measured below.
+				if out, err := exec.Command("callgrind_control", "-z").CombinedOutput(); err != nil {
+					b.Fatal(err, string(out))
+				}
 			}
 			i := 0
 			for b.Loop() {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -224,30 +225,64 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 	res, err := s.batch.do(ctx, time.Now().Add(s.timeout), keys, []any{
 		m, flag(v6), flag(a.Seeder), a.Event.String(),
 		millis(now), millis(now.Add(-s.lifetime)), a.NumWant,
-		s.lifetime.Milliseconds(), s.retention.Milliseconds(), flag(a.WantPeerIDs), id, identity(a),
+		s.lifetime.Milliseconds(), s.retention.Milliseconds(), id, identity(a),
+		rand.Uint64() >> 12, // where the script starts drawing peers: below 2^52, exact in Lua's numbers
 	})
 	if err != nil {
 		return fmt.Errorf("redis announce: %w", err)
 	}
-	if len(res) != 6 {
-		return fmt.Errorf("redis announce: script returned %d values, want 6", len(res))
+	if len(res) != 8 {
+		return fmt.Errorf("redis announce: script returned %d values, want 8", len(res))
 	}
-	var ok [5]bool
-	var n [3]int64
-	for i := range 3 {
-		n[i], ok[i] = res[i].(int64)
+	var n [6]int64
+	var drawn [2]string
+	ok := true
+	for i, j := range []int{0, 1, 2, 3, 4, 6} {
+		var good bool
+		n[i], good = res[j].(int64)
+		ok = ok && good
 	}
-	peers, ok3 := res[3].(string)
-	ids, ok4 := res[4].(string)
-	finished, ok5 := res[5].(int64)
-	if !ok[0] || !ok[1] || !ok[2] || !ok3 || !ok4 || !ok5 {
-		return fmt.Errorf("redis announce: unexpected reply types %T %T %T %T %T %T", res[0], res[1], res[2], res[3], res[4], res[5])
+	for i, j := range []int{5, 7} {
+		var good bool
+		drawn[i], good = res[j].(string)
+		ok = ok && good
+	}
+	if !ok {
+		return fmt.Errorf("redis announce: unexpected reply types %T %T %T %T %T %T %T %T", res[0], res[1], res[2], res[3], res[4], res[5], res[6], res[7])
 	}
 	out.Seeders, out.Leechers, out.Downloaded = int(n[0]), int(n[1]), int(n[2])
-	out.Finished = finished == 1
-	out.Peers = append(out.Peers, peers...)
-	if a.WantPeerIDs {
-		out.PeerIDs = append(out.PeerIDs, ids...)
+	out.Finished = n[3] == 1
+	size := 6
+	if v6 {
+		size = 18
+	}
+	for i := range drawn {
+		if err := cut(out, drawn[i], int(n[4+i]), size, m, a.WantPeerIDs); err != nil {
+			return fmt.Errorf("redis announce: %w", err)
+		}
+	}
+	return nil
+}
+
+// cut appends up to n of the members joined in drawn (each a compact
+// address of size bytes and a 20-byte peer ID) to out, skipping self: the
+// script reads one member more than it needs in case the announcer is
+// among them.
+func cut(out *tracker.SwarmAnswer, drawn string, n, size int, self string, wantIDs bool) error {
+	entry := size + 20
+	if len(drawn)%entry != 0 {
+		return fmt.Errorf("drawn peers of %d bytes are not %d-byte members", len(drawn), entry)
+	}
+	for i := 0; i < len(drawn) && n > 0; i += entry {
+		m := drawn[i : i+entry]
+		if m == self {
+			continue
+		}
+		out.Peers = append(out.Peers, m[:size]...)
+		if wantIDs {
+			out.PeerIDs = append(out.PeerIDs, m[size:]...)
+		}
+		n--
 	}
 	return nil
 }

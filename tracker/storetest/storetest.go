@@ -304,6 +304,30 @@ func testNumWant(t *testing.T, s tracker.Store, _ *Clock) {
 			seen[string(e)] = true
 		}
 	}
+	// A leecher among leechers: the sample is drawn from the list that
+	// holds the announcer, which it must skip without coming up short.
+	h = Hash(2)
+	for n := range 100 {
+		leech4(a, h, n)
+	}
+	for _, want := range []int{1, 15, 16, 17, 50, 98, 99, 100} {
+		for range 20 {
+			got := a.do(h, 42, Addr4(42), tracker.EventNone, false, want)
+			if n := len(got.Peers) / 6; n != min(want, 99) {
+				t.Fatalf("leecher, numwant %d: got %d peers, want %d", want, n, min(want, 99))
+			}
+			if contains(got.Peers, 6, Addr4(42)) {
+				t.Fatalf("leecher, numwant %d: got itself", want)
+			}
+			seen := map[string]bool{}
+			for _, e := range entries(got.Peers, 6) {
+				if seen[string(e)] {
+					t.Fatalf("leecher, numwant %d: peer %x returned twice", want, e)
+				}
+				seen[string(e)] = true
+			}
+		}
+	}
 }
 
 func testSampleRandom(t *testing.T, s tracker.Store, _ *Clock) {
