@@ -116,9 +116,9 @@ type Policy struct {
 	// cursor is where the search for a fresh piece starts, so offers
 	// sweep the torrent instead of piling onto its first pieces.
 	cursor uint32
-	// offers counts the pieces revealed, over the Policy's life; fresh
-	// those that were fresh, idle those revealed because the origin was
-	// idle although they were spreading.
+	// offers counts the pieces revealed, over the Policy's life;
+	// freshOffers those that were fresh, idleOffers those revealed because
+	// the origin was idle although they were spreading (idleFill).
 	offers, freshOffers, idleOffers uint64
 }
 
