@@ -17,7 +17,7 @@ type collector struct {
 	uploaded, size    *prometheus.Desc
 	torrentPeers, pcs *prometheus.Desc
 	// The offload policy's view, per torrent, when it is on.
-	offered, spreading, copies *prometheus.Desc
+	offered, idleOffered, spreading, copies *prometheus.Desc
 }
 
 // Collector returns a Prometheus collector of the seeder's peers
@@ -48,6 +48,8 @@ func (s *Seeder) Collector() prometheus.Collector {
 			[]string{"info_hash", "name", "state"}, nil),
 		offered: prometheus.NewDesc(name("offload_offered_pieces_total"),
 			"Pieces the offload policy revealed to a leecher (a have message), by torrent; about the piece count per copy the origin sends.", torrent, nil),
+		idleOffered: prometheus.NewDesc(name("offload_idle_offered_pieces_total"),
+			"Of the pieces revealed, those revealed although the swarm was spreading them, because the origin's uplink was idle (at most one for every n fresh ones, n the connected peers), by torrent.", torrent, nil),
 		spreading: prometheus.NewDesc(name("offload_withheld_pieces"),
 			"Pieces connected leechers lack that the origin withholds because another peer has them or is getting them (the swarm carries them), summed over leechers, by torrent.", torrent, nil),
 		copies: prometheus.NewDesc(name("swarm_copies"),
@@ -57,7 +59,7 @@ func (s *Seeder) Collector() prometheus.Collector {
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.peers, c.unchoked, c.pending, c.torrents, c.uploaded, c.size, c.torrentPeers, c.pcs,
-		c.offered, c.spreading, c.copies} {
+		c.offered, c.idleOffered, c.spreading, c.copies} {
 		ch <- d
 	}
 }
@@ -99,6 +101,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.pcs, int(sw.NumPieces()-verified), hash, name, "failed")
 		if st, ok := sw.swarm.OffloadStatus(); ok {
 			ch <- prometheus.MustNewConstMetric(c.offered, prometheus.CounterValue, float64(st.Offered), hash, name)
+			ch <- prometheus.MustNewConstMetric(c.idleOffered, prometheus.CounterValue, float64(st.IdleOffered), hash, name)
 			gauge(c.spreading, st.Spreading, hash, name)
 			ch <- prometheus.MustNewConstMetric(c.copies, prometheus.GaugeValue, st.Copies, hash, name)
 		}

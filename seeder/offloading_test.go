@@ -151,3 +151,46 @@ func TestAPeerAskingForPiecesNeverRevealedIsDropped(t *testing.T) {
 		}
 	}
 }
+
+// Two leechers, each revealed distinct pieces: once the first has all of
+// its own and the origin sends nothing, it is revealed the other's piece
+// at once, without waiting to starve, and the status counts it.
+func TestAnIdleOriginRevealsTheOtherLeechersPieceAtOnce(t *testing.T) {
+	reg, m := newMetricsForTest(t)
+	tor, _ := testTorrent(t, 4*16<<10, 16<<10)
+	s, addr := serveTest(t, Config{Offload: true, Metrics: m}, tor)
+	if err := reg.Register(s.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	a := connectPeer(t, addr, tor, fastReserved())
+	waitFor[*peerwire.HaveNone](a)
+	a.send(&peerwire.HaveNone{})
+	gotA := haves(t, a, 3) // alone: the lone window
+	b := connectPeer(t, addr, tor, fastReserved())
+	waitFor[*peerwire.HaveNone](b)
+	b.send(&peerwire.HaveNone{})
+	gotB := haves(t, b, 1) // the last fresh piece
+	var theirs uint32
+	for i := range gotB {
+		theirs = i
+	}
+
+	// b asks for nothing: once a has its three, the origin is idle.
+	a.send(&peerwire.Interested{})
+	waitFor[*peerwire.Unchoke](a)
+	for i := range gotA {
+		a.send(&peerwire.Request{Index: i, Length: 16 << 10})
+	}
+	if got := haves(t, a, 1); !got[theirs] {
+		t.Fatalf("revealed %v to a, want b's piece %d", got, theirs)
+	}
+	st := s.Status()[0].Offload
+	if st == nil || st.IdleOffered != 1 || st.Offered != 5 {
+		t.Fatalf("status %+v: want 5 pieces offered, 1 of them because the origin was idle (not a starving leecher's)", st)
+	}
+	hash, name := tor.InfoHash().String(), tor.Name()
+	if got := metricValue(t, reg, "bitorigin_seeder_offload_idle_offered_pieces_total", "info_hash", hash, "name", name); got != 1 {
+		t.Fatalf("idle offered pieces %v, want 1", got)
+	}
+	lint(t, reg)
+}

@@ -17,6 +17,13 @@
 // next piece is revealed as soon as the leecher has the last one, not when
 // a second peer has it, so the origin never waits.
 //
+// Withholding costs time when the origin's uplink has nothing to do: a
+// leecher that got its distinct pieces waits for the others' pieces, which
+// clients trade slowly at first. So while the origin is idle (Config.Idle),
+// a leecher with nothing on its way from the origin is given the least
+// held pieces it lacks even though they are spreading, within a budget
+// that keeps the origin near one copy (see idleFill).
+//
 // The Policy is pure logic, like package choker: it is told about peers,
 // their pieces and time, and answers with offers for the caller to send as
 // have messages. It is not safe for concurrent use.
@@ -55,6 +62,11 @@ type Config struct {
 	// now (it passed verification and its files did not change since); a
 	// piece it cannot serve is never revealed. Nil means every piece.
 	Servable func(piece uint32) bool
+	// Idle, when set, reports whether the origin's uplink is idle for the
+	// torrent now: no connection has requests waiting or blocks being
+	// sent. Then pieces that are spreading are revealed too (idleFill).
+	// Nil means never idle.
+	Idle func() bool
 }
 
 // Defaults of Config.
@@ -104,8 +116,10 @@ type Policy struct {
 	// cursor is where the search for a fresh piece starts, so offers
 	// sweep the torrent instead of piling onto its first pieces.
 	cursor uint32
-	// offers counts the pieces revealed, over the Policy's life.
-	offers uint64
+	// offers counts the pieces revealed, over the Policy's life;
+	// freshOffers those that were fresh, idleOffers those revealed because
+	// the origin was idle although they were spreading (idleFill).
+	offers, freshOffers, idleOffers uint64
 }
 
 // New returns a Policy for a torrent of cfg.Pieces pieces.
@@ -171,7 +185,7 @@ func (p *Policy) Remove(id uint64) []Offer {
 	if !pr.has.All() {
 		p.leechers--
 	}
-	return p.fillAll(nil)
+	return p.idleFill(p.fillAll(nil))
 }
 
 // Bitfield records the pieces a peer has (its bitfield message; an empty
@@ -197,7 +211,7 @@ func (p *Policy) Bitfield(id uint64, has *bitfield.Bitfield, now time.Time) []Of
 	}
 	// A second leecher ends the first one's lone window: nothing to take
 	// back, its offers simply stop being topped up past Window.
-	return p.fill(nil, id, pr)
+	return p.idleFill(p.fill(nil, id, pr))
 }
 
 // Have records that a peer now has a piece (its have message) and answers
@@ -224,11 +238,15 @@ func (p *Policy) Have(id uint64, piece uint32, now time.Time) []Offer {
 	} else {
 		pr.starving, pr.fed = false, true
 	}
+	var out []Offer
 	if pr.has.All() {
 		p.leechers--
-		return nil
+	} else {
+		out = p.fill(out, id, pr)
 	}
-	return p.fill(nil, id, pr)
+	// The origin may just have sent this peer the last piece it had
+	// waiting: then its uplink may be idle.
+	return p.idleFill(out)
 }
 
 // Tick takes the peers whose bitfield never came as having nothing, and
@@ -256,12 +274,12 @@ func (p *Policy) Tick(now time.Time) []Offer {
 		pr.starving = true
 		out = p.fill(out, id, pr)
 	}
-	return out
+	return p.idleFill(out)
 }
 
 // Refill tops every leecher up, as when pieces the origin could not serve
 // are servable again.
-func (p *Policy) Refill() []Offer { return p.fillAll(nil) }
+func (p *Policy) Refill() []Offer { return p.idleFill(p.fillAll(nil)) }
 
 // servable reports whether piece i may be revealed.
 func (p *Policy) servable(i uint32) bool { return p.cfg.Servable == nil || p.cfg.Servable(i) }
@@ -274,6 +292,10 @@ func (p *Policy) Offered(id uint64, piece uint32) bool {
 
 // Offers is the number of pieces revealed over the Policy's life.
 func (p *Policy) Offers() uint64 { return p.offers }
+
+// IdleOffers is the number of those pieces revealed because the origin's
+// uplink was idle, although they were spreading in the swarm.
+func (p *Policy) IdleOffers() uint64 { return p.idleOffers }
 
 // Copies is the number of full copies the connected peers hold among
 // them: the fewest holders of any piece, plus the share of pieces held
@@ -327,7 +349,9 @@ func (p *Policy) fill(out []Offer, id uint64, pr *peer) []Offer {
 	w := p.window(pr)
 	for pr.pending < w {
 		i, ok := p.fresh(pr)
-		if !ok && pr.starving {
+		if ok {
+			p.freshOffers++
+		} else if pr.starving {
 			i, ok = p.leastHeld(pr)
 		}
 		if !ok {
@@ -344,6 +368,54 @@ func (p *Policy) fillAll(out []Offer) []Offer {
 		out = p.fill(out, id, pr)
 	}
 	return out
+}
+
+// idleFill reveals, while the origin's uplink is idle, the least held
+// pieces they lack to the leechers with nothing on their way from the
+// origin, up to the lone window each: those are the pieces the swarm
+// would trade slowest, and the origin would otherwise send nothing while
+// the leechers wait for them.
+//
+// Each such piece is a copy the swarm could have carried, so they are
+// budgeted: at most one for every n fresh offers, n the connected peers.
+// The fresh offers add up to about one copy of the torrent, so the origin
+// sends at most 1 + 1/n copies: 1.5 for two leechers, where plain serving
+// sends up to 2, and under 1.1 from ten peers on, where the origin's
+// uplink is seldom idle anyway. The budget grows with the fresh offers,
+// so a late leecher (the fresh pieces all gone) gets little this way: it
+// waits for the swarm, and starves into being fed (Tick) if it must.
+func (p *Policy) idleFill(out []Offer) []Offer {
+	if p.cfg.Idle == nil || !p.idleBudget() {
+		return out
+	}
+	asked, idle := false, false
+	for id, pr := range p.peers {
+		if pr.has == nil || pr.has.All() || pr.pending > 0 {
+			continue
+		}
+		// Asked once, and only when a leecher waits: it visits every
+		// connection of the torrent.
+		if !asked {
+			asked, idle = true, p.cfg.Idle()
+		}
+		if !idle {
+			return out
+		}
+		for pr.pending < p.cfg.LoneWindow && p.idleBudget() {
+			i, ok := p.leastHeld(pr)
+			if !ok {
+				break
+			}
+			p.idleOffers++
+			out = p.offer(out, id, pr, i)
+		}
+	}
+	return out
+}
+
+// idleBudget reports whether one more piece may be revealed by idleFill.
+func (p *Policy) idleBudget() bool {
+	return (p.idleOffers+1)*uint64(len(p.peers)) <= p.freshOffers
 }
 
 // fresh finds a piece that pr lacks, that nobody connected has and that is

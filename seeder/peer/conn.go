@@ -65,6 +65,9 @@ type Conn struct {
 
 	mu    sync.Mutex // guards what follows
 	queue requestQueue
+	// sending is set while the writer serves a batch it took from queue,
+	// until its blocks are written (Busy).
+	sending bool
 	// offered is what the torrent's offload policy revealed to the peer,
 	// the only pieces it may request; nil when offload is off.
 	offered *bitfield.Bitfield
@@ -582,6 +585,16 @@ func (c *Conn) SetChoked(choke bool) {
 	c.out = peerwire.Choke{}.AppendTo(c.out)
 	c.queue.drain(c.rejectChoked)
 	c.signal()
+}
+
+// Busy reports whether the connection uses the origin's uplink now:
+// requests wait in its queue, or the writer is reading or sending (or
+// waiting for the rate limit to send) a batch of blocks. A closed
+// connection is not busy.
+func (c *Conn) Busy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err == nil && (c.sending || c.queue.len() > 0)
 }
 
 // Unchoked reports whether the peer holds an upload slot now: unchoked,

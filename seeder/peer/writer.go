@@ -84,6 +84,8 @@ func (c *Conn) writeStep() (bool, error) {
 		size += int(r.Length)
 	}
 	c.batch = batch
+	// Set as the requests leave the queue, so Busy has no gap between.
+	c.sending = len(batch) > 0
 	choked := c.choked
 	c.mu.Unlock()
 	if len(ctrl) == 0 && len(batch) == 0 {
@@ -185,6 +187,7 @@ func (c *Conn) serve(batch []peerwire.Request) error {
 		i = j
 	}
 	if len(iov) == 0 {
+		c.setSending(false)
 		return nil
 	}
 	if l := c.cfg.Limiter; l != nil {
@@ -207,10 +210,23 @@ func (c *Conn) serve(batch []peerwire.Request) error {
 	c.t.Uploaded.Add(int64(total))
 	c.uploaded += int64(total)
 	c.cfg.Metrics.servedRequests(served)
+	// Not sending before a piece counts as sent whole: the offload policy,
+	// told of the piece, asks at once whether the uplink is idle, and this
+	// connection must not look busy with the batch that just left.
+	c.setSending(false)
 	if c.t.Offload {
 		c.countDelivered(hdrs)
 	}
 	return nil
+}
+
+// setSending records whether the writer is serving a batch (Busy). A
+// batch that fails leaves it set: the connection closes, and a closed one
+// is never busy.
+func (c *Conn) setSending(sending bool) {
+	c.mu.Lock()
+	c.sending = sending
+	c.mu.Unlock()
 }
 
 // countDelivered adds the blocks just sent, read back from their piece

@@ -73,3 +73,58 @@ func BenchmarkServeBlock(b *testing.B) {
 		}
 	}
 }
+
+// The offload policy asks whether the origin's uplink is idle as it hears
+// that a piece was sent whole; the connection that sent it must not look
+// busy then, nor idle while its blocks are on their way.
+func TestAConnectionIsBusyWhileRequestsWaitOrBlocksAreSent(t *testing.T) {
+	tor, _ := testTorrent(t, 4*16<<10, 16<<10)
+	tor.Offload = true
+	var busyAtHave []bool
+	var c *Conn
+	tor.Have = func(_ *Conn, _ uint32) { busyAtHave = append(busyAtHave, c.Busy()) }
+	var busyAtWrite []bool
+	out := &hookConn{onWrite: func() { busyAtWrite = append(busyAtWrite, c.Busy()) }}
+	c = testConn(testConfig(), tor, out)
+	if c.Busy() {
+		t.Fatal("busy with nothing queued")
+	}
+	c.mu.Lock()
+	c.queue.push(peerwire.Request{Index: 1, Length: 16 << 10})
+	c.mu.Unlock()
+	if !c.Busy() {
+		t.Fatal("not busy with a request queued")
+	}
+	if _, err := c.writeStep(); err != nil {
+		t.Fatal(err)
+	}
+	if len(busyAtWrite) == 0 || !busyAtWrite[0] {
+		t.Fatalf("busy while writing the block: %v, want true", busyAtWrite)
+	}
+	if len(busyAtHave) != 1 || busyAtHave[0] {
+		t.Fatalf("busy when the piece counted as sent whole: %v, want false once", busyAtHave)
+	}
+	if c.Busy() {
+		t.Fatal("busy after the batch was sent")
+	}
+	c.mu.Lock()
+	c.queue.push(peerwire.Request{Index: 2, Length: 16 << 10})
+	c.mu.Unlock()
+	c.Close(nil)
+	if c.Busy() {
+		t.Fatal("a closed connection is busy")
+	}
+}
+
+// hookConn is a net.Conn that calls onWrite on every write.
+type hookConn struct {
+	discardConn
+	onWrite func()
+}
+
+func (h *hookConn) Write(p []byte) (int, error) {
+	h.onWrite()
+	return len(p), nil
+}
+
+func (h *hookConn) Close() error { return nil }

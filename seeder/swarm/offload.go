@@ -19,12 +19,26 @@ type offloader struct {
 }
 
 func newOffloader(pieces uint32, served func(uint32) bool) *offloader {
-	p, err := offload.New(offload.Config{Pieces: pieces, Servable: served})
+	o := &offloader{conns: make(map[uint64]*peer.Conn)}
+	p, err := offload.New(offload.Config{Pieces: pieces, Servable: served, Idle: o.idle})
 	if err != nil {
 		// Only a torrent of no pieces, which metainfo never parses.
 		return nil
 	}
-	return &offloader{policy: p, conns: make(map[uint64]*peer.Conn)}
+	o.policy = p
+	return o
+}
+
+// idle reports whether the origin's uplink is idle for the torrent: no
+// connection has requests waiting or blocks being sent. The policy asks
+// it while o.mu is held, the lock taken before a connection's.
+func (o *offloader) idle() bool {
+	for _, c := range o.conns {
+		if c.Busy() {
+			return false
+		}
+	}
+	return true
 }
 
 // apply reveals each offered piece to its peer with a have message.
@@ -92,6 +106,9 @@ type OffloadStatus struct {
 	Copies float64 `json:"copies"`
 	// Offered counts the pieces revealed to peers.
 	Offered uint64 `json:"offered_pieces"`
+	// IdleOffered counts those revealed although the swarm was spreading
+	// them, because the origin's uplink was idle.
+	IdleOffered uint64 `json:"idle_offered_pieces"`
 	// Spreading counts the pieces connected leechers lack that the origin
 	// withholds because another peer has them or is getting them.
 	Spreading int `json:"spreading_pieces"`
@@ -100,5 +117,6 @@ type OffloadStatus struct {
 func (o *offloader) status() OffloadStatus {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return OffloadStatus{Copies: o.policy.Copies(), Offered: o.policy.Offers(), Spreading: o.policy.Spreading()}
+	return OffloadStatus{Copies: o.policy.Copies(), Offered: o.policy.Offers(), IdleOffered: o.policy.IdleOffers(),
+		Spreading: o.policy.Spreading()}
 }
