@@ -157,7 +157,7 @@ func TestAPeerAskingForPiecesNeverRevealedIsDropped(t *testing.T) {
 // at once, without waiting to starve, and the status counts it.
 func TestAnIdleOriginRevealsTheOtherLeechersPieceAtOnce(t *testing.T) {
 	reg, m := newMetricsForTest(t)
-	tor, _ := testTorrent(t, 4*16<<10, 16<<10)
+	tor, _ := contenttest.Complete(t, 4*16<<10, 16<<10)
 	s, addr := serveTest(t, Config{Offload: true, Metrics: m}, tor)
 	if err := reg.Register(s.Collector()); err != nil {
 		t.Fatal(err)
