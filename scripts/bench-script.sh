@@ -35,7 +35,13 @@ for c in $cases; do
 		exit 1
 	fi
 	out=$(ls -t "$work"/cg.* | head -1)
-	calls=$(awk '/^cfn=.*evalGenericCommand/ { getline; sub("calls=", "", $1); print $1; exit }' "$out")
+	# The script calls counted: evalGenericCommand's, as its caller sees them.
+	calls=$(callgrind_annotate --tree=calling --inclusive=yes "$out" 2>/dev/null |
+		awk '!n && /> +[?]+:evalGenericCommand [(]/ { n = $0; sub(/.*[(]/, "", n); sub(/x[)].*/, "", n); gsub(",", "", n) } END { print n }')
+	if [ -z "$calls" ] || [ "$calls" -eq 0 ]; then
+		echo "bench-script: no script calls counted in $c" >&2
+		exit 1
+	fi
 	total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 	printf '%-14s %8d %14d\n' "$c" "$calls" $((total / calls))
 done
