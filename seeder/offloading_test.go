@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/bitorigin/bitorigin/peerwire"
+	"github.com/bitorigin/bitorigin/seeder/content"
 	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
 )
 
@@ -30,13 +33,21 @@ func haves(t *testing.T, p *testPeer, n int) map[uint32]bool {
 	return got
 }
 
-func TestOffloadRevealsDistinctPiecesAndServesOnlyThose(t *testing.T) {
+// offloadingSeeder serves a torrent of the given number of 16 KiB pieces
+// with offload on, its metrics and status collector in reg.
+func offloadingSeeder(t *testing.T, pieces int) (*prometheus.Registry, *content.Torrent, *Seeder, string) {
+	t.Helper()
 	reg, m := newMetricsForTest(t)
-	tor, _ := contenttest.Complete(t, 8*16<<10, 16<<10)
+	tor, _ := contenttest.Complete(t, pieces*16<<10, 16<<10)
 	s, addr := serveTest(t, Config{Offload: true, Metrics: m}, tor)
 	if err := reg.Register(s.Collector()); err != nil {
 		t.Fatal(err)
 	}
+	return reg, tor, s, addr
+}
+
+func TestOffloadRevealsDistinctPiecesAndServesOnlyThose(t *testing.T) {
+	reg, tor, s, addr := offloadingSeeder(t, 8)
 	a := connectPeer(t, addr, tor, fastReserved())
 	hs, err := peerwire.ParseExtensionHandshake(waitFor[*peerwire.Extended](a))
 	if err != nil || hs.UploadOnly {
@@ -156,12 +167,7 @@ func TestAPeerAskingForPiecesNeverRevealedIsDropped(t *testing.T) {
 // its own and the origin sends nothing, it is revealed the other's piece
 // at once, without waiting to starve, and the status counts it.
 func TestAnIdleOriginRevealsTheOtherLeechersPieceAtOnce(t *testing.T) {
-	reg, m := newMetricsForTest(t)
-	tor, _ := contenttest.Complete(t, 4*16<<10, 16<<10)
-	s, addr := serveTest(t, Config{Offload: true, Metrics: m}, tor)
-	if err := reg.Register(s.Collector()); err != nil {
-		t.Fatal(err)
-	}
+	reg, tor, s, addr := offloadingSeeder(t, 4)
 	a := connectPeer(t, addr, tor, fastReserved())
 	waitFor[*peerwire.HaveNone](a)
 	a.send(&peerwire.HaveNone{})
