@@ -7,9 +7,10 @@
 -- its shard's totals and index (see settle.lua); then the swarm's done
 -- leechers (a sorted set like the lists: leechers that have seeded or
 -- finished here before, so that they count no second download); then the
--- swarm's identities and its dual-stack pairs (below). The swarm's nine
--- share one hash tag and the shard's two are in the same Redis Cluster
--- slot, so the script runs on one node.
+-- swarm's dual-stack pairs and the share of its identities that holds the
+-- announcer's peer ID (below). The swarm's keys share one hash tag
+-- and the shard's two are in the same Redis Cluster slot, so the script
+-- runs on one node.
 --
 -- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
 -- members seen before it have expired), numwant, peer lifetime (ms), swarm
@@ -17,15 +18,19 @@
 -- bytes of the key, or empty without a key), a random number below 2^52.
 --
 -- Within a family the address tells peers apart, key or not. The key ties
--- a peer's IPv4 and IPv6 members into one peer: KEYS[10] is a hash of
--- identities, field peer ID and '4' or '6', value the key (4 bytes), the
+-- a peer's IPv4 and IPv6 members into one peer: identities are kept in
+-- hashes, field peer ID and '4' or '6', value the key (4 bytes), the
 -- address (padded to 18 bytes) and the last-seen time, plus .5 when it
--- seeds there or .25 when it is done there (a done leecher). The first
+-- seeds there or .25 when it is done there (a done leecher). A swarm's
+-- identities are spread over eight hashes by the last byte of the peer ID
+-- (KEYS[11] holds the announcer's): Redis keeps a hash of up to 512 fields
+-- as a list it scans, and one hash per swarm was scanned to its end on most
+-- announces. The first
 -- address of a family to come with a key holds its peer ID's identity
 -- there; another is a peer of its own, tied to nothing; a holder that
 -- changes its key keeps its identity (aria2c sends a new UDP key every
 -- time). The two families' identities of a peer ID with the same key are
--- one peer, a pair: KEYS[11] holds the pairs (member: peer ID), scored
+-- one peer, a pair: KEYS[10] holds the pairs (member: peer ID), scored
 -- class * 2^44 plus the older half's last-seen time, class being the
 -- halves' roles: 0 seeder in both, 1 IPv4 seeder and IPv6 leecher, 2 the
 -- reverse, 3 leecher in both; so a pair stops counting when its older
@@ -67,19 +72,19 @@ end
 -- The identities of the announcer's peer ID in its family and the other:
 -- read when it sent a key, or stops.
 local pid, paddr = string.sub(member, size + 1), string.sub(member, 1, size)
-local own_f, twin_f = pid .. '4', pid .. '6'
-if v6 then own_f, twin_f = twin_f, own_f end
 local function parse(v)
   if not v then return nil end
   local sc = tonumber(string.sub(v, 23))
   if sc < tonumber(cutoff) then return nil end
   return string.sub(v, 1, 4), string.sub(v, 5, 22), sc
 end
+local own_f, twin_f = pid .. '4', pid .. '6'
+if v6 then own_f, twin_f = twin_f, own_f end
 local pad = string.rep('\0', 18 - size)
 local key = string.sub(ident, 21)
 local linked, own_s, twin_s, twin_k, twin_a, was_paired = false
 if ident ~= '' or event == 'stopped' then
-  local v = redis.call('HMGET', KEYS[10], own_f, twin_f)
+  local v = redis.call('HMGET', KEYS[11], own_f, twin_f)
   local own_k, own_a, os = parse(v[1])
   local tk, ta, ts = parse(v[2])
   was_paired = os ~= nil and ts ~= nil and own_a == paddr .. pad and own_k == tk
@@ -157,35 +162,48 @@ if linked then
   if done and twin_s and twin_s % 1 == 0 then
     -- What the peer finished over one family it finished.
     twin_s = twin_s + 0.25
-    redis.call('HSET', KEYS[10], twin_f, twin_k .. twin_a .. string.format('%.2f', twin_s))
+    redis.call('HSET', KEYS[11], twin_f, twin_k .. twin_a .. string.format('%.2f', twin_s))
   end
   if event == 'stopped' then
-    redis.call('HDEL', KEYS[10], own_f)
+    redis.call('HDEL', KEYS[11], own_f)
   else
     local frac = 0
     if seeder then frac = 0.5 elseif done then frac = 0.25 end
-    redis.call('HSET', KEYS[10], own_f, key .. paddr .. pad .. now .. string.format('%.2f', frac):sub(2))
-    redis.call('PEXPIRE', KEYS[10], lifetime)
+    redis.call('HSET', KEYS[11], own_f, key .. paddr .. pad .. now .. string.format('%.2f', frac):sub(2))
+    redis.call('PEXPIRE', KEYS[11], lifetime)
     if twin_s then
       local s4, s6 = seeder, twin_s % 1 == 0.5
       if v6 then s4, s6 = s6, s4 end
       local class = 0
       if not s4 then class = class + 2 end
       if not s6 then class = class + 1 end
-      redis.call('ZADD', KEYS[11], class * PAIR + math.floor(twin_s), pid)
-      redis.call('PEXPIRE', KEYS[11], lifetime)
+      redis.call('ZADD', KEYS[10], class * PAIR + math.floor(twin_s), pid)
+      redis.call('PEXPIRE', KEYS[10], lifetime)
       paired = true
     end
   end
 end
-if was_paired and not paired then redis.call('ZREM', KEYS[11], pid) end
+if was_paired and not paired then redis.call('ZREM', KEYS[10], pid) end
 
 local card = {}
 for i = 1, 4 do
   card[i] = redis.call('ZCARD', KEYS[i])
 end
+-- Identities of keyed peers that left without a stop: the sweep walks the
+-- hashes of swarms nobody announces to, but a swarm that announces keep
+-- swept is never its task, and its hashes never expire. So a keyed announce
+-- walks its own hash once it holds over four times its share of the live
+-- peers (and 16 more, for small swarms): the leftovers stay bounded, and
+-- a walk pays for the announces that left them.
+if ident ~= '' and redis.call('HLEN', KEYS[11]) > (card[1] + card[2] + card[3] + card[4]) / 2 + 16 then
+  local all = redis.call('HGETALL', KEYS[11])
+  local cut = tonumber(cutoff)
+  for i = 1, #all, 2 do
+    if tonumber(string.sub(all[i + 1], 23)) < cut then redis.call('HDEL', KEYS[11], all[i]) end
+  end
+end
 local old = counted_of(KEYS[6])
-pairs_of(KEYS[11], tonumber(cutoff), card, paired or had_pairs(old))
+pairs_of(KEYS[10], tonumber(cutoff), card, paired or had_pairs(old))
 local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
 settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, swept, old)

@@ -170,17 +170,34 @@ func New(cfg Config) (*Store, error) {
 // keys returns the swarm's keys for the announce script: IPv4 seeders,
 // IPv4 leechers, IPv6 seeders, IPv6 leechers, downloads, counted (its share
 // of the totals); then its shard's totals and index; then its done
-// leechers, its identities and its dual-stack pairs (see announce.lua). The hex info hash in
-// braces is the Cluster hash tag of the swarm's keys; the shard's are in
-// the same slot (see shards). The hex info hash is returned too: it names
-// the swarm in the shard's index.
+// leechers and its dual-stack pairs (see announce.lua), with room for the
+// announcer's identity hash (identityKey). The hex info hash in braces
+// is the Cluster hash tag of the swarm's keys; the shard's are in the same
+// slot (see shards). The hex info hash is returned too: it names the swarm
+// in the shard's index.
 func (s *Store) keys(h tracker.InfoHash) ([]string, string) {
 	var buf [40]byte
 	hex.Encode(buf[:], h[:])
 	id := string(buf[:])
 	base := s.prefix + ":{" + id + "}:"
 	shard := s.shards.of(id)
-	return []string{base + "s4", base + "l4", base + "s6", base + "l6", base + "d", base + "c", shard + "n", shard + "x", base + "f", base + "h", base + "p"}, id
+	keys := make([]string, 0, 11)
+	return append(keys, base+"s4", base+"l4", base+"s6", base+"l6", base+"d", base+"c", shard+"n", shard+"x", base+"f", base+"p"), id
+}
+
+// identityShards is how many hashes hold a swarm's identities (see
+// announce.lua), chosen by the last byte of the peer ID.
+const identityShards = 8
+
+// identityKey is the hash of the swarm's identities that holds peer ID id's,
+// given the swarm's keys.
+func identityKey(keys []string, id tracker.PeerID) string {
+	return identityKeyN(keys, int(id[len(id)-1])%identityShards)
+}
+
+func identityKeyN(keys []string, n int) string {
+	base := keys[0][:len(keys[0])-len("s4")]
+	return base + "h" + strconv.Itoa(n)
 }
 
 // member encodes a peer as its compact address followed by its peer ID.
@@ -222,6 +239,7 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 	m, v6 := member(a.PeerID, a)
 	now := s.now()
 	keys, id := s.keys(a.InfoHash)
+	keys = append(keys, identityKey(keys, a.PeerID))
 	res, err := s.batch.do(ctx, time.Now().Add(s.timeout), keys, []any{
 		m, flag(v6), flag(a.Seeder), a.Event.String(),
 		millis(now), millis(now.Add(-s.lifetime)), a.NumWant,
@@ -320,7 +338,7 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 				cmds[i].counts[j] = p.ZCount(ctx, ks[j], cutoff, "+inf")
 				// The swarm's live dual-stack pairs of class j (see
 				// announce.lua).
-				cmds[i].pairs[j] = p.ZCount(ctx, ks[10], strconv.FormatInt(int64(j)<<44+cut, 10), "("+strconv.FormatInt(int64(j+1)<<44, 10))
+				cmds[i].pairs[j] = p.ZCount(ctx, ks[9], strconv.FormatInt(int64(j)<<44+cut, 10), "("+strconv.FormatInt(int64(j+1)<<44, 10))
 			}
 			cmds[i].d = p.Get(ctx, ks[4])
 		}

@@ -123,6 +123,8 @@ func TestOneRoundTripPerAnnounce(t *testing.T) {
 var scriptCommand = map[string]bool{
 	"zremrangebyscore": true, "incr": true, "zrem": true, "zadd": true,
 	"pexpire": true, "zcard": true, "get": true, "zscore": true,
+	// identities of keyed peers, and dropping the expired ones
+	"hlen": true, "hgetall": true,
 	// settle.lua, keeping the totals
 	"hmget": true, "hincrby": true, "hdel": true, "hset": true, "del": true, "zrange": true,
 }
@@ -164,6 +166,10 @@ func TestPeersAndThenSwarmKeysExpire(t *testing.T) {
 			ev = tracker.EventCompleted
 		}
 		pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(n % 3), PeerID: storetest.ID(n), Addr: storetest.Addr6(n), Event: ev, Seeder: n%5 == 0}
+		if n%2 == 0 {
+			// Keyed peers leave identities behind too.
+			pa.Key = storetest.Key(n)
+		}
 		if err := s.Announce(ctx, pa, &out); err != nil {
 			t.Fatal(err)
 		}

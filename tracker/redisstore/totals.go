@@ -225,9 +225,12 @@ func (s *Store) sweepShards(ctx context.Context, bases []string, cutoff int64) (
 			return false, fmt.Errorf("redis sweep: index entry %q is no info hash", id)
 		}
 		k, _ := s.keys(h)
-		// The announce script's keys without the download counter and
-		// the done leechers.
-		keys[i] = []string{k[0], k[1], k[2], k[3], k[5], k[6], k[7], k[9], k[10]}
+		// The swarm's keys without the download counter and the done
+		// leechers, and every identity hash.
+		keys[i] = append(make([]string, 0, 8+identityShards), k[0], k[1], k[2], k[3], k[5], k[6], k[7], k[9])
+		for n := range identityShards {
+			keys[i] = append(keys[i], identityKeyN(k, n))
+		}
 	}
 	cmds := make([]*redis.Cmd, len(ids))
 	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {

@@ -129,3 +129,64 @@ func TestSlotTagsMapToTheirSlots(t *testing.T) {
 		}
 	}
 }
+
+// The identities of keyed peers that left without a stop are dropped: in
+// a swarm nobody announces to, by the sweep; in one that announces keep
+// swept, by the announces, from the hash each touches, once it holds
+// several times its share of the live peers.
+func TestExpiredIdentitiesAreDropped(t *testing.T) {
+	for _, busy := range []bool{false, true} {
+		t.Run(map[bool]string{false: "quiet swarm", true: "busy swarm"}[busy], func(t *testing.T) {
+			r := redisFor(t)
+			clock := storetest.NewClock()
+			s := newStore(t, r.Addr, Config{Now: clock.Now, PeerLifetime: storetest.Lifetime})
+			ctx := context.Background()
+			announce := func(n int) {
+				t.Helper()
+				var out tracker.SwarmAnswer
+				pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(1), PeerID: storetest.ID(n), Key: storetest.Key(n), Addr: storetest.Addr4(n)}
+				if err := s.Announce(ctx, pa, &out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			keys, _ := s.keys(storetest.Hash(1))
+			held := func() int {
+				t.Helper()
+				total := 0
+				for n := range identityShards {
+					out, err := r.CLI("hlen", identityKeyN(keys, n))
+					if err != nil {
+						t.Fatal(err)
+					}
+					c, err := strconv.Atoi(strings.TrimSpace(out))
+					if err != nil {
+						t.Fatalf("hlen: %q", out)
+					}
+					total += c
+				}
+				return total
+			}
+			const gone = 200 // 25 in each identity hash (storetest.ID ends in n)
+			for n := range gone {
+				announce(n)
+			}
+			if got := held(); got != gone {
+				t.Fatalf("%d identities held after %d keyed announces", got, gone)
+			}
+			clock.Advance(storetest.Lifetime + time.Second)
+			want := 0
+			if busy {
+				// New peers, one in each hash.
+				for n := 1000; n < 1000+identityShards; n++ {
+					announce(n)
+				}
+				want = identityShards
+			} else if err := s.SweepExpired(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := held(); got != want {
+				t.Fatalf("%d identities held, want %d (the live peers')", got, want)
+			}
+		})
+	}
+}
