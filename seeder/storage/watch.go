@@ -107,6 +107,11 @@ func (s *Storage) compare(i int, cur sig) error {
 	}
 	s.state[i].base = cur
 	s.files.forget(i)
+	if !cur.missing && !was.missing && cur.dev == was.dev && cur.ino == was.ino && cur.size < was.size {
+		// Truncated: a short file too, as a read past its new end would
+		// have found, whichever of the two notices first.
+		return fmt.Errorf("%s: %w: %s: %w", seg.path, ErrChanged, what, ErrShort)
+	}
 	return fmt.Errorf("%s: %w: %s", seg.path, ErrChanged, what)
 }
 

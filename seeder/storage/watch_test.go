@@ -146,3 +146,24 @@ func TestCheckNoticesARepairAndUnchangedComparesWithTheVerifiedFile(t *testing.T
 		t.Fatal("Unchanged: false for the file as last examined")
 	}
 }
+
+// A truncation is a short file whichever way it is found: by the stat of
+// the periodic check before a read (here every read, the interval being a
+// nanosecond), as by the read itself.
+func TestATruncationFoundByTheCheckIsShortToo(t *testing.T) {
+	info, root, _ := layout(t, []int64{1000, 3000}, nil)
+	s := New(info, Config{Root: root, CheckInterval: time.Nanosecond})
+	defer s.Close()
+	buf := make([]byte, 100)
+	if _, err := s.ReadAt(buf, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(info.FilePath(root, info.Files[1]), 50); err != nil {
+		t.Fatal(err)
+	}
+	// Within the bytes left, so only the check can tell.
+	_, err := s.ReadAt(buf[:10], 1000)
+	if !errors.Is(err, ErrShort) || !errors.Is(err, ErrChanged) {
+		t.Fatalf("read after a truncation: %v, want ErrShort and ErrChanged", err)
+	}
+}
