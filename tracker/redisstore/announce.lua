@@ -24,18 +24,18 @@
 -- seeds there or .25 when it is done there (a done leecher). A swarm's
 -- identities are spread over eight hashes by the last byte of the peer ID
 -- (KEYS[11] holds the announcer's): Redis keeps a hash of up to 512 fields
--- as a list it scans, and one hash per swarm was scanned to its end on most
--- announces. The first
--- address of a family to come with a key holds its peer ID's identity
--- there; another is a peer of its own, tied to nothing; a holder that
--- changes its key keeps its identity (aria2c sends a new UDP key every
--- time). The two families' identities of a peer ID with the same key are
+-- as a list it scans, and one hash per swarm was scanned to its end on
+-- most announces. The first address of a family to come with a key holds
+-- its peer ID's identity there; another is a peer of its own, tied to
+-- nothing; a holder that changes its key keeps its identity (aria2c sends
+-- a new UDP key every time). The two families' identities of a peer ID with the same key are
 -- one peer, a pair: KEYS[10] holds the pairs (member: peer ID), scored
 -- class * 2^44 plus the older half's last-seen time, class being the
 -- halves' roles: 0 seeder in both, 1 IPv4 seeder and IPv6 leecher, 2 the
 -- reverse, 3 leecher in both; so a pair stops counting when its older
 -- half expires. A pair counts as one peer: a seeder when either half
--- seeds. Identities past their time count as absent; the sweep drops them.
+-- seeds. Identities past their time count as absent; the sweep drops them,
+-- or a keyed announce whose hash has grown past its share (below).
 local member = ARGV[1]
 local v6 = ARGV[2] == '1'
 local seeder = ARGV[3] == '1'
