@@ -63,8 +63,10 @@ func TestABusyOriginWithholdsSpreadingPieces(t *testing.T) {
 func TestIdleOffersStayWithinTheirBudget(t *testing.T) {
 	const pieces = 256
 	for _, n := range []uint64{2, 4, 12} {
-		// Always idle: the most the budget lets through.
-		s := newSwarmSim(t, Config{Pieces: pieces, Idle: func() bool { return true }}, 4, 1)
+		// Always idle: the most the budget lets through. No leecher is
+		// ever taken as starving, whose feeding is not an idle reveal and
+		// has no budget (it sent one piece more, once in some 600 runs).
+		s := newSwarmSim(t, Config{Pieces: pieces, Idle: func() bool { return true }, Stall: time.Hour, FirstStall: time.Hour}, 4, 1)
 		for id := uint64(1); id <= n; id++ {
 			s.join(id, true)
 		}

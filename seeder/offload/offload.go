@@ -378,10 +378,11 @@ func (p *Policy) fillAll(out []Offer) []Offer {
 //
 // Each such piece is a copy the swarm could have carried, so they are
 // budgeted: at most one for every n fresh offers, n the connected peers.
-// The fresh offers add up to about one copy of the torrent, so the origin
-// sends at most 1 + 1/n copies: 1.5 for two leechers, where plain serving
-// sends up to 2, and under 1.1 from ten peers on, where the origin's
-// uplink is seldom idle anyway. The budget grows with the fresh offers,
+// The fresh offers add up to about one copy of the torrent, so idle
+// reveals add at most 1/n of a copy (feeding a starving leecher is apart):
+// 1.5 copies for two leechers, where plain serving sends up to 2, and
+// under 1.1 from ten peers on, where the origin's uplink is seldom idle
+// anyway. The budget grows with the fresh offers,
 // so a late leecher (the fresh pieces all gone) gets little this way: it
 // waits for the swarm, and starves into being fed (Tick) if it must.
 func (p *Policy) idleFill(out []Offer) []Offer {
