@@ -49,3 +49,14 @@ func Handler(reg *prometheus.Registry) http.Handler {
 // LatencyBuckets are the histogram buckets, in seconds, for request and
 // store latencies: 50 µs to 5 s.
 var LatencyBuckets = []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
+
+// Register registers each collector with reg, stopping at the first that
+// fails.
+func Register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

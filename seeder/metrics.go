@@ -89,11 +89,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "hash_requests_total",
 		Help: "BEP 52 hash requests of v2 peers, by answer: answered (from the piece layers), rejected (block hashes, or an invalid request).",
 	}, []string{"result"})
-	for _, c := range []prometheus.Collector{served, rejected, diskRead, announces, conns, dropped,
-		invalidations, rechecked, hashRequests} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("seeder metrics: %w", err)
-		}
+	if err := metrics.Register(reg, served, rejected, diskRead, announces, conns, dropped,
+		invalidations, rechecked, hashRequests); err != nil {
+		return nil, fmt.Errorf("seeder metrics: %w", err)
 	}
 	m := &Metrics{peer: &peer.Metrics{Served: served, DiskRead: diskRead}}
 	for r := range peer.NumRejectReasons {

@@ -46,6 +46,16 @@ func offloadingSeeder(t *testing.T, pieces int) (*prometheus.Registry, *content.
 	return reg, tor, s, addr
 }
 
+// emptyLeecher connects a Fast peer that, once the offloading seeder has
+// said it has none, says it has none either.
+func emptyLeecher(t *testing.T, addr string, tor *content.Torrent) *testPeer {
+	t.Helper()
+	p := connectPeer(t, addr, tor, fastReserved())
+	waitFor[*peerwire.HaveNone](p)
+	p.send(&peerwire.HaveNone{})
+	return p
+}
+
 func TestOffloadRevealsDistinctPiecesAndServesOnlyThose(t *testing.T) {
 	reg, tor, s, addr := offloadingSeeder(t, 8)
 	a := connectPeer(t, addr, tor, fastReserved())
@@ -57,9 +67,7 @@ func TestOffloadRevealsDistinctPiecesAndServesOnlyThose(t *testing.T) {
 	a.send(&peerwire.HaveNone{})
 	gotA := haves(t, a, 3) // alone: the lone window
 
-	b := connectPeer(t, addr, tor, fastReserved())
-	waitFor[*peerwire.HaveNone](b)
-	b.send(&peerwire.HaveNone{})
+	b := emptyLeecher(t, addr, tor)
 	gotB := haves(t, b, 2)
 	for i := range gotB {
 		if gotA[i] {
@@ -168,13 +176,9 @@ func TestAPeerAskingForPiecesNeverRevealedIsDropped(t *testing.T) {
 // at once, without waiting to starve, and the status counts it.
 func TestAnIdleOriginRevealsTheOtherLeechersPieceAtOnce(t *testing.T) {
 	reg, tor, s, addr := offloadingSeeder(t, 4)
-	a := connectPeer(t, addr, tor, fastReserved())
-	waitFor[*peerwire.HaveNone](a)
-	a.send(&peerwire.HaveNone{})
+	a := emptyLeecher(t, addr, tor)
 	gotA := haves(t, a, 3) // alone: the lone window
-	b := connectPeer(t, addr, tor, fastReserved())
-	waitFor[*peerwire.HaveNone](b)
-	b.send(&peerwire.HaveNone{})
+	b := emptyLeecher(t, addr, tor)
 	gotB := haves(t, b, 1) // the last fresh piece
 	var theirs uint32
 	for i := range gotB {

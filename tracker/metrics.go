@@ -111,10 +111,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: metrics.Namespace, Subsystem: "tracker", Name: "store_errors_total",
 		Help: "Swarm store operations that failed.",
 	}, []string{"operation"})
-	for _, c := range []prometheus.Collector{requests, latency, peers, downloads, storeTime, storeErrs} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
+	if err := metrics.Register(reg, requests, latency, peers, downloads, storeTime, storeErrs); err != nil {
+		return nil, err
 	}
 	m := &Metrics{downloads: downloads}
 	for p := range numProtos {

@@ -39,10 +39,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: metrics.Namespace, Subsystem: sub, Name: "skipped_torrents_total",
 		Help: "Entries of the content folder that could not be prepared (unreadable, or the same info hash as another) and are not served.",
 	})
-	for _, c := range []prometheus.Collector{hashed, hashLeft, pending, skipped} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("content metrics: %w", err)
-		}
+	if err := metrics.Register(reg, hashed, hashLeft, pending, skipped); err != nil {
+		return nil, fmt.Errorf("content metrics: %w", err)
 	}
 	return &Metrics{hashed: hashed, hashLeft: hashLeft, skipped: skipped,
 		queued: pending.WithLabelValues("queued"), verifying: pending.WithLabelValues("verifying")}, nil
