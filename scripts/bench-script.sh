@@ -5,11 +5,12 @@
 # warm-up. Instruction counts repeat run after run whatever else the machine
 # does, so a change to announce.lua can be judged on a busy machine, where
 # usec/evalsha cannot. N (default 2000) announces per case; CASES (default
-# "no-key single-stack dual-stack") picks the cases.
+# "no-key single-stack dual-stack single-stack-drawn") picks the cases; the
+# last one draws every answer in Redis (no replica samples).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${N:-2000}
-cases=${CASES:-no-key single-stack dual-stack}
+cases=${CASES:-no-key single-stack dual-stack single-stack-drawn}
 for tool in valgrind callgrind_control callgrind_annotate redis-server; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "bench-script: $tool is missing (Debian packages valgrind, redis-server)" >&2

@@ -15,7 +15,11 @@
 -- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
 -- members seen before it have expired), numwant, peer lifetime (ms), swarm
 -- retention (ms), swarm id (hex info hash), identity (peer ID and the 4
--- bytes of the key, or empty without a key), a random number below 2^52.
+-- bytes of the key, or empty without a key), a random number below 2^52,
+-- and the sample size: 0 to draw the announcer's answer (numwant peers),
+-- -1 to draw nothing (the tracker answers from its own sample of the
+-- swarm), n > 0 to draw a sample of up to n peers from each of the
+-- family's two lists whatever the announcer's role (see sample.go).
 --
 -- Within a family the address tells peers apart, key or not. The key ties
 -- a peer's IPv4 and IPv6 members into one peer: identities are kept in
@@ -256,7 +260,21 @@ local function take(slot, key, c, n, r)
   drawn[slot + 1] = table.concat(parts)
 end
 
-if event ~= 'stopped' and numwant > 0 then
+local sample = tonumber(ARGV[13])
+if event == 'stopped' or sample < 0 then
+  -- Nothing to draw.
+elseif sample > 0 then
+  -- A list that fits is read whole; take reads one member more than it
+  -- is asked for.
+  for _, l in ipairs({{1, skey, card[si], r1}, {3, lkey, card[li], r2}}) do
+    if l[3] > 0 and l[3] <= sample then
+      drawn[l[1]] = l[3]
+      drawn[l[1] + 1] = table.concat(redis.call('ZRANGE', l[2], 0, -1))
+    else
+      take(l[1], l[2], l[3], sample - 1, l[4])
+    end
+  end
+elseif numwant > 0 then
   if seeder then
     take(3, lkey, card[li], numwant, r2)
   else
@@ -280,5 +298,7 @@ end
 
 -- Each pair once: one of its seeders when both halves seed, else one of
 -- its leechers.
+-- Then the sizes of the announcer's family's lists, for the tracker's
+-- sample.
 return {card[1] + card[3] - card[5], card[2] + card[4] - card[6] - card[7] - card[8], downloaded, finished,
-  drawn[1], drawn[2], drawn[3], drawn[4]}
+  drawn[1], drawn[2], drawn[3], drawn[4], card[si], card[li]}

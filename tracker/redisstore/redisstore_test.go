@@ -48,6 +48,17 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// The suite again with every answer drawn in Redis: its swarms of 64 peers
+// and more are otherwise answered from the replica's sample.
+func TestConformanceDrawnInRedis(t *testing.T) {
+	r := redisFor(t)
+	n := 0
+	storetest.Run(t, func(t *testing.T, lifetime time.Duration, clock *storetest.Clock) tracker.Store {
+		n++
+		return newStore(t, r.Addr, Config{Prefix: "drawn" + strconv.Itoa(n), PeerLifetime: lifetime, Now: clock.Now, SampleUses: -1})
+	})
+}
+
 func TestConformanceOnCluster(t *testing.T) {
 	addrs := testenv.StartRedisCluster(t)
 	storetest.Run(t, func(t *testing.T, lifetime time.Duration, clock *storetest.Clock) tracker.Store {
