@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -95,8 +96,10 @@ type Store struct {
 	now       func() time.Time
 	shards    shards
 	log       *slog.Logger
-	// samples are this replica's samples of large swarms (nil: off).
+	// samples are this replica's samples of large swarms (nil: off);
+	// answers counts answers with peers by answerSources.
 	samples *samples
+	answers [3]atomic.Uint64
 
 	stopSweep chan struct{}
 	sweepDone chan struct{}
@@ -310,6 +313,15 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 		}
 	}
 	s.samples.record(sk, now, cs, cl, a.Event == tracker.EventStopped, sampled, sampledS, sampledL)
+	switch {
+	case a.Event == tracker.EventStopped || a.NumWant <= 0:
+	case mode == drawAnswer:
+		s.answers[0].Add(1)
+	case mode == drawNone:
+		s.answers[1].Add(1)
+	default:
+		s.answers[2].Add(1)
+	}
 	if mode != drawAnswer {
 		pick(out, sampledS, sampledL, size, m, a.Seeder, a.NumWant, cs, cl, a.WantPeerIDs, rand.IntN)
 		return nil

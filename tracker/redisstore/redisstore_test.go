@@ -288,9 +288,10 @@ func TestPoolCollectorLintsClean(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Collector())
 	// The seven totals (torrents, and peers by role in ipv4, ipv6 and
-	// both) and the six pool series.
-	if n := testutil.CollectAndCount(s.Collector()); n != 13 {
-		t.Fatalf("%d series, want 13", n)
+	// both), the six pool series, answers by the three sources of their
+	// peers and the sampled swarms.
+	if n := testutil.CollectAndCount(s.Collector()); n != 17 {
+		t.Fatalf("%d series, want 17", n)
 	}
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {

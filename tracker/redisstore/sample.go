@@ -83,6 +83,10 @@ func (s *samples) shard(k sampleKey) *sampleShard {
 	return &s.shards[int(k.h[0])%sampleShards]
 }
 
+// answerSources label the answers counted in Store.answers, by index:
+// drawn in Redis, from the sample, from a new sample.
+var answerSources = [3]string{"redis", "sample", "new_sample"}
+
 // Sample modes, the announce script's last argument.
 const (
 	drawAnswer = 0  // the script draws the answer
@@ -173,6 +177,9 @@ func (s *samples) prune(now time.Time) {
 
 // len is how many swarm families are sampled.
 func (s *samples) len() int {
+	if s == nil {
+		return 0
+	}
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/tracker"
 	"github.com/bitorigin/bitorigin/tracker/storetest"
@@ -87,7 +89,13 @@ func TestLargeSwarmsAreAnsweredFromTheReplicasSample(t *testing.T) {
 				if draws < answers {
 					t.Fatalf("%d ZRANGEs for %d answers drawn in Redis", draws, answers)
 				}
+				if n := answersFrom(t, s, "sample"); n != 0 {
+					t.Fatalf("%v answers counted from a sample with sampling off", n)
+				}
 				return
+			}
+			if n := answersFrom(t, s, "sample") + answersFrom(t, s, "new_sample"); n < answers {
+				t.Fatalf("%v answers counted from samples, want %d at least", n, answers)
 			}
 			// One sample (two lists) for 50 answers: it serves 64.
 			if draws > 4 {
@@ -190,4 +198,28 @@ func TestSamplesOfQuietSwarmsArePruned(t *testing.T) {
 	if n := s.samples.len(); n != 0 {
 		t.Fatalf("%d swarms sampled after pruning a quiet one, want 0", n)
 	}
+}
+
+// answersFrom reads the store's count of answers whose peers came from
+// source, as Prometheus would.
+func answersFrom(t *testing.T, s *Store, source string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(s.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "bitorigin_tracker_redis_answers_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetValue() == source {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no answers counted from %s", source)
+	return 0
 }
