@@ -27,7 +27,7 @@ cat >"$work/bin/redis-server" <<SHIM
 exec valgrind --tool=callgrind --toggle-collect=evalShaCommand --callgrind-out-file=$work/cg.\$\$ $(command -v redis-server) "\$@" 2>>$work/valgrind.log
 SHIM
 chmod +x "$work/bin/redis-server"
-printf '%-14s %8s %14s\n' case calls instr/call
+printf '%-20s %8s %14s\n' case calls instr/call
 for c in $cases; do
 	rm -f "$work"/cg.*
 	if ! SCRIPT_COST_CALLGRIND=1 PATH="$work/bin:$PATH" go test ./tracker/redisstore -run '^$' \
@@ -44,5 +44,5 @@ for c in $cases; do
 		exit 1
 	fi
 	total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-	printf '%-14s %8d %14d\n' "$c" "$calls" $((total / calls))
+	printf '%-20s %8d %14d\n' "$c" "$calls" $((total / calls))
 done
