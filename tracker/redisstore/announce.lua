@@ -297,9 +297,9 @@ elseif numwant > 0 then
   end
 end
 
--- Each pair once: one of its seeders when both halves seed, else one of
--- its leechers.
--- Then the sizes of the announcer's family's lists, for the tracker's
--- sample.
+-- The swarm's seeders and leechers, each pair once (one of its seeders
+-- when both halves seed, else one of its leechers); downloads; the drawn
+-- peers; then the sizes of the announcer's family's lists, which the
+-- tracker's samples go by.
 return {card[1] + card[3] - card[5], card[2] + card[4] - card[6] - card[7] - card[8], downloaded, finished,
   drawn[1], drawn[2], drawn[3], drawn[4], card[si], card[li]}
