@@ -103,7 +103,7 @@ func main() {
 	fs.StringVar(&o.udpAddr, "udp-addr", ":6969", "`address` for the UDP tracker protocol; \"\" turns UDP off")
 	fs.StringVar(&o.udpSecretFile, "udp-secret-file", "", "`file` holding the secret for UDP connection IDs (instead of TRACKER_UDP_SECRET)")
 	fs.IntVar(&o.udpNumWantMax, "udp-numwant-max", 50, "most peers in one UDP answer, so that it fits one packet (at most 70)")
-	fs.IntVar(&o.udpReaders, "udp-readers", 0, "goroutines reading the UDP socket, each answering one packet at a time\n(0: one per CPU with the memory store, 64 with Redis, whose round trips they wait on)")
+	fs.IntVar(&o.udpReaders, "udp-readers", 0, "goroutines reading the UDP socket, each answering the packets it read in order\n(0: one per CPU with the memory store, reading up to 16 packets at once on Linux;\n64 with Redis, whose round trips they wait on, reading one at a time)")
 	fs.StringVar(&o.adminAddr, "admin-addr", ":6970", "`address` for /healthz, /readyz and /metrics; never the public port")
 	fs.DurationVar(&o.interval, "interval", 30*time.Minute, "announce interval sent to clients (a ±5% jitter is added)")
 	fs.DurationVar(&o.minInterval, "min-interval", 10*time.Minute, "shortest announce interval clients may use")
@@ -379,10 +379,16 @@ func newFrontends(o options, tr *tracker.Tracker, proxies []netip.Prefix, storeN
 		log.Warn("UDP connection IDs use a random secret: replicas behind one address need TRACKER_UDP_SECRET or --udp-secret-file")
 	}
 	readers := o.udpReaders
-	if readers == 0 && storeName != "memory" {
-		readers = 64
+	batch := 0 // udpfront's default: answer the packets waiting, in batches
+	if storeName != "memory" {
+		if readers == 0 {
+			readers = 64
+		}
+		// Each answer waits on a round trip: a packet queued behind
+		// another in one reader's batch would wait for it too.
+		batch = 1
 	}
-	f.udp, err = udpfront.New(tr, udpfront.Config{Secret: secret, NumWantMax: o.udpNumWantMax, Readers: readers, Logger: log, Metrics: m})
+	f.udp, err = udpfront.New(tr, udpfront.Config{Secret: secret, NumWantMax: o.udpNumWantMax, Readers: readers, Batch: batch, Logger: log, Metrics: m})
 	if err != nil {
 		return frontends{}, fmt.Errorf("--udp-*: %w", err)
 	}

@@ -32,6 +32,13 @@ type Config struct {
 	// Readers is the number of goroutines reading the socket (default
 	// GOMAXPROCS).
 	Readers int
+	// Batch is the most packets a reader takes from the socket with one
+	// system call and answers with one more, on Linux (recvmmsg and
+	// sendmmsg); elsewhere readers take one packet at a time. A reader
+	// answers its batch in order, so with a store whose every answer waits
+	// on a round trip (Redis), set 1: a packet then waits for no other.
+	// Default 16.
+	Batch int
 	// Logger receives unexpected socket errors.
 	Logger *slog.Logger
 	// Now is the clock for connection IDs (default time.Now).
@@ -42,6 +49,10 @@ type Config struct {
 
 // MinSecretLen is the shortest secret accepted.
 const MinSecretLen = 16
+
+// maxBatch is the largest Config.Batch: Linux reads and writes at most
+// 1024 (UIO_MAXIOV) messages per recvmmsg or sendmmsg.
+const maxBatch = 1024
 
 // Server answers UDP tracker requests.
 type Server struct {
@@ -73,6 +84,12 @@ func New(t *tracker.Tracker, cfg Config) (*Server, error) {
 	if cfg.Readers == 0 {
 		cfg.Readers = runtime.GOMAXPROCS(0)
 	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 16
+	}
+	if cfg.Batch < 0 || cfg.Batch > maxBatch {
+		return nil, fmt.Errorf("udpfront: batch %d: must be 1-%d", cfg.Batch, maxBatch)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -90,7 +107,7 @@ func (s *Server) Serve(conn *net.UDPConn) error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.readLoop(conn)
+			s.serve(conn)
 		}()
 	}
 	s.wg.Wait()
@@ -113,8 +130,18 @@ type worker struct {
 	ustats []udpwire.ScrapeStats
 }
 
+func (s *Server) newWorker() *worker {
+	return &worker{s: s, ids: newConnIDs(s.cfg.Secret, s.cfg.Now), in: make([]byte, maxPacket), out: make([]byte, 0, maxPacket)}
+}
+
+// maxPacket is the size of every buffer for a request or an answer: no
+// BEP 15 request comes near it, and an answer is capped (NumWantMax) to fit
+// a 1280-byte packet.
+const maxPacket = 2048
+
+// readLoop reads and answers one packet at a time until conn is closed.
 func (s *Server) readLoop(conn *net.UDPConn) {
-	w := &worker{s: s, ids: newConnIDs(s.cfg.Secret, s.cfg.Now), in: make([]byte, 2048), out: make([]byte, 0, 2048)}
+	w := s.newWorker()
 	for {
 		n, addr, err := conn.ReadFromUDPAddrPort(w.in)
 		if err != nil {
@@ -140,13 +167,18 @@ const (
 	msgMalformed = "malformed request"
 )
 
-// handle answers one packet, returning nil to drop it.
+// handle answers one packet in w.out, returning nil to drop it.
 func (w *worker) handle(pkt []byte, from netip.AddrPort) []byte {
+	return w.answer(w.out[:0], pkt, from)
+}
+
+// answer appends the answer to one packet to out, returning nil to drop
+// the packet.
+func (w *worker) answer(out, pkt []byte, from netip.AddrPort) []byte {
 	h, err := udpwire.ParseHeader(pkt)
 	if err != nil {
 		return nil // too short to answer
 	}
-	out := w.out[:0]
 	start := time.Now()
 	m := w.s.cfg.Metrics
 	switch h.Action {

@@ -384,6 +384,11 @@ func TestNewRejectsShortSecretAndHugeNumWant(t *testing.T) {
 	if _, err := New(tr, Config{NumWantMax: 500}); err == nil {
 		t.Error("numwant max 500 accepted")
 	}
+	for _, b := range []int{-1, maxBatch + 1} {
+		if _, err := New(tr, Config{Batch: b}); err == nil {
+			t.Errorf("batch %d accepted", b)
+		}
+	}
 }
 
 // requests_total counts answered requests: a forged packet too short for
