@@ -5,11 +5,12 @@
 # warm-up. Instruction counts repeat run after run whatever else the machine
 # does, so a change to announce.lua can be judged on a busy machine, where
 # usec/evalsha cannot. N (default 2000) announces per case; CASES (default
-# "no-key single-stack dual-stack") picks the cases.
+# "no-key single-stack dual-stack single-stack-drawn") picks the cases; the
+# last one draws every answer in Redis (no replica samples).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${N:-2000}
-cases=${CASES:-no-key single-stack dual-stack}
+cases=${CASES:-no-key single-stack dual-stack single-stack-drawn}
 for tool in valgrind callgrind_control callgrind_annotate redis-server; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "bench-script: $tool is missing (Debian packages valgrind, redis-server)" >&2
@@ -26,7 +27,7 @@ cat >"$work/bin/redis-server" <<SHIM
 exec valgrind --tool=callgrind --toggle-collect=evalShaCommand --callgrind-out-file=$work/cg.\$\$ $(command -v redis-server) "\$@" 2>>$work/valgrind.log
 SHIM
 chmod +x "$work/bin/redis-server"
-printf '%-14s %8s %14s\n' case calls instr/call
+printf '%-20s %8s %14s\n' case calls instr/call
 for c in $cases; do
 	rm -f "$work"/cg.*
 	if ! SCRIPT_COST_CALLGRIND=1 PATH="$work/bin:$PATH" go test ./tracker/redisstore -run '^$' \
@@ -43,5 +44,5 @@ for c in $cases; do
 		exit 1
 	fi
 	total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-	printf '%-14s %8d %14d\n' "$c" "$calls" $((total / calls))
+	printf '%-20s %8d %14d\n' "$c" "$calls" $((total / calls))
 done

@@ -87,6 +87,7 @@ type options struct {
 	redisMasterName            string
 	redisPrefix                string
 	redisPoolSize              int
+	redisSampleUses            int
 	redisTimeout               time.Duration
 	pprof                      bool
 	perTorrentMetrics          bool
@@ -128,6 +129,7 @@ func main() {
 	fs.StringVar(&o.redisMasterName, "redis-master-name", "", "Sentinel master `name`; --redis-addrs are then Sentinels")
 	fs.StringVar(&o.redisPrefix, "redis-prefix", "bt", "`prefix` of every Redis key, to share one Redis between deployments")
 	fs.IntVar(&o.redisPoolSize, "redis-pool-size", 32, "most connections to each Redis node")
+	fs.IntVar(&o.redisSampleUses, "redis-sample-uses", 64, "answers to a swarm of 64 or more peers (of one address family) that this replica\ntakes from its own sample of the swarm before it draws a new sample from Redis\n(also after 5s, after a stop through this replica and when the swarm outgrows it);\ncounts stay exact, newcomers show in answers within that bound. 0: draw every\nanswer in Redis, which costs Redis about twice as much per announce")
 	fs.DurationVar(&o.redisTimeout, "redis-timeout", 250*time.Millisecond, "bound on each announce, scrape and readiness check against Redis, from the call\nto the answer (queueing, dial, write and read included); a request that hits it is\ntold the tracker is temporarily unavailable")
 	fs.BoolVar(&o.registration, "registration", false, "allow-list mode with torrents registered through the admin API (PUT/DELETE\n/admin/torrents/HASH with the admin token), kept in the swarm store so every\nreplica on it shares them; combines with --allow-list. A hybrid (v1 + v2) torrent\nregistered with ?v2=HASH is one swarm under both hashes")
 	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "`file` holding the admin API token (instead of TRACKER_ADMIN_TOKEN);\nwithout a token the API refuses every request")
@@ -524,7 +526,15 @@ func openStore(o options, lifetime time.Duration) (tracker.Store, string, error)
 	if err != nil {
 		return nil, "", fmt.Errorf("--redis-*: %w", err)
 	}
-	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: o.redisPrefix, PeerLifetime: lifetime, Timeout: o.redisTimeout, Logger: slog.Default()})
+	sampleUses := o.redisSampleUses
+	if sampleUses < 0 {
+		client.Close()
+		return nil, "", fmt.Errorf("--redis-sample-uses %d: must be 0 (off) or more", sampleUses)
+	}
+	if sampleUses == 0 {
+		sampleUses = -1
+	}
+	s, err := redisstore.New(redisstore.Config{Client: client, Prefix: o.redisPrefix, PeerLifetime: lifetime, Timeout: o.redisTimeout, Logger: slog.Default(), SampleUses: sampleUses})
 	if err != nil {
 		client.Close()
 		return nil, "", fmt.Errorf("store: %w", err)

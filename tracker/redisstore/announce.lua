@@ -15,7 +15,11 @@
 -- ARGV: member, is IPv6 (0/1), is seeder (0/1), event, now, cutoff (ms;
 -- members seen before it have expired), numwant, peer lifetime (ms), swarm
 -- retention (ms), swarm id (hex info hash), identity (peer ID and the 4
--- bytes of the key, or empty without a key), a random number below 2^52.
+-- bytes of the key, or empty without a key), a random number below 2^52,
+-- and the sample size: 0 to draw the announcer's answer (numwant peers),
+-- -1 to draw nothing (the tracker answers from its own sample of the
+-- swarm), n > 0 to draw a sample of up to n peers from each of the
+-- family's two lists whatever the announcer's role (see sample.go).
 --
 -- Within a family the address tells peers apart, key or not. The key ties
 -- a peer's IPv4 and IPv6 members into one peer: identities are kept in
@@ -42,6 +46,8 @@ local seeder = ARGV[3] == '1'
 local event = ARGV[4]
 local now = ARGV[5]
 local cutoff = ARGV[6]
+-- Lua's tonumber is strtod: each costs about as much as a small command.
+local cut = tonumber(cutoff)
 local numwant = tonumber(ARGV[7])
 local lifetime = ARGV[8]
 local retention = ARGV[9]
@@ -63,7 +69,7 @@ end
 -- difference.)
 local swept = false
 local indexed = redis.call('ZSCORE', KEYS[8], id)
-if not indexed or tonumber(indexed) < tonumber(cutoff) then
+if not indexed or tonumber(indexed) < cut then
   for _, i in ipairs({1, 2, 3, 4, 9}) do
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
   end
@@ -75,7 +81,7 @@ local pid, paddr = string.sub(member, size + 1), string.sub(member, 1, size)
 local function parse(v)
   if not v then return nil end
   local sc = tonumber(string.sub(v, 23))
-  if sc < tonumber(cutoff) then return nil end
+  if sc < cut then return nil end
   return string.sub(v, 1, 4), string.sub(v, 5, 22), sc
 end
 local own_f, twin_f = pid .. '4', pid .. '6'
@@ -197,13 +203,12 @@ end
 -- a walk pays for the announces that left them.
 if ident ~= '' and redis.call('HLEN', KEYS[11]) > (card[1] + card[2] + card[3] + card[4]) / 2 + 16 then
   local all = redis.call('HGETALL', KEYS[11])
-  local cut = tonumber(cutoff)
   for i = 1, #all, 2 do
     if tonumber(string.sub(all[i + 1], 23)) < cut then redis.call('HDEL', KEYS[11], all[i]) end
   end
 end
 local old = counted_of(KEYS[6])
-pairs_of(KEYS[10], tonumber(cutoff), card, paired or had_pairs(old))
+pairs_of(KEYS[10], cut, card, paired or had_pairs(old))
 local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end
 settle(KEYS, KEYS[6], KEYS[7], KEYS[8], id, card, swept, old)
@@ -256,7 +261,21 @@ local function take(slot, key, c, n, r)
   drawn[slot + 1] = table.concat(parts)
 end
 
-if event ~= 'stopped' and numwant > 0 then
+local sample = tonumber(ARGV[13])
+if event == 'stopped' or sample < 0 then
+  -- Nothing to draw.
+elseif sample > 0 then
+  -- A list that fits is read whole; take reads one member more than it
+  -- is asked for.
+  for _, l in ipairs({{1, skey, card[si], r1}, {3, lkey, card[li], r2}}) do
+    if l[3] > 0 and l[3] <= sample then
+      drawn[l[1]] = l[3]
+      drawn[l[1] + 1] = table.concat(redis.call('ZRANGE', l[2], 0, -1))
+    else
+      take(l[1], l[2], l[3], sample - 1, l[4])
+    end
+  end
+elseif numwant > 0 then
   if seeder then
     take(3, lkey, card[li], numwant, r2)
   else
@@ -278,7 +297,9 @@ if event ~= 'stopped' and numwant > 0 then
   end
 end
 
--- Each pair once: one of its seeders when both halves seed, else one of
--- its leechers.
+-- The swarm's seeders and leechers, each pair once (one of its seeders
+-- when both halves seed, else one of its leechers); downloads; the drawn
+-- peers; then the sizes of the announcer's family's lists, which the
+-- tracker's samples go by.
 return {card[1] + card[3] - card[5], card[2] + card[4] - card[6] - card[7] - card[8], downloaded, finished,
-  drawn[1], drawn[2], drawn[3], drawn[4]}
+  drawn[1], drawn[2], drawn[3], drawn[4], card[si], card[li]}

@@ -16,6 +16,7 @@ type collector struct {
 	torrents, peers               *prometheus.Desc
 	hits, misses, timeouts, waits *prometheus.Desc
 	conns                         *prometheus.Desc
+	answers, sampled              *prometheus.Desc
 }
 
 // Collector returns a Prometheus collector of the swarm totals (the memory
@@ -40,11 +41,15 @@ func (s *Store) Collector() prometheus.Collector {
 		timeouts: prometheus.NewDesc(name("timeouts_total"), "Times waiting for a pooled connection timed out.", nil, nil),
 		waits:    prometheus.NewDesc(name("waits_total"), "Times a request waited for a pooled connection.", nil, nil),
 		conns:    prometheus.NewDesc(name("connections"), "Pooled connections by state (total, idle).", []string{"state"}, nil),
+		answers: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "redis_answers_total"),
+			"Announce answers with peers by where the peers came from: drawn in Redis (small swarms, or sampling off), this replica's sample of the swarm, or a new sample drawn in Redis for it.", []string{"peers"}, nil),
+		sampled: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "redis_sampled_swarms"),
+			"Swarm address families (of 64 peers or more) this replica keeps a sample of.", nil, nil),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.torrents, c.peers, c.hits, c.misses, c.timeouts, c.waits, c.conns} {
+	for _, d := range []*prometheus.Desc{c.torrents, c.peers, c.hits, c.misses, c.timeouts, c.waits, c.conns, c.answers, c.sampled} {
 		ch <- d
 	}
 }
@@ -63,4 +68,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(st.WaitCount))
 	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(st.TotalConns), "total")
 	ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(st.IdleConns), "idle")
+	for i, from := range answerSources {
+		ch <- prometheus.MustNewConstMetric(c.answers, prometheus.CounterValue, float64(c.s.answers[i].Load()), from)
+	}
+	ch <- prometheus.MustNewConstMetric(c.sampled, prometheus.GaugeValue, float64(c.s.samples.len()))
 }

@@ -18,7 +18,9 @@ import (
 // usec_per_call of EVALSHA in INFO commandstats, and the commands the script
 // ran per call, over re-announces of 200 peers in each of 10 swarms, each
 // asking for 50 peers: single-stack peers without a key and with one, and
-// dual-stack peers (the same peer ID and key over both families). Run with
+// dual-stack peers (the same peer ID and key over both families), answered
+// from the replica's samples; and single-stack peers with every answer
+// drawn in Redis. Run with
 // -benchtime=8000x or so, or through scripts/bench-script.sh, which counts
 // the instructions Redis spends (repeatable on a busy machine, where the
 // microseconds are not).
@@ -26,14 +28,19 @@ func BenchmarkScriptCost(b *testing.B) {
 	for _, c := range []struct {
 		name        string
 		dual, nokey bool
-	}{{"no-key", false, true}, {"single-stack", false, false}, {"dual-stack", true, false}} {
+		sampleUses  int
+	}{
+		{"no-key", false, true, 0}, {"single-stack", false, false, 0}, {"dual-stack", true, false, 0},
+		// Every answer drawn in Redis, as before the replica's samples.
+		{"single-stack-drawn", false, false, -1},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := testenv.StartRedis(b)
 			cl, err := NewClient(ClientConfig{URL: "redis://" + r.Addr, Timeout: 2 * time.Second})
 			if err != nil {
 				b.Fatal(err)
 			}
-			s, err := New(Config{Client: cl, Timeout: 10 * time.Second})
+			s, err := New(Config{Client: cl, Timeout: 10 * time.Second, SampleUses: c.sampleUses})
 			if err != nil {
 				b.Fatal(err)
 			}

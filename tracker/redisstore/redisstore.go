@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -74,6 +75,14 @@ type Config struct {
 	SweepEvery time.Duration
 	// Logger receives sweep failures (default: discard).
 	Logger *slog.Logger
+	// SampleUses is how many answers to a swarm of 64 peers or more this
+	// replica takes from one sample of its peers before it draws a new one
+	// from Redis (default 64; -1 draws every answer in Redis), and
+	// SampleAge how long a sample serves at most (default 5s). See
+	// sample.go: counts are always exact; which peers an answer names may
+	// lag by that much.
+	SampleUses int
+	SampleAge  time.Duration
 }
 
 // Store is the Redis swarm store. It satisfies tracker.Store.
@@ -87,6 +96,10 @@ type Store struct {
 	now       func() time.Time
 	shards    shards
 	log       *slog.Logger
+	// samples are this replica's samples of large swarms (nil: off);
+	// answers counts answers with peers by answerSources.
+	samples *samples
+	answers [3]atomic.Uint64
 
 	stopSweep chan struct{}
 	sweepDone chan struct{}
@@ -149,6 +162,19 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.SampleUses == 0 {
+		cfg.SampleUses = 64
+	}
+	if cfg.SampleAge == 0 {
+		cfg.SampleAge = 5 * time.Second
+	}
+	if cfg.SampleUses < -1 || cfg.SampleAge < 0 {
+		return nil, fmt.Errorf("redisstore: sample uses %d and age %s: uses must be -1 (off) or more, age positive", cfg.SampleUses, cfg.SampleAge)
+	}
+	var samp *samples
+	if cfg.SampleUses > 0 {
+		samp = newSamples(cfg.SampleUses, cfg.SampleAge)
+	}
 	_, cluster := cfg.Client.(*redis.ClusterClient)
 	s := &Store{
 		c:         cfg.Client,
@@ -160,6 +186,7 @@ func New(cfg Config) (*Store, error) {
 		now:       cfg.Now,
 		shards:    newShards(cfg.Prefix, cluster),
 		log:       cfg.Logger,
+		samples:   samp,
 		stopSweep: make(chan struct{}),
 		sweepDone: make(chan struct{}),
 	}
@@ -240,22 +267,25 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 	now := s.now()
 	keys, id := s.keys(a.InfoHash)
 	keys = append(keys, identityKey(keys, a.PeerID))
+	sk := sampleKey{a.InfoHash, v6}
+	mode, sampledS, sampledL := s.samples.plan(sk, now, a)
 	res, err := s.batch.do(ctx, time.Now().Add(s.timeout), keys, []any{
 		m, flag(v6), flag(a.Seeder), a.Event.String(),
 		millis(now), millis(now.Add(-s.lifetime)), a.NumWant,
 		s.lifetime.Milliseconds(), s.retention.Milliseconds(), id, identity(a),
 		rand.Uint64() >> 12, // where the script starts drawing peers: below 2^52, exact in Lua's numbers
+		mode,
 	})
 	if err != nil {
 		return fmt.Errorf("redis announce: %w", err)
 	}
-	if len(res) != 8 {
-		return fmt.Errorf("redis announce: script returned %d values, want 8", len(res))
+	if len(res) != 10 {
+		return fmt.Errorf("redis announce: script returned %d values, want 10", len(res))
 	}
-	var n [6]int64
+	var n [8]int64
 	var drawn [2]string
 	ok := true
-	for i, j := range []int{0, 1, 2, 3, 4, 6} {
+	for i, j := range []int{0, 1, 2, 3, 4, 6, 8, 9} {
 		var good bool
 		n[i], good = res[j].(int64)
 		ok = ok && good
@@ -266,13 +296,35 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 		ok = ok && good
 	}
 	if !ok {
-		return fmt.Errorf("redis announce: unexpected reply types %T %T %T %T %T %T %T %T", res[0], res[1], res[2], res[3], res[4], res[5], res[6], res[7])
+		return fmt.Errorf("redis announce: unexpected reply types %T %T %T %T %T %T %T %T %T %T", res[0], res[1], res[2], res[3], res[4], res[5], res[6], res[7], res[8], res[9])
 	}
 	out.Seeders, out.Leechers, out.Downloaded = int(n[0]), int(n[1]), int(n[2])
 	out.Finished = n[3] == 1
 	size := 6
 	if v6 {
 		size = 18
+	}
+	cs, cl := int(n[6]), int(n[7])
+	sampled := mode > 0
+	if sampled {
+		sampledS, sampledL = drawn[0], drawn[1]
+		if len(sampledS)%(size+20) != 0 || len(sampledL)%(size+20) != 0 {
+			return fmt.Errorf("redis announce: sampled peers of %d and %d bytes are not %d-byte members", len(sampledS), len(sampledL), size+20)
+		}
+	}
+	s.samples.record(sk, now, cs, cl, a.Event == tracker.EventStopped, sampled, sampledS, sampledL)
+	switch {
+	case a.Event == tracker.EventStopped || a.NumWant <= 0:
+	case mode == drawAnswer:
+		s.answers[0].Add(1)
+	case mode == drawNone:
+		s.answers[1].Add(1)
+	default:
+		s.answers[2].Add(1)
+	}
+	if mode != drawAnswer {
+		pick(out, sampledS, sampledL, size, m, a.Seeder, a.NumWant, cs, cl, a.WantPeerIDs, rand.IntN)
+		return nil
 	}
 	for i := range drawn {
 		if err := cut(out, drawn[i], int(n[4+i]), size, m, a.WantPeerIDs); err != nil {

@@ -48,6 +48,17 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// The suite again with every answer drawn in Redis: its swarms of 64 peers
+// and more are otherwise answered from the replica's sample.
+func TestConformanceDrawnInRedis(t *testing.T) {
+	r := redisFor(t)
+	n := 0
+	storetest.Run(t, func(t *testing.T, lifetime time.Duration, clock *storetest.Clock) tracker.Store {
+		n++
+		return newStore(t, r.Addr, Config{Prefix: "drawn" + strconv.Itoa(n), PeerLifetime: lifetime, Now: clock.Now, SampleUses: -1})
+	})
+}
+
 func TestConformanceOnCluster(t *testing.T) {
 	addrs := testenv.StartRedisCluster(t)
 	storetest.Run(t, func(t *testing.T, lifetime time.Duration, clock *storetest.Clock) tracker.Store {
@@ -277,9 +288,10 @@ func TestPoolCollectorLintsClean(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Collector())
 	// The seven totals (torrents, and peers by role in ipv4, ipv6 and
-	// both) and the six pool series.
-	if n := testutil.CollectAndCount(s.Collector()); n != 13 {
-		t.Fatalf("%d series, want 13", n)
+	// both), the six pool series, answers by the three sources of their
+	// peers and the sampled swarms.
+	if n := testutil.CollectAndCount(s.Collector()); n != 17 {
+		t.Fatalf("%d series, want 17", n)
 	}
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {

@@ -81,7 +81,9 @@ end
 -- had_pairs tells from counted_of whether the swarm had pairs last time.
 local function had_pairs(old)
   for i = 5, 8 do
-    if (tonumber(old[i]) or 0) > 0 then return true end
+    -- Counts are written as integers: a string comparison spares a
+    -- tonumber.
+    if old[i] and old[i] ~= '0' then return true end
   end
   return false
 end

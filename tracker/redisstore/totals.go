@@ -267,6 +267,8 @@ func (s *Store) sweeper(every time.Duration) {
 			return
 		case <-t.C:
 		}
+		// Every replica drops its own unused samples.
+		s.samples.prune(s.now())
 		pctx, pcancel := context.WithTimeout(ctx, every)
 		ok, err := s.c.SetNX(pctx, lock, "1", every).Result()
 		if err == nil && ok {

@@ -52,10 +52,10 @@ func TestTotalsAreLeftOutWhenRedisIsDown(t *testing.T) {
 	s := newTimedStore(t, r.Addr, 250*time.Millisecond, Config{})
 	r.Proc.Stop(9, time.Second)
 	start := time.Now()
-	// Only the six pool series: no zeros that would look like an empty
-	// tracker.
-	if n := testutil.CollectAndCount(s.Collector()); n != 6 {
-		t.Fatalf("%d series with Redis down, want the 6 of the pool", n)
+	// Only the six pool series and the replica's own four of answers
+	// and samples: no zeros that would look like an empty tracker.
+	if n := testutil.CollectAndCount(s.Collector()); n != 10 {
+		t.Fatalf("%d series with Redis down, want the 6 of the pool and 4 of the samples", n)
 	}
 	if d := time.Since(start); d > totalsTimeout+time.Second {
 		t.Fatalf("collecting took %s with Redis down", d)

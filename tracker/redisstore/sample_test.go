@@ -1,0 +1,225 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/binary"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bitorigin/bitorigin/internal/testenv"
+	"github.com/bitorigin/bitorigin/tracker"
+	"github.com/bitorigin/bitorigin/tracker/storetest"
+)
+
+// seedSwarm announces IPv4 seeders from .. to-1 to swarm 1 through s.
+func seedSwarm(t *testing.T, s *Store, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		var out tracker.SwarmAnswer
+		pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(1), PeerID: storetest.ID(i), Addr: storetest.Addr4(i), Seeder: true, NumWant: 50}
+		if err := s.Announce(context.Background(), pa, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func compact4(ap netip.AddrPort) string {
+	a := ap.Addr().As4()
+	return string(binary.BigEndian.AppendUint16(a[:], ap.Port()))
+}
+
+// leech announces leecher n to swarm 1 through s and returns the peers it
+// got, checked: want of them, distinct, never itself.
+func leech(t *testing.T, s *Store, n, numWant, want int) map[string]bool {
+	t.Helper()
+	var out tracker.SwarmAnswer
+	pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(1), PeerID: storetest.ID(n), Addr: storetest.Addr4(n), NumWant: numWant}
+	if err := s.Announce(context.Background(), pa, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Peers) != 6*want {
+		t.Fatalf("leecher %d got %d peers, want %d", n, len(out.Peers)/6, want)
+	}
+	got := map[string]bool{}
+	for i := 0; i < len(out.Peers); i += 6 {
+		e := string(out.Peers[i : i+6])
+		if got[e] {
+			t.Fatalf("leecher %d got peer %x twice", n, e)
+		}
+		got[e] = true
+	}
+	if got[compact4(storetest.Addr4(n))] {
+		t.Fatalf("leecher %d got itself", n)
+	}
+	return got
+}
+
+// drawsOf counts the ZRANGEs Redis ran: the script reads peers with them
+// (and settle reads a list's oldest when a swarm is new or swept).
+func drawsOf(t *testing.T, r *testenv.RedisServer) int {
+	t.Helper()
+	return commandStats(t, r)["zrange"]
+}
+
+func TestLargeSwarmsAreAnsweredFromTheReplicasSample(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		uses int
+	}{{"sampled", 0}, {"drawn every time", -1}} {
+		t.Run(c.name, func(t *testing.T) {
+			r := redisFor(t)
+			clock := storetest.NewClock()
+			s := newStore(t, r.Addr, Config{Now: clock.Now, SampleUses: c.uses})
+			seedSwarm(t, s, 0, 100)
+			if _, err := r.CLI("config", "resetstat"); err != nil {
+				t.Fatal(err)
+			}
+			const answers = 50
+			reached := map[string]bool{}
+			for n := range answers {
+				for p := range leech(t, s, 1000+n, 10, 10) {
+					reached[p] = true
+				}
+			}
+			draws := drawsOf(t, r)
+			if c.uses == -1 {
+				if draws < answers {
+					t.Fatalf("%d ZRANGEs for %d answers drawn in Redis", draws, answers)
+				}
+				if n := answersFrom(t, s, "sample"); n != 0 {
+					t.Fatalf("%v answers counted from a sample with sampling off", n)
+				}
+				return
+			}
+			if n := answersFrom(t, s, "sample") + answersFrom(t, s, "new_sample"); n < answers {
+				t.Fatalf("%v answers counted from samples, want %d at least", n, answers)
+			}
+			// One sample (two lists) for 50 answers: it serves 64.
+			if draws > 4 {
+				t.Fatalf("%d ZRANGEs for %d answers from a sample", draws, answers)
+			}
+			// Answers still differ: 500 picks from 100 seeders.
+			if len(reached) < 80 {
+				t.Fatalf("50 answers of 10 reached %d of 100 seeders", len(reached))
+			}
+		})
+	}
+}
+
+func TestSmallSwarmsAreDrawnEveryTime(t *testing.T) {
+	r := redisFor(t)
+	s := newStore(t, r.Addr, Config{})
+	// 53 seeders, then leechers that each see the ones before: 63 peers
+	// at most, one below the floor.
+	seeds := sampleFloor - 11
+	seedSwarm(t, s, 0, seeds)
+	if _, err := r.CLI("config", "resetstat"); err != nil {
+		t.Fatal(err)
+	}
+	for n := range 10 {
+		leech(t, s, 1000+n, 100, seeds+n)
+	}
+	if draws := drawsOf(t, r); draws < 10 {
+		t.Fatalf("%d ZRANGEs for 10 answers to a swarm below the floor", draws)
+	}
+}
+
+func TestASampleIsRedrawnWhenItFallsShort(t *testing.T) {
+	r := redisFor(t)
+	s := newStore(t, r.Addr, Config{})
+	seedSwarm(t, s, 0, 100)
+	leech(t, s, 1000, 150, 100)
+	// 20 newcomers: the sample no longer holds every seeder an answer
+	// of 150 would name, so the next answer draws again.
+	seedSwarm(t, s, 100, 120)
+	got := leech(t, s, 1001, 150, 121)
+	for i := 100; i < 120; i++ {
+		if !got[compact4(storetest.Addr4(i))] {
+			t.Fatalf("seeder %d, new since the sample, missing from an answer that names the whole swarm", i)
+		}
+	}
+}
+
+func TestAStopThroughTheReplicaRedrawsItsSample(t *testing.T) {
+	r := redisFor(t)
+	s := newStore(t, r.Addr, Config{})
+	seedSwarm(t, s, 0, 100)
+	leech(t, s, 1000, 50, 50)
+	var out tracker.SwarmAnswer
+	gone := storetest.Addr4(7)
+	stop := tracker.PeerAnnounce{InfoHash: storetest.Hash(1), PeerID: storetest.ID(7), Addr: gone, Seeder: true, Event: tracker.EventStopped}
+	if err := s.Announce(context.Background(), stop, &out); err != nil {
+		t.Fatal(err)
+	}
+	for n := range 40 {
+		if leech(t, s, 1001+n, 99, 99)[compact4(gone)] {
+			t.Fatalf("answer %d after its stop names the stopped seeder", n)
+		}
+	}
+}
+
+func TestASampleServesAtMostItsAge(t *testing.T) {
+	r := redisFor(t)
+	clock := storetest.NewClock()
+	s := newStore(t, r.Addr, Config{Now: clock.Now, SampleAge: time.Minute})
+	seedSwarm(t, s, 0, 100)
+	leech(t, s, 1000, 10, 10)
+	if _, err := r.CLI("config", "resetstat"); err != nil {
+		t.Fatal(err)
+	}
+	leech(t, s, 1001, 10, 10)
+	if draws := drawsOf(t, r); draws != 0 {
+		t.Fatalf("%d ZRANGEs for an answer from a fresh sample", draws)
+	}
+	clock.Advance(time.Minute)
+	leech(t, s, 1002, 10, 10)
+	if draws := drawsOf(t, r); draws == 0 {
+		t.Fatal("an answer after the sample's age was not drawn again")
+	}
+}
+
+func TestSamplesOfQuietSwarmsArePruned(t *testing.T) {
+	r := redisFor(t)
+	clock := storetest.NewClock()
+	s := newStore(t, r.Addr, Config{Now: clock.Now})
+	seedSwarm(t, s, 0, 100)
+	if n := s.samples.len(); n != 1 {
+		t.Fatalf("%d swarms sampled, want 1", n)
+	}
+	s.samples.prune(clock.Now())
+	if n := s.samples.len(); n != 1 {
+		t.Fatalf("%d swarms sampled after pruning a busy one, want 1", n)
+	}
+	clock.Advance(samplePrune*5*time.Second + time.Second)
+	s.samples.prune(clock.Now())
+	if n := s.samples.len(); n != 0 {
+		t.Fatalf("%d swarms sampled after pruning a quiet one, want 0", n)
+	}
+}
+
+// answersFrom reads the store's count of answers whose peers came from
+// source, as Prometheus would.
+func answersFrom(t *testing.T, s *Store, source string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(s.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "bitorigin_tracker_redis_answers_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetValue() == source {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no answers counted from %s", source)
+	return 0
+}
