@@ -75,8 +75,9 @@ type Config struct {
 	SweepEvery time.Duration
 	// Logger receives sweep failures (default: discard).
 	Logger *slog.Logger
-	// SampleUses is how many answers to a swarm of 64 peers or more this
-	// replica takes from one sample of its peers before it draws a new one
+	// SampleUses is how many answers to a busy swarm (64 peers or more,
+	// 16 announces within SampleAge to this replica) this replica takes
+	// from one sample of its peers before it draws a new one
 	// from Redis (default 64; -1 draws every answer in Redis), and
 	// SampleAge how long a sample serves at most (default 5s). See
 	// sample.go: counts are always exact; which peers an answer names may

@@ -27,7 +27,14 @@ import (
 //   - a sample holds up to sampleSize members of each list, read the same
 //     way as an answer (windows around a random rotation), and each answer
 //     takes its peers from it at random, so announcers still get different
-//     answers.
+//     answers;
+//   - only hot swarms are sampled: those this replica saw sampleHot
+//     announces to within one Age. A sample reads up to ten times the
+//     members of one answer, so it must serve about that many to pay, and
+//     a replica keeps samples only of swarms busy enough to use them: a
+//     large swarm whose peers announce every half hour is drawn in Redis as
+//     before (with 30-minute intervals, sampleHot in 5 s is a swarm of about
+//     5,800 peers announcing to one replica).
 type samples struct {
 	uses   int
 	age    time.Duration
@@ -43,6 +50,9 @@ const (
 	// for the largest numwant clients ask (200, libtorrent's default) with
 	// room left for answers to differ.
 	sampleSize = 256
+	// sampleHot is how many announces to a swarm within one age make it
+	// worth sampling.
+	sampleHot = 16
 	// samplePrune is how long an unused sample is kept, in ages.
 	samplePrune  = 4
 	sampleShards = 64
@@ -69,6 +79,24 @@ type sampleEntry struct {
 	// touched is when the entry last served.
 	cs, cl  int
 	touched time.Time
+	// The announces planned in the age that started at window, and in
+	// the one before it: how hot the swarm is.
+	window         time.Time
+	counted, prior int
+}
+
+// count counts one announce planned at now and tells whether the swarm is
+// hot: sampleHot announces in this age or the one before.
+func (e *sampleEntry) count(now time.Time, age time.Duration) bool {
+	if d := now.Sub(e.window); d >= age || d < 0 {
+		e.prior = 0
+		if d < 2*age && d >= 0 {
+			e.prior = e.counted
+		}
+		e.window, e.counted = now, 0
+	}
+	e.counted++
+	return max(e.counted, e.prior) >= sampleHot
 }
 
 func newSamples(uses int, age time.Duration) *samples {
@@ -105,6 +133,11 @@ func (s *samples) plan(k sampleKey, now time.Time, a tracker.PeerAnnounce) (mode
 	defer sh.mu.Unlock()
 	e := sh.m[k]
 	if e == nil || a.NumWant >= sampleSize {
+		return drawAnswer, "", ""
+	}
+	if !e.count(now, s.age) {
+		// A swarm that has cooled keeps no members in memory.
+		e.seeders, e.leechers, e.taken = "", "", time.Time{}
 		return drawAnswer, "", ""
 	}
 	if !s.fresh(e, now) || !covers(e, a.NumWant, a.Seeder, memberSize(k.v6)) {

@@ -109,6 +109,33 @@ func TestLargeSwarmsAreAnsweredFromTheReplicasSample(t *testing.T) {
 	}
 }
 
+func TestQuietSwarmsAreNotSampled(t *testing.T) {
+	r := redisFor(t)
+	clock := storetest.NewClock()
+	s := newStore(t, r.Addr, Config{Now: clock.Now, SampleAge: time.Second})
+	seedSwarm(t, s, 0, 100)
+	sampled := func() float64 { return answersFrom(t, s, "sample") + answersFrom(t, s, "new_sample") }
+	before, drawn := sampled(), answersFrom(t, s, "redis")
+	// The swarm, hot while it filled, then announced to once per two
+	// ages: a sample would serve no second answer.
+	for n := range 20 {
+		clock.Advance(2 * time.Second)
+		leech(t, s, 1000+n, 10, 10)
+	}
+	if n := sampled() - before; n != 0 {
+		t.Fatalf("%v answers to a quiet swarm from a sample", n)
+	}
+	if n := answersFrom(t, s, "redis") - drawn; n != 20 {
+		t.Fatalf("%v answers drawn in Redis, want 20", n)
+	}
+	sh := s.samples.shard(sampleKey{h: storetest.Hash(1)})
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e := sh.m[sampleKey{h: storetest.Hash(1)}]; e == nil || e.seeders != "" || e.leechers != "" {
+		t.Fatalf("entry of the quiet swarm: %+v, want one holding no members", e)
+	}
+}
+
 func TestSmallSwarmsAreDrawnEveryTime(t *testing.T) {
 	r := redisFor(t)
 	s := newStore(t, r.Addr, Config{})
