@@ -2,7 +2,6 @@ package httpfront
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -15,28 +14,41 @@ import (
 
 	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/sys/unix"
 )
 
 // bigBody is an answer larger than any loopback socket buffer, so that
-// writing it must wait on a client that does not read.
-var bigBody = bytes.Repeat([]byte("x"), 16<<20)
+// writing it must wait on a client that does not read. Its bytes count up
+// in a cycle of a prime length, so that a part sent twice or skipped shows.
+var bigBody = func() []byte {
+	b := make([]byte, 16<<20)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return b
+}()
 
 // rawServer serves a fasthttp handler through one acceptor on addr: "/big"
 // answers bigBody, "/addr" the peer and local addresses, anything else the
 // request URI. It counts the requests served on a rawConn.
 type rawServer struct {
 	addr string
+	ln   net.Listener
 	srv  *fasthttp.Server
 	raw  atomic.Int64
 }
 
-func serveRaw(t *testing.T, addr string, idle time.Duration) *rawServer {
+// listenRaw opens rs's listener; start serves it. Connections dialled in
+// between wait in the accept queue, so that the acceptor finds them there
+// and takes them without the netpoller (it waits for an empty queue with
+// the netpoller's Accept).
+func listenRaw(t *testing.T, addr string, timeout time.Duration) *rawServer {
 	t.Helper()
 	rs := &rawServer{}
 	rs.srv = &fasthttp.Server{
-		ReadTimeout:  idle,
+		ReadTimeout:  timeout,
 		WriteTimeout: 10 * time.Second,
-		IdleTimeout:  idle,
+		IdleTimeout:  timeout,
 		Handler: func(ctx *fasthttp.RequestCtx) {
 			if _, ok := ctx.Conn().(*rawConn); ok {
 				rs.raw.Add(1)
@@ -55,9 +67,22 @@ func serveRaw(t *testing.T, addr string, idle time.Duration) *rawServer {
 	if err != nil {
 		t.Skipf("no listener on %s: %v", addr, err)
 	}
+	t.Cleanup(func() { ln.Close() })
+	rs.ln = ln
 	rs.addr = ln.Addr().String()
+	return rs
+}
+
+// start waits until queued connections wait in the accept queue (each
+// only once its first bytes came: TCP_DEFER_ACCEPT), then serves them and
+// whatever comes after.
+func (rs *rawServer) start(t *testing.T, queued int) {
+	t.Helper()
+	testenv.Eventually(t, 10*time.Second, fmt.Sprintf("%d connections wait to be accepted", queued), func() bool {
+		return acceptQueue(t, rs.ln) == queued
+	})
 	done := make(chan error, 1)
-	go func() { done <- serveInline(rs.srv, ln, 1) }()
+	go func() { done <- serveInline(rs.srv, rs.ln, 1) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -68,7 +93,25 @@ func serveRaw(t *testing.T, addr string, idle time.Duration) *rawServer {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return rs
+}
+
+// acceptQueue is how many connections wait on ln to be accepted (Linux
+// reports it as a listener's tcpi_unacked).
+func acceptQueue(t *testing.T, ln net.Listener) int {
+	t.Helper()
+	raw, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info *unix.TCPInfo
+	var ierr error
+	if err := raw.Control(func(fd uintptr) { info, ierr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }); err != nil {
+		t.Fatal(err)
+	}
+	if ierr != nil {
+		t.Fatal(ierr)
+	}
+	return int(info.Unacked)
 }
 
 // dial connects to rs with a deadline that bounds the test.
@@ -85,13 +128,12 @@ func (rs *rawServer) dial(t *testing.T) net.Conn {
 	return c
 }
 
-// get sends a request for target on c and returns the answer's body.
-func get(t *testing.T, c net.Conn, r *bufio.Reader, target string) string {
+// send sends a keep-alive request for target on c.
+func send(t *testing.T, c net.Conn, target string) {
 	t.Helper()
 	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", target); err != nil {
 		t.Fatal(err)
 	}
-	return readAnswer(t, r)
 }
 
 func readAnswer(t *testing.T, r *bufio.Reader) string {
@@ -114,9 +156,11 @@ func readAnswer(t *testing.T, r *bufio.Reader) string {
 // The point of rawConn: a connection that never waits is served without
 // the netpoller.
 func TestAcceptedConnectionsAreServedOutsideTheNetpoller(t *testing.T) {
-	rs := serveRaw(t, "127.0.0.1:0", 5*time.Second)
+	rs := listenRaw(t, "127.0.0.1:0", 5*time.Second)
 	c := rs.dial(t)
-	if got := get(t, c, bufio.NewReader(c), "/a"); got != "/a" {
+	send(t, c, "/a")
+	rs.start(t, 1)
+	if got := readAnswer(t, bufio.NewReader(c)); got != "/a" {
 		t.Fatalf("answer %q, want /a", got)
 	}
 	if rs.raw.Load() != 1 {
@@ -128,13 +172,16 @@ func TestAcceptedConnectionsAreServedOutsideTheNetpoller(t *testing.T) {
 // acceptor serves others meanwhile, and the request is answered whole once
 // the rest comes.
 func TestARequestInPiecesIsAnsweredWithoutHoldingTheAcceptor(t *testing.T) {
-	rs := serveRaw(t, "127.0.0.1:0", 5*time.Second)
+	rs := listenRaw(t, "127.0.0.1:0", 5*time.Second)
 	slow := rs.dial(t)
 	if _, err := io.WriteString(slow, "GET /first-half"); err != nil {
 		t.Fatal(err)
 	}
 	other := rs.dial(t)
-	if got := get(t, other, bufio.NewReader(other), "/other"); got != "/other" {
+	send(t, other, "/other")
+	rs.start(t, 2)
+	// One acceptor, and slow's was accepted first.
+	if got := readAnswer(t, bufio.NewReader(other)); got != "/other" {
 		t.Fatalf("answer %q, want /other", got)
 	}
 	if _, err := io.WriteString(slow, "-second-half HTTP/1.1\r\nHost: t\r\n\r\n"); err != nil {
@@ -152,42 +199,60 @@ func TestARequestInPiecesIsAnsweredWithoutHoldingTheAcceptor(t *testing.T) {
 // netpoller after the part the socket took; the rest follows once the
 // client reads.
 func TestAnAnswerTheClientDoesNotReadDoesNotHoldTheAcceptor(t *testing.T) {
-	rs := serveRaw(t, "127.0.0.1:0", 5*time.Second)
+	rs := listenRaw(t, "127.0.0.1:0", 5*time.Second)
 	lazy := rs.dial(t)
-	if _, err := io.WriteString(lazy, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
+	// And a second request, whose answer shows that the big one ended
+	// where it should.
+	send(t, lazy, "/big")
+	send(t, lazy, "/after")
 	other := rs.dial(t)
-	if got := get(t, other, bufio.NewReader(other), "/other"); got != "/other" {
+	send(t, other, "/other")
+	rs.start(t, 2)
+	if got := readAnswer(t, bufio.NewReader(other)); got != "/other" {
 		t.Fatalf("answer %q, want /other", got)
 	}
-	if got := readAnswer(t, bufio.NewReader(lazy)); got != string(bigBody) {
+	r := bufio.NewReader(lazy)
+	if got := readAnswer(t, r); got != string(bigBody) {
 		t.Fatalf("answer of %d bytes, want %d", len(got), len(bigBody))
+	}
+	if got := readAnswer(t, r); got != "/after" {
+		t.Fatalf("answer after the big one %.40q, want /after", got)
+	}
+	if rs.raw.Load() != 3 {
+		t.Fatalf("%d requests served on a rawConn, want 3", rs.raw.Load())
 	}
 }
 
 // A kept-alive connection goes on being served after its move, and the
 // deadlines fasthttp set before the move still end it.
 func TestAMovedConnectionKeepsServingAndKeepsItsDeadlines(t *testing.T) {
-	rs := serveRaw(t, "127.0.0.1:0", time.Second)
+	rs := listenRaw(t, "127.0.0.1:0", time.Second)
 	c := rs.dial(t)
+	send(t, c, "/keep-alive-0")
+	half := rs.dial(t)
+	if _, err := io.WriteString(half, "GET /half"); err != nil {
+		t.Fatal(err)
+	}
+	rs.start(t, 2)
 	r := bufio.NewReader(c)
 	for i := range 3 {
 		target := fmt.Sprintf("/keep-alive-%d", i)
-		if got := get(t, c, r, target); got != target {
+		if i > 0 {
+			send(t, c, target)
+		}
+		if got := readAnswer(t, r); got != target {
 			t.Fatalf("answer %q, want %s", got, target)
 		}
+	}
+	if rs.raw.Load() != 3 {
+		t.Fatalf("%d requests served on a rawConn, want 3", rs.raw.Load())
 	}
 	// Idle now: the idle timeout closes it, long before the client's
 	// own deadline.
 	if _, err := r.ReadByte(); err != io.EOF {
 		t.Fatalf("idle connection: read %v, want EOF", err)
 	}
-	// So does the read timeout a request that stops halfway.
-	half := rs.dial(t)
-	if _, err := io.WriteString(half, "GET /half"); err != nil {
-		t.Fatal(err)
-	}
+	// And the read timeout closes a request that stopped halfway.
 	if _, err := io.Copy(io.Discard, half); err != nil {
 		t.Fatalf("half a request: %v, want EOF", err)
 	}
@@ -203,7 +268,7 @@ func TestARawConnReportsItsAddresses(t *testing.T) {
 		{":0", "::1"},
 	} {
 		t.Run(tc.listen+"-"+tc.dial, func(t *testing.T) {
-			rs := serveRaw(t, tc.listen, 5*time.Second)
+			rs := listenRaw(t, tc.listen, 5*time.Second)
 			_, port, _ := net.SplitHostPort(rs.addr)
 			c, err := net.DialTimeout("tcp", net.JoinHostPort(tc.dial, port), 5*time.Second)
 			if err != nil {
@@ -213,9 +278,14 @@ func TestARawConnReportsItsAddresses(t *testing.T) {
 			if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 				t.Fatal(err)
 			}
+			send(t, c, "/addr")
+			rs.start(t, 1)
 			want := c.LocalAddr().String() + " " + c.RemoteAddr().String()
-			if got := get(t, c, bufio.NewReader(c), "/addr"); got != want {
+			if got := readAnswer(t, bufio.NewReader(c)); got != want {
 				t.Fatalf("handler saw %q, want %q", got, want)
+			}
+			if rs.raw.Load() != 1 {
+				t.Fatal("the request was not served on a rawConn")
 			}
 		})
 	}
@@ -231,30 +301,39 @@ func openFDs(t *testing.T) int {
 	return len(es)
 }
 
-// Every way a connection ends closes its descriptor exactly once: served
-// and closed, moved and then closed by either side, cut by a timeout.
+// Every way a connection ends closes its descriptor, once: served and
+// closed by the server, moved and then closed by the client.
 func TestRawConnsLeakNoDescriptors(t *testing.T) {
-	rs := serveRaw(t, "127.0.0.1:0", time.Second)
-	// A first connection, so that whatever the runtime opens once is
-	// open before counting. The server closes its end before the client
-	// reads EOF.
-	warm := rs.dial(t)
-	closeRequest(t, warm)
-	warm.Close()
+	rs := listenRaw(t, "127.0.0.1:0", 5*time.Second)
 	before := openFDs(t)
 	var conns []net.Conn
 	for i := range 20 {
 		c := rs.dial(t)
 		conns = append(conns, c)
+		var err error
 		switch i % 4 {
 		case 0: // served and closed by the server
-			closeRequest(t, c)
+			_, err = io.WriteString(c, "GET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
 		case 1: // half a request, then the client goes
-			io.WriteString(c, "GET /half")
+			_, err = io.WriteString(c, "GET /half")
 		case 2: // kept alive, then the client goes
-			get(t, c, bufio.NewReader(c), "/kept")
+			send(t, c, "/kept")
 		case 3: // an unread answer, then the client goes
-			io.WriteString(c, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+			send(t, c, "/big")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs.start(t, len(conns))
+	for i, c := range conns {
+		switch i % 4 {
+		case 0:
+			if _, err := io.Copy(io.Discard, c); err != nil {
+				t.Fatal(err)
+			}
+		case 2:
+			readAnswer(t, bufio.NewReader(c))
 		}
 	}
 	for _, c := range conns {
@@ -263,15 +342,7 @@ func TestRawConnsLeakNoDescriptors(t *testing.T) {
 	testenv.Eventually(t, 10*time.Second, fmt.Sprintf("open descriptors are back to %d", before), func() bool {
 		return openFDs(t) == before
 	})
-}
-
-// closeRequest sends c a request that closes it and reads to the end.
-func closeRequest(t *testing.T, c net.Conn) {
-	t.Helper()
-	if _, err := io.WriteString(c, "GET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(io.Discard, c); err != nil {
-		t.Fatal(err)
+	if n := rs.raw.Load(); n != 15 {
+		t.Fatalf("%d requests served on a rawConn, want 15", n)
 	}
 }
