@@ -28,7 +28,9 @@ import (
 // resign: it starts a new acceptor and goes on serving that one connection
 // as a plain worker. Measured on 2 cores with wrk and a connection per
 // request (docs/benchmarks.md): 15-25% more announces per second and a
-// quarter less CPU per announce than fasthttp's Serve.
+// quarter less CPU per announce than fasthttp's Serve. On Linux a
+// connection also stays out of Go's netpoller until then (rawConn in
+// accept_linux.go): another fifth less CPU per announce.
 
 // inline serves one listener's connections with acceptors that serve what
 // they accept.
@@ -40,30 +42,42 @@ type inline struct {
 	// counts them as open); an acceptor that finds ln closed closes shut,
 	// so that Serve returns however the listener ended.
 	shut *shutListener
+	// lnRaw is ln's descriptor where connections can be accepted
+	// outside the netpoller (see accept_linux.go), else nil.
+	lnRaw syscall.RawConn
 	// err is the first accept error that was not a closed listener, set
 	// before shut closes.
 	err atomic.Pointer[error]
 }
 
 // acceptor is one accepting goroutine's state.
-type acceptor struct{ resigned bool }
+type acceptor struct {
+	in       *inline
+	resigned bool
+}
 
-// servedConn is a connection served by its acceptor: its reads and writes
-// never wait while the acceptor has not resigned.
+// resign hands accepting to a new goroutine before the acceptor's
+// connection waits on its client.
+func (a *acceptor) resign() {
+	if !a.resigned {
+		a.resigned = true
+		a.in.start()
+	}
+}
+
+// servedConn is a connection of the netpoller's served by its acceptor:
+// its reads and writes never wait while the acceptor has not resigned.
 type servedConn struct {
 	net.Conn
 	raw syscall.RawConn // nil when the connection has no descriptor
 	a   *acceptor
-	in  *inline
 }
 
-// resign hands accepting to a new goroutine before c waits on its client.
-func (c *servedConn) resign() {
-	if !c.a.resigned {
-		c.a.resigned = true
-		c.in.start()
-	}
-}
+// resigner is a connection whose acceptor can hand accepting on before
+// the handler waits (on the store, say).
+type resigner interface{ resign() }
+
+func (c *servedConn) resign() { c.a.resign() }
 
 // Read reads what has arrived, or resigns and then waits.
 func (c *servedConn) Read(p []byte) (int, error) {
@@ -131,6 +145,7 @@ func ignoringEINTR(f func() (int, error)) (int, error) {
 // Shutdown runs.
 func serveInline(srv *fasthttp.Server, ln net.Listener, n int) error {
 	in := &inline{srv: srv, ln: ln, shut: &shutListener{Listener: ln, done: make(chan struct{})}}
+	in.lnRaw = rawListener(ln)
 	for range max(n, 1) {
 		in.start()
 	}
@@ -147,10 +162,10 @@ func serveInline(srv *fasthttp.Server, ln net.Listener, n int) error {
 func (in *inline) start() { go in.loop() }
 
 func (in *inline) loop() {
-	a := &acceptor{}
+	a := &acceptor{in: in}
 	backoff := 5 * time.Millisecond
 	for {
-		c, err := in.ln.Accept()
+		c, err := in.accept(a)
 		if err != nil {
 			if temporary(err) {
 				// Out of file descriptors, say: wait, as net/http
@@ -170,18 +185,28 @@ func (in *inline) loop() {
 			return
 		}
 		backoff = 5 * time.Millisecond
-		sc := &servedConn{Conn: c, a: a, in: in}
-		if sysc, ok := c.(syscall.Conn); ok {
-			sc.raw, _ = sysc.SyscallConn()
-		} else {
-			// No descriptor to try without waiting: resign at once.
-			sc.resign()
-		}
-		_ = in.srv.ServeConn(sc)
+		_ = in.srv.ServeConn(c)
 		if a.resigned {
 			return
 		}
 	}
+}
+
+// acceptServed accepts a connection of the netpoller's and wraps it for
+// acceptor a.
+func (in *inline) acceptServed(a *acceptor) (net.Conn, error) {
+	c, err := in.ln.Accept()
+	if err != nil {
+		return nil, err
+	}
+	sc := &servedConn{Conn: c, a: a}
+	if sysc, ok := c.(syscall.Conn); ok {
+		sc.raw, _ = sysc.SyscallConn()
+	} else {
+		// No descriptor to try without waiting: resign at once.
+		sc.resign()
+	}
+	return sc, nil
 }
 
 // temporary reports whether an accept error passes: a timeout, a

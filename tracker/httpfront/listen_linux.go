@@ -20,7 +20,9 @@ import (
 // setsockopt calls per connection: 13% of the tracker's CPU in a profile of
 // connection-per-request announces. They buy nothing here: the read, write
 // and idle timeouts already close every connection that goes quiet, long
-// before a probe would find a dead peer.
+// before a probe would find a dead peer. (A connection accepted outside
+// the netpoller, see accept_linux.go, never gets them; one moved into it
+// has them turned off again.)
 func Listen(ctx context.Context, addr string) (net.Listener, error) {
 	lc := net.ListenConfig{KeepAlive: -1, Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error

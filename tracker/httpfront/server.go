@@ -192,7 +192,7 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if s.cfg.StoreWaits {
-		if c, ok := ctx.Conn().(*servedConn); ok {
+		if c, ok := ctx.Conn().(resigner); ok {
 			c.resign()
 		}
 	}
