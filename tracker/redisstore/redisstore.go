@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,34 +199,77 @@ func New(cfg Config) (*Store, error) {
 // keys returns the swarm's keys for the announce script: IPv4 seeders,
 // IPv4 leechers, IPv6 seeders, IPv6 leechers, downloads, counted (its share
 // of the totals); then its shard's totals and index; then its done
-// leechers and its dual-stack pairs (see announce.lua), with room for the
-// announcer's identity hash (identityKey). The hex info hash in braces
-// is the Cluster hash tag of the swarm's keys; the shard's are in the same
-// slot (see shards). The hex info hash is returned too: it names the swarm
-// in the shard's index.
-func (s *Store) keys(h tracker.InfoHash) ([]string, string) {
-	var buf [40]byte
-	hex.Encode(buf[:], h[:])
-	id := string(buf[:])
-	base := s.prefix + ":{" + id + "}:"
-	shard := s.shards.of(id)
-	keys := make([]string, 0, 11)
-	return append(keys, base+"s4", base+"l4", base+"s6", base+"l6", base+"d", base+"c", shard+"n", shard+"x", base+"f", base+"p"), id
+// leechers and its dual-stack pairs (see announce.lua); then, when ident is
+// 0 or more, its identity hash number ident (identityKey). The hex info
+// hash in braces is the Cluster hash tag of the swarm's keys; the shard's
+// are in the same slot (see shards). The hex info hash is returned too: it
+// names the swarm in the shard's index. The keys are cut from one string:
+// one allocation instead of one per key, on every announce.
+func (s *Store) keys(h tracker.InfoHash, ident int) ([]string, string) {
+	var hx [40]byte
+	hex.Encode(hx[:], h[:])
+	shard := s.shards.of(hx[:])
+	var b strings.Builder
+	b.Grow(11*(len(s.prefix)+46) + 2*len(shard) + 2)
+	var ends [11]int
+	n := 0
+	add := func(shared bool, suffix string) {
+		if shared {
+			b.WriteString(shard)
+		} else {
+			b.WriteString(s.prefix)
+			b.WriteString(":{")
+			b.Write(hx[:])
+			b.WriteString("}:")
+		}
+		b.WriteString(suffix)
+		ends[n] = b.Len()
+		n++
+	}
+	for _, k := range swarmKeys {
+		add(k.shared, k.suffix)
+	}
+	if ident >= 0 {
+		add(false, identitySuffixes[ident%identityShards])
+	}
+	all := b.String()
+	keys := make([]string, n, 11)
+	from := 0
+	for i := range n {
+		keys[i], from = all[from:ends[i]], ends[i]
+	}
+	id := all[len(s.prefix)+2 : len(s.prefix)+2+len(hx)]
+	return keys, id
 }
+
+// swarmKeys are the suffixes of keys' keys, in order; shared ones are the
+// shard's.
+var swarmKeys = [...]struct {
+	shared bool
+	suffix string
+}{{false, "s4"}, {false, "l4"}, {false, "s6"}, {false, "l6"}, {false, "d"}, {false, "c"}, {true, "n"}, {true, "x"}, {false, "f"}, {false, "p"}}
+
+var identitySuffixes = func() (s [identityShards]string) {
+	for i := range s {
+		s[i] = "h" + strconv.Itoa(i)
+	}
+	return s
+}()
 
 // identityShards is how many hashes hold a swarm's identities (see
 // announce.lua), chosen by the last byte of the peer ID.
 const identityShards = 8
 
-// identityKey is the hash of the swarm's identities that holds peer ID id's,
-// given the swarm's keys.
-func identityKey(keys []string, id tracker.PeerID) string {
-	return identityKeyN(keys, int(id[len(id)-1])%identityShards)
+// identityOf is the number of the hash of a swarm's identities that holds
+// peer ID id's (see keys).
+func identityOf(id tracker.PeerID) int {
+	return int(id[len(id)-1]) % identityShards
 }
 
+// identityKeyN is the swarm's identity hash number n, given its keys.
 func identityKeyN(keys []string, n int) string {
 	base := keys[0][:len(keys[0])-len("s4")]
-	return base + "h" + strconv.Itoa(n)
+	return base + identitySuffixes[n]
 }
 
 // member encodes a peer as its compact address followed by its peer ID.
@@ -266,8 +310,7 @@ func millis(t time.Time) int64 { return t.UnixMilli() }
 func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *tracker.SwarmAnswer) error {
 	m, v6 := member(a.PeerID, a)
 	now := s.now()
-	keys, id := s.keys(a.InfoHash)
-	keys = append(keys, identityKey(keys, a.PeerID))
+	keys, id := s.keys(a.InfoHash, identityOf(a.PeerID))
 	sk := sampleKey{a.InfoHash, v6}
 	mode, sampledS, sampledL := s.samples.plan(sk, now, a)
 	res, err := s.batch.do(ctx, time.Now().Add(s.timeout), keys, []any{
@@ -386,7 +429,7 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 	defer cancel()
 	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, h := range hashes {
-			ks, _ := s.keys(h)
+			ks, _ := s.keys(h, -1)
 			for j := range 4 {
 				cmds[i].counts[j] = p.ZCount(ctx, ks[j], cutoff, "+inf")
 				// The swarm's live dual-stack pairs of class j (see

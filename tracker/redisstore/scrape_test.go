@@ -24,7 +24,7 @@ func TestScrapeReportsEveryCommandsError(t *testing.T) {
 	}
 	// Hash(1) is unknown: its missing download counter is the pipeline's
 	// first error (redis.Nil), in front of the real one for Hash(2).
-	k2, _ := s.keys(storetest.Hash(2))
+	k2, _ := s.keys(storetest.Hash(2), -1)
 	cases := []struct {
 		name  string
 		key   string // of Hash(2)
@@ -69,7 +69,7 @@ func TestScrapeFailsWhenAClusterNodeIsDown(t *testing.T) {
 	cc := c.(*redis.ClusterClient)
 	master := func(h tracker.InfoHash) string {
 		t.Helper()
-		k, _ := s.keys(h)
+		k, _ := s.keys(h, -1)
 		m, err := cc.MasterForKey(ctx, k[0])
 		if err != nil {
 			t.Fatal(err)

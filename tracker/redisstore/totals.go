@@ -63,7 +63,7 @@ func newShards(prefix string, cluster bool) shards {
 }
 
 // of returns the base of the shard of the swarm whose hash tag is id.
-func (s shards) of(id string) string {
+func (s shards) of(id []byte) string {
 	if len(s.bases) == 1 {
 		return s.bases[0]
 	}
@@ -87,7 +87,7 @@ var slotTags = sync.OnceValue(func() []string {
 
 // keySlot is Redis Cluster's slot of a hash tag (or of a key without
 // one): CRC16-XMODEM modulo 16,384.
-func keySlot(tag string) int {
+func keySlot[T string | []byte](tag T) int {
 	var crc uint16
 	for i := 0; i < len(tag); i++ {
 		crc = crc<<8 ^ crc16Table[byte(crc>>8)^tag[i]]
@@ -224,7 +224,7 @@ func (s *Store) sweepShards(ctx context.Context, bases []string, cutoff int64) (
 		if n, err := hex.Decode(h[:], []byte(id)); err != nil || n != len(h) {
 			return false, fmt.Errorf("redis sweep: index entry %q is no info hash", id)
 		}
-		k, _ := s.keys(h)
+		k, _ := s.keys(h, -1)
 		// The swarm's keys without the download counter and the done
 		// leechers, and every identity hash.
 		keys[i] = append(make([]string, 0, 8+identityShards), k[0], k[1], k[2], k[3], k[5], k[6], k[7], k[9])

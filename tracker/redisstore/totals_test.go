@@ -92,7 +92,7 @@ func TestTotalsCorrectThemselvesAtTheSwarmsNextTouch(t *testing.T) {
 	}
 	announce(1)
 	announce(2)
-	keys, _ := s.keys(storetest.Hash(1))
+	keys, _ := s.keys(storetest.Hash(1), -1)
 	// A peer written without the totals, as an older replica would.
 	now := strconv.FormatInt(millis(clock.Now()), 10)
 	if _, err := r.CLI("zadd", keys[1], now, "written-by-an-older-replica"); err != nil {
@@ -149,7 +149,7 @@ func TestExpiredIdentitiesAreDropped(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			keys, _ := s.keys(storetest.Hash(1))
+			keys, _ := s.keys(storetest.Hash(1), -1)
 			held := func() int {
 				t.Helper()
 				total := 0
