@@ -5,12 +5,13 @@
 # warm-up. Instruction counts repeat run after run whatever else the machine
 # does, so a change to announce.lua can be judged on a busy machine, where
 # usec/evalsha cannot. N (default 2000) announces per case; CASES (default
-# "no-key single-stack dual-stack single-stack-drawn") picks the cases; the
-# last one draws every answer in Redis (no replica samples).
+# "no-key single-stack dual-stack single-stack-drawn small-swarms") picks the
+# cases: single-stack-drawn draws every answer in Redis (no replica
+# samples), small-swarms has 200 swarms of 20 peers, too small to sample.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${N:-2000}
-cases=${CASES:-no-key single-stack dual-stack single-stack-drawn}
+cases=${CASES:-no-key single-stack dual-stack single-stack-drawn small-swarms}
 for tool in valgrind callgrind_control callgrind_annotate redis-server; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "bench-script: $tool is missing (Debian packages valgrind, redis-server)" >&2

@@ -19,20 +19,23 @@ import (
 // ran per call, over re-announces of 200 peers in each of 10 swarms, each
 // asking for 50 peers: single-stack peers without a key and with one, and
 // dual-stack peers (the same peer ID and key over both families), answered
-// from the replica's samples; and single-stack peers with every answer
-// drawn in Redis. Run with
-// -benchtime=8000x or so, or through scripts/bench-script.sh, which counts
-// the instructions Redis spends (repeatable on a busy machine, where the
-// microseconds are not).
+// from the replica's samples; single-stack peers with every answer drawn in
+// Redis; and keyed single-stack peers in 200 swarms of 20, too small to
+// sample. Run with -benchtime=8000x or so, or through
+// scripts/bench-script.sh, which counts the instructions Redis spends
+// (repeatable on a busy machine, where the microseconds are not).
 func BenchmarkScriptCost(b *testing.B) {
 	for _, c := range []struct {
-		name        string
-		dual, nokey bool
-		sampleUses  int
+		name          string
+		dual, nokey   bool
+		sampleUses    int
+		swarms, peers int
 	}{
-		{"no-key", false, true, 0}, {"single-stack", false, false, 0}, {"dual-stack", true, false, 0},
+		{"no-key", false, true, 0, 10, 200}, {"single-stack", false, false, 0, 10, 200}, {"dual-stack", true, false, 0, 10, 200},
 		// Every answer drawn in Redis, as before the replica's samples.
-		{"single-stack-drawn", false, false, -1},
+		{"single-stack-drawn", false, false, -1, 10, 200},
+		// Swarms too small to sample.
+		{"small-swarms", false, false, 0, 200, 20},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := testenv.StartRedis(b)
@@ -45,7 +48,7 @@ func BenchmarkScriptCost(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			const swarms, peers = 10, 200
+			swarms, peers := c.swarms, c.peers
 			announce := func(i int) {
 				n := i % (swarms * peers)
 				pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(n % swarms), PeerID: storetest.ID(n), Key: storetest.Key(n),
