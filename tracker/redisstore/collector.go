@@ -44,7 +44,7 @@ func (s *Store) Collector() prometheus.Collector {
 		answers: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "redis_answers_total"),
 			"Announce answers with peers by where the peers came from: drawn in Redis (small swarms, or sampling off), this replica's sample of the swarm, or a new sample drawn in Redis for it.", []string{"peers"}, nil),
 		sampled: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "redis_sampled_swarms"),
-			"Swarm address families (of 64 peers or more) this replica keeps a sample of.", nil, nil),
+			"Swarm address families (busy ones of 64 peers or more) of which this replica holds a sample.", nil, nil),
 	}
 }
 

@@ -208,7 +208,8 @@ func (s *samples) prune(now time.Time) {
 	}
 }
 
-// len is how many swarm families are sampled.
+// len is how many swarm families hold a sample (entries of large swarms
+// that are not busy hold none).
 func (s *samples) len() int {
 	if s == nil {
 		return 0
@@ -217,7 +218,11 @@ func (s *samples) len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.m)
+		for _, e := range sh.m {
+			if e.seeders != "" || e.leechers != "" {
+				n++
+			}
+		}
 		sh.mu.Unlock()
 	}
 	return n

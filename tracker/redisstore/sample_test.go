@@ -128,11 +128,17 @@ func TestQuietSwarmsAreNotSampled(t *testing.T) {
 	if n := answersFrom(t, s, "redis") - drawn; n != 20 {
 		t.Fatalf("%v answers drawn in Redis, want 20", n)
 	}
-	sh := s.samples.shard(sampleKey{h: storetest.Hash(1)})
+	k := sampleKey{h: storetest.Hash(1)}
+	sh := s.samples.shard(k)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if e := sh.m[sampleKey{h: storetest.Hash(1)}]; e == nil || e.seeders != "" || e.leechers != "" {
+	e := sh.m[k]
+	held := e != nil && (e.seeders != "" || e.leechers != "")
+	sh.mu.Unlock()
+	if e == nil || held {
 		t.Fatalf("entry of the quiet swarm: %+v, want one holding no members", e)
+	}
+	if n := s.samples.len(); n != 0 {
+		t.Fatalf("%d swarms counted as sampled, want 0", n)
 	}
 }
 
