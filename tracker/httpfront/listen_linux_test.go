@@ -5,6 +5,8 @@ import (
 	"net"
 	"syscall"
 	"testing"
+
+	"github.com/bitorigin/bitorigin/internal/testenv"
 )
 
 // Keep-alive probes cost four setsockopt calls per accepted connection; the
@@ -29,21 +31,7 @@ func TestAcceptedConnectionsHaveNoKeepAliveProbes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	raw, err := c.(*net.TCPConn).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var on int
-	var serr error
-	if err := raw.Control(func(fd uintptr) {
-		on, serr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_KEEPALIVE)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if serr != nil {
-		t.Fatal(serr)
-	}
-	if on != 0 {
+	if on := testenv.SockoptInt(t, c.(*net.TCPConn), syscall.SOL_SOCKET, syscall.SO_KEEPALIVE); on != 0 {
 		t.Fatalf("SO_KEEPALIVE is %d on an accepted connection, want 0", on)
 	}
 }

@@ -15,25 +15,11 @@ import (
 )
 
 // queuedBytes is the memory the kernel holds for datagrams queued on conn,
-// which grows with every datagram that arrives and nobody has read.
+// which grows with every datagram that arrives and nobody has read
+// (SO_MEMINFO's first value, SK_MEMINFO_RMEM_ALLOC).
 func queuedBytes(t *testing.T, conn *net.UDPConn) int {
 	t.Helper()
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	var serr error
-	if err := raw.Control(func(fd uintptr) {
-		// SO_MEMINFO's first value is SK_MEMINFO_RMEM_ALLOC.
-		n, serr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_MEMINFO)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if serr != nil {
-		t.Fatalf("SO_MEMINFO: %v", serr)
-	}
-	return n
+	return testenv.SockoptInt(t, conn, unix.SOL_SOCKET, unix.SO_MEMINFO)
 }
 
 // TestOneBatchReadAnswersEveryQueuedRequestAtItsSendersAddress queues
