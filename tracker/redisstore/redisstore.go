@@ -344,10 +344,7 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 	}
 	out.Seeders, out.Leechers, out.Downloaded = int(n[0]), int(n[1]), int(n[2])
 	out.Finished = n[3] == 1
-	size := 6
-	if v6 {
-		size = 18
-	}
+	size := memberSize(v6) - 20 // the compact address
 	cs, cl := int(n[6]), int(n[7])
 	sampled := mode > 0
 	if sampled {

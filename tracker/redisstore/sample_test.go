@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -255,4 +256,23 @@ func answersFrom(t *testing.T, s *Store, source string) float64 {
 	}
 	t.Fatalf("no answers counted from %s", source)
 	return 0
+}
+
+func TestNewRejectsBadSampleSettings(t *testing.T) {
+	for _, cfg := range []Config{{SampleUses: -2}, {SampleAge: -time.Second}} {
+		c, err := NewClient(ClientConfig{URL: "redis://127.0.0.1:1"}) // never dialled
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Client = c
+		s, err := New(cfg)
+		if err == nil {
+			s.Close()
+			t.Fatalf("New(%+v) accepted", cfg)
+		}
+		c.Close()
+		if !strings.Contains(err.Error(), "sample") {
+			t.Fatalf("New(%+v): %v, want an error naming the sample setting", cfg, err)
+		}
+	}
 }
