@@ -59,16 +59,20 @@ if v6 then
   size, skey, lkey, si, li = 18, KEYS[3], KEYS[4], 3, 4
 end
 
+-- What the totals hold for the swarm, and its score in the shard's index
+-- (see settle).
+local old = counted_of(KEYS[6])
+
 -- Drop the swarm's expired peers: expiry without ever scanning the
 -- keyspace. Swarms nobody announces to are left to the sweep. The shard's
 -- index scores the swarm at or below its oldest peer's last-seen time (see
 -- settle), so a score at or after the cutoff means that no peer has expired
--- yet, and one ZSCORE stands in for five ZREMRANGEBYSCOREs on most
--- announces; a swarm that is swept is scored at its oldest peer again.
--- (Replicas whose clocks disagree can make a peer expire late by their
--- difference.)
+-- yet, and the counted key's copy of it stands in for five
+-- ZREMRANGEBYSCOREs on most announces; a swarm that is swept is scored at
+-- its oldest peer again. (Replicas whose clocks disagree can make a peer
+-- expire late by their difference.)
 local swept = false
-local indexed = redis.call('ZSCORE', KEYS[8], id)
+local indexed = old[9]
 if not indexed or tonumber(indexed) < cut then
   for _, i in ipairs({1, 2, 3, 4, 9}) do
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff)
@@ -191,23 +195,32 @@ if linked then
 end
 if was_paired and not paired then redis.call('ZREM', KEYS[10], pid) end
 
+-- The lists' sizes: this family's two are counted; the other family's
+-- were counted by the last script that changed them (every change to a
+-- list is settled, and a list's TTL fires only after its oldest peer has
+-- expired, which makes the announce sweep and count all four).
 local card = {}
 for i = 1, 4 do
-  card[i] = redis.call('ZCARD', KEYS[i])
+  if swept or i == si or i == li then
+    card[i] = redis.call('ZCARD', KEYS[i])
+  else
+    card[i] = tonumber(old[i]) or 0
+  end
 end
 -- Identities of keyed peers that left without a stop: the sweep walks the
 -- hashes of swarms nobody announces to, but a swarm that announces keep
--- swept is never its task, and its hashes never expire. So a keyed announce
--- walks its own hash once it holds over four times its share of the live
--- peers (and 16 more, for small swarms): the leftovers stay bounded, and
--- a walk pays for the announces that left them.
-if ident ~= '' and redis.call('HLEN', KEYS[11]) > (card[1] + card[2] + card[3] + card[4]) / 2 + 16 then
+-- swept is never its task, and its hashes never expire. So an announce
+-- that adds an identity to its hash walks it once it holds over four times
+-- its share of the live peers (and 16 more, for small swarms): a hash grows
+-- only by such adds, so the leftovers stay bounded, and a walk pays for the
+-- announces that left them.
+if linked and own_s == nil and event ~= 'stopped' and
+    redis.call('HLEN', KEYS[11]) > (card[1] + card[2] + card[3] + card[4]) / 2 + 16 then
   local all = redis.call('HGETALL', KEYS[11])
   for i = 1, #all, 2 do
     if tonumber(string.sub(all[i + 1], 23)) < cut then redis.call('HDEL', KEYS[11], all[i]) end
   end
 end
-local old = counted_of(KEYS[6])
 pairs_of(KEYS[10], cut, card, paired or had_pairs(old))
 local downloaded = tonumber(redis.call('GET', KEYS[5])) or 0
 if downloaded > 0 then redis.call('PEXPIRE', KEYS[5], retention) end

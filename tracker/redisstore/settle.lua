@@ -2,7 +2,8 @@
 -- announce and sweep scripts both end with it.
 --
 -- keys: the swarm's four peer lists, its counted key (a hash: what the
--- totals hold for it, by list, fields 1-4), the shard's totals (a hash:
+-- totals hold for it, by list, fields 1-4, its pairs by class, fields 5-8,
+-- and its score in the shard's index, field 9), the shard's totals (a hash:
 -- peers by list, fields 1-4, and torrents with peers, field t) and the
 -- shard's index (a sorted set: swarm id scored at or below its oldest
 -- peer's last-seen time, for the sweep). card: the lists' sizes now, then
@@ -17,9 +18,14 @@
 -- what was counted for the swarm last time, not by what this call changed:
 -- a list that expired by itself (its TTL is a safety net) or a peer written
 -- by a replica of an older version is corrected at the swarm's next touch
+-- (an announce counts the lists of its own family, a sweep all four)
 -- instead of leaving the totals off for good.
+--
+-- The counted key also holds the swarm's score in the index (field 9), so
+-- that an announce learns from the one read it needs anyway whether a peer
+-- may have expired; settle writes both together.
 local function counted_of(counted)
-  return redis.call('HMGET', counted, '1', '2', '3', '4', '5', '6', '7', '8')
+  return redis.call('HMGET', counted, '1', '2', '3', '4', '5', '6', '7', '8', '9')
 end
 
 -- old: counted_of(counted), read by the caller.
@@ -44,20 +50,25 @@ local function settle(keys, counted, totals, index, id, card, reindex, old)
     redis.call('ZREM', index, id)
     return
   end
-  if changed then
-    redis.call('HSET', counted, '1', card[1], '2', card[2], '3', card[3], '4', card[4],
-      '5', card[5], '6', card[6], '7', card[7], '8', card[8])
-  end
   if had == 0 then redis.call('HINCRBY', totals, 't', 1) end
+  local oldest
   if had == 0 or reindex then
-    local oldest
+    local low
     for i = 1, 4 do
       if card[i] > 0 then
-        local score = tonumber(redis.call('ZRANGE', keys[i], 0, 0, 'WITHSCORES')[2])
-        if oldest == nil or score < oldest then oldest = score end
+        local score = redis.call('ZRANGE', keys[i], 0, 0, 'WITHSCORES')[2]
+        local n = tonumber(score)
+        if low == nil or n < low then low, oldest = n, score end
       end
     end
     redis.call('ZADD', index, oldest, id)
+  end
+  if oldest then
+    redis.call('HSET', counted, '1', card[1], '2', card[2], '3', card[3], '4', card[4],
+      '5', card[5], '6', card[6], '7', card[7], '8', card[8], '9', oldest)
+  elseif changed then
+    redis.call('HSET', counted, '1', card[1], '2', card[2], '3', card[3], '4', card[4],
+      '5', card[5], '6', card[6], '7', card[7], '8', card[8])
   end
 end
 

@@ -65,7 +65,7 @@ func TestTotalsAreLeftOutWhenRedisIsDown(t *testing.T) {
 // The totals move by what a swarm's lists hold, not by what one call
 // changed, so a list that changed behind the scripts' backs (its TTL fired,
 // or a replica of an older version wrote to it) is corrected at the
-// swarm's next touch.
+// swarm's next touch: an announce in the list's family, or the sweep.
 func TestTotalsCorrectThemselvesAtTheSwarmsNextTouch(t *testing.T) {
 	r := redisFor(t)
 	clock := storetest.NewClock()
@@ -101,8 +101,22 @@ func TestTotalsCorrectThemselvesAtTheSwarmsNextTouch(t *testing.T) {
 	check("before the next touch", tracker.Totals{Torrents: 1, Leechers4: 2})
 	announce(3)
 	check("after the next announce", tracker.Totals{Torrents: 1, Leechers4: 4})
-	// The list vanishes, as when its TTL fires with no tracker to sweep.
-	if _, err := r.CLI("del", keys[1]); err != nil {
+	// An announce counts its own family's lists: the IPv6 leechers are
+	// corrected by the next IPv6 announce.
+	if _, err := r.CLI("zadd", keys[3], now, "written-by-an-older-replica-over-ipv6"); err != nil {
+		t.Fatal(err)
+	}
+	announce(4)
+	out.Reset()
+	if err := s.Announce(ctx, tracker.PeerAnnounce{InfoHash: storetest.Hash(1), PeerID: storetest.ID(5), Addr: storetest.Addr6(5)}, &out); err != nil {
+		t.Fatal(err)
+	}
+	check("after the next IPv6 announce", tracker.Totals{Torrents: 1, Leechers4: 5, Leechers6: 2})
+	if out.Leechers != 7 {
+		t.Fatalf("IPv6 announce counts %d leechers, want 7", out.Leechers)
+	}
+	// The lists vanish, as when their TTLs fire with no tracker to sweep.
+	if _, err := r.CLI("del", keys[1], keys[3]); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(storetest.Lifetime + time.Second)
@@ -114,6 +128,74 @@ func TestTotalsCorrectThemselvesAtTheSwarmsNextTouch(t *testing.T) {
 		out, _ := r.CLI("keys", "*")
 		t.Fatalf("keys left after every peer expired:\n%s", out)
 	}
+}
+
+// The swarm's counted key keeps a copy of its score in the shard's index,
+// which tells an announce whether a peer may have expired: the copy follows
+// the index through new swarms, expiries and sweeps, and a swarm without
+// it (as an older replica leaves one) is swept by its next announce, which
+// writes it.
+func TestCountedKeyCopiesTheIndexScore(t *testing.T) {
+	r := redisFor(t)
+	clock := storetest.NewClock()
+	s := newStore(t, r.Addr, Config{Now: clock.Now, PeerLifetime: storetest.Lifetime})
+	ctx := context.Background()
+	announce := func(swarm, n int) tracker.SwarmAnswer {
+		t.Helper()
+		var out tracker.SwarmAnswer
+		pa := tracker.PeerAnnounce{InfoHash: storetest.Hash(swarm), PeerID: storetest.ID(n), Addr: storetest.Addr4(n), NumWant: 50}
+		if err := s.Announce(ctx, pa, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	cli := func(args ...string) string {
+		t.Helper()
+		out, err := r.CLI(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out)
+	}
+	same := func(what string, swarms ...int) {
+		t.Helper()
+		for _, n := range swarms {
+			keys, id := s.keys(storetest.Hash(n), -1)
+			indexed, copied := cli("zscore", keys[7], id), cli("hget", keys[5], "9")
+			if indexed == "" || indexed != copied {
+				t.Fatalf("%s: swarm %d scored %q in the index, %q in its counted key", what, n, indexed, copied)
+			}
+		}
+	}
+	for n := range 6 {
+		announce(n%3, n)
+	}
+	same("new swarms", 0, 1, 2)
+	clock.Advance(storetest.Lifetime / 2)
+	announce(0, 10)
+	announce(1, 11)
+	clock.Advance(storetest.Lifetime/2 + time.Second)
+	// Swarm 0's first peers expire at its next announce, swarm 1's at the
+	// sweep; swarm 2 empties.
+	if out := announce(0, 10); out.Leechers != 1 {
+		t.Fatalf("swarm 0 counts %d leechers after its first peers expired, want 1", out.Leechers)
+	}
+	if err := s.SweepExpired(ctx); err != nil {
+		t.Fatal(err)
+	}
+	same("after expiry", 0, 1)
+	if keys, id := s.keys(storetest.Hash(2), -1); cli("exists", keys[5]) != "0" || cli("zscore", keys[7], id) != "" {
+		t.Fatal("an empty swarm kept its counted key or its index entry")
+	}
+	// A swarm left without the copy, holding expired peers.
+	announce(0, 20)
+	keys, _ := s.keys(storetest.Hash(0), -1)
+	clock.Advance(storetest.Lifetime + time.Second)
+	cli("hdel", keys[5], "9")
+	if out := announce(0, 21); out.Leechers != 1 {
+		t.Fatalf("swarm 0 counts %d leechers, want 1 (peers 10 and 20 have expired)", out.Leechers)
+	}
+	same("after an announce to a swarm without the copy", 0)
 }
 
 func TestSlotTagsMapToTheirSlots(t *testing.T) {
