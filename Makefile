@@ -50,11 +50,12 @@ bench-seeder: build test-deps ## 4 libtorrent leechers fetch 1 GiB from our seed
 bench-offload: build test-deps ## origin upload and time for 12 libtorrent leechers: ours (offload auto, off) against libtorrent plain and super-seeding
 	@scripts/bench-offload.sh
 
-lint: ## gofmt, go vet and staticcheck
+lint: ## gofmt, go vet and staticcheck; the commands also build for macOS, FreeBSD and Windows
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
+	@for os in darwin freebsd windows; do GOOS=$$os $(GO) build -o /dev/null ./cmd/... || exit 1; done
 
 soak: build test-deps ## load tracker (Redis) and seeder for SOAK_DURATION (10m); memory, fds and goroutines must stay flat
 	@scripts/soak.sh

@@ -87,7 +87,7 @@ func (c *servedConn) Read(p []byte) (int, error) {
 	var n int
 	var err error
 	if rerr := c.raw.Read(func(fd uintptr) bool {
-		n, err = ignoringEINTR(func() (int, error) { return syscall.Read(int(fd), p) })
+		n, err = ignoringEINTR(func() (int, error) { return fdRead(fd, p) })
 		return true
 	}); rerr != nil {
 		return 0, rerr
@@ -113,7 +113,7 @@ func (c *servedConn) Write(p []byte) (int, error) {
 	var n int
 	var err error
 	if werr := c.raw.Write(func(fd uintptr) bool {
-		n, err = ignoringEINTR(func() (int, error) { return syscall.Write(int(fd), p) })
+		n, err = ignoringEINTR(func() (int, error) { return fdWrite(fd, p) })
 		return true
 	}); werr != nil {
 		return 0, werr
