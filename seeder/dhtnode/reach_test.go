@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/metainfo"
 )
 
@@ -24,7 +25,7 @@ func clientOn(t *testing.T, addr string) *dht.Server {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
-		t.Skipf("no %s: %v", addr, err)
+		testenv.NoLoopback(t, addr, err)
 	}
 	return clientAt(t, pc)
 }

@@ -65,7 +65,7 @@ func listenRaw(t *testing.T, addr string, timeout time.Duration) *rawServer {
 	}
 	ln, err := Listen(context.Background(), addr)
 	if err != nil {
-		t.Skipf("no listener on %s: %v", addr, err)
+		testenv.NoLoopback(t, addr, err)
 	}
 	t.Cleanup(func() { ln.Close() })
 	rs.ln = ln
@@ -272,7 +272,7 @@ func TestARawConnReportsItsAddresses(t *testing.T) {
 			_, port, _ := net.SplitHostPort(rs.addr)
 			c, err := net.DialTimeout("tcp", net.JoinHostPort(tc.dial, port), 5*time.Second)
 			if err != nil {
-				t.Skipf("no %s: %v", tc.dial, err)
+				testenv.NoLoopback(t, tc.dial, err)
 			}
 			defer c.Close()
 			if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
