@@ -2,7 +2,8 @@
 # `make bench-tracker`: the same load against our tracker (memory store and
 # Redis store) and Debian's opentracker, all on loopback, in two tables:
 #  1. wrk announces, with keep-alive and with a new connection per request:
-#     requests/s of each, the ratios, p99 latency, Redis round trips;
+#     requests/s of each, the ratios, p99 latency, Redis round trips, and the
+#     CPU each tracker process (and redis-server) spent per request;
 #  2. `loadtest tracker` (closed loop, the default announce/scrape mix, Zipf
 #     popularity) over HTTP keep-alive, HTTP connection per request and UDP. DURATION (default 10s), CONNS (default 64) and
 # THREADS (default 1) tune wrk; the server gets the remaining cores.
@@ -87,28 +88,32 @@ function done(summary, latency, requests)
   for _, t in ipairs(threads) do f = f + t:get("failures") end
   -- Read and write errors are left out: opentracker closes every connection after
   -- its answer, which wrk counts as one or the other.
-  io.write(string.format("RESULT %.0f %d %d %.0f\n",
+  io.write(string.format("RESULT %.0f %d %d %.0f %d\n",
     summary.requests / (summary.duration / 1e6), f,
     summary.errors.connect + summary.errors.timeout,
-    latency:percentile(99)))
+    latency:percentile(99), summary.requests))
 end
 LUA
 
 ours_port=$(free_port)
 ours_admin=$(free_port)
 bin/tracker --http-addr "127.0.0.1:$ours_port" --udp-addr "127.0.0.1:$ours_port" --admin-addr "127.0.0.1:$ours_admin" --log-level warn &
+ours_pid=$!
 pids+=($!)
 redis_port=$(free_port)
 redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
+redis_pid=$!
 pids+=($!)
 wait_port "$redis_port"
 redis_tracker_port=$(free_port)
 redis_tracker_admin=$(free_port)
 bin/tracker --http-addr "127.0.0.1:$redis_tracker_port" --udp-addr "127.0.0.1:$redis_tracker_port" --admin-addr "127.0.0.1:$redis_tracker_admin" --log-level warn \
 	--redis-url "redis://127.0.0.1:$redis_port/0" --redis-timeout 1s &
+redis_tracker_pid=$!
 pids+=($!)
 ot_port=$(free_port)
 opentracker -i 127.0.0.1 -p "$ot_port" -P "$ot_port" -d "$work" -w whitelist.txt -u nobody >"$work/opentracker.log" 2>&1 &
+ot_pid=$!
 pids+=($!)
 wait_port "$ours_port"
 wait_port "$redis_tracker_port"
@@ -117,19 +122,32 @@ wait_port "$ot_port"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 
-# run NAME PORT MODE: prints "rps failures errors p99us".
+# cpu_ticks PID: the process's user and system CPU time so far, in clock
+# ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# run NAME PORT MODE PID...: prints "rps failures errors p99us", then for
+# each PID the CPU it spent per request during the measured run, in µs.
 run() {
-	local out
+	local out before=() after=() requests p i
 	# A short warm-up fills the swarms so both trackers are measured in
 	# steady state.
 	wrk -t"$threads" -c"$conns" -d2s -s "$work/announce.lua" "http://127.0.0.1:$2/" -- "$3" >/dev/null 2>&1 || true
+	for p in "${@:4}"; do before+=("$(cpu_ticks "$p")"); done
 	out=$(wrk -t"$threads" -c"$conns" -d"$duration" -s "$work/announce.lua" "http://127.0.0.1:$2/" -- "$3" 2>&1) || true
+	for p in "${@:4}"; do after+=("$(cpu_ticks "$p")"); done
 	if ! grep -q '^RESULT' <<<"$out"; then
 		echo "bench-tracker: wrk against $1 gave no result:" >&2
 		echo "$out" >&2
 		return 1
 	fi
-	awk '/^RESULT/ {print $2, $3, $4, $5}' <<<"$out"
+	requests=$(awk '/^RESULT/ {print $6}' <<<"$out")
+	printf '%s' "$(awk '/^RESULT/ {print $2, $3, $4, $5}' <<<"$out")"
+	for i in "${!before[@]}"; do
+		awk -v t="$((after[i] - before[i]))" -v hz="$hz" -v n="$requests" 'BEGIN { printf " %.0f", (n > 0 ? t * 1e6 / hz / n : 0) }'
+	done
+	echo
 }
 
 # verdict GOAL RATIO MIN: one line per goal of the tracker-throughput issue.
@@ -147,11 +165,11 @@ printf 'bench-tracker: wrk -t%s -c%s -d%s, %d torrents, on %s (%s cores)\n' "$th
 	"$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')" "$(nproc)"
 printf '%-24s %10s %10s %12s %8s %9s %14s\n' "mode (req/s)" "memory" "redis" "opentracker" "mem/ot" "redis/mem" "p99 ms m/r/ot"
 for mode in keepalive close; do
-	read -r mem_rps mem_fail mem_err mem_p99 < <(run memory "$ours_port" "$mode")
+	read -r mem_rps mem_fail mem_err mem_p99 mem_cpu < <(run memory "$ours_port" "$mode" "$ours_pid")
 	redis-cli -p "$redis_port" config resetstat >/dev/null
-	read -r red_rps red_fail red_err red_p99 < <(run redis "$redis_tracker_port" "$mode")
+	read -r red_rps red_fail red_err red_p99 red_cpu redis_cpu < <(run redis "$redis_tracker_port" "$mode" "$redis_tracker_pid" "$redis_pid")
 	evalsha=$(redis-cli -p "$redis_port" info commandstats | awk -F'[=,:]' '/^cmdstat_evalsha:/ {print $3}')
-	read -r ot_rps ot_fail ot_err ot_p99 < <(run opentracker "$ot_port" "$mode")
+	read -r ot_rps ot_fail ot_err ot_p99 ot_cpu < <(run opentracker "$ot_port" "$mode" "$ot_pid")
 	label=$mode
 	[ "$mode" = close ] && label="connection-per-request"
 	printf '%-24s %10s %10s %12s %7sx %8sx %14s\n' "$label" "$mem_rps" "$red_rps" "$ot_rps" \
@@ -161,6 +179,7 @@ for mode in keepalive close; do
 	wrk_red_mem[$mode]=$(ratio "$red_rps" "$mem_rps")
 	# The warm-up run and the measured run both went to Redis.
 	echo "  redis: ${evalsha:-0} EVALSHA round trips for the redis runs of this mode"
+	echo "  CPU µs per request: memory $mem_cpu; Redis mode: tracker $red_cpu + redis-server $redis_cpu; opentracker $ot_cpu"
 	if [ "$((mem_fail + mem_err + red_fail + red_err + ot_fail + ot_err))" -ne 0 ]; then
 		echo "  failed answers or socket errors: memory $((mem_fail + mem_err)), redis $((red_fail + red_err)), opentracker $((ot_fail + ot_err))"
 		status=1
