@@ -177,9 +177,10 @@ if linked then
   if event == 'stopped' then
     redis.call('HDEL', KEYS[11], own_f)
   else
-    local frac = 0
-    if seeder then frac = 0.5 elseif done then frac = 0.25 end
-    redis.call('HSET', KEYS[11], own_f, key .. paddr .. pad .. now .. string.format('%.2f', frac):sub(2))
+    -- The score's fraction, written out: string.format costs a printf.
+    local frac = '.00'
+    if seeder then frac = '.50' elseif done then frac = '.25' end
+    redis.call('HSET', KEYS[11], own_f, key .. paddr .. pad .. now .. frac)
     redis.call('PEXPIRE', KEYS[11], lifetime)
     if twin_s then
       local s4, s6 = seeder, twin_s % 1 == 0.5
