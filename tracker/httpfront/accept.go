@@ -146,8 +146,15 @@ func ignoringEINTR(f func() (int, error)) (int, error) {
 func serveInline(srv *fasthttp.Server, ln net.Listener, n int) error {
 	in := &inline{srv: srv, ln: ln, shut: &shutListener{Listener: ln, done: make(chan struct{})}}
 	in.lnRaw = rawListener(ln)
-	for range max(n, 1) {
-		in.start()
+	// The acceptors start at Serve's first Accept, once Serve has
+	// registered shut: a Shutdown that found nothing registered would
+	// return at once and leave Serve and the acceptors running for good,
+	// and acceptors started before Serve could answer requests in that
+	// window (a test that shut down right after its answer hung so).
+	in.shut.start = func() {
+		for range max(n, 1) {
+			in.start()
+		}
 	}
 	// Serve returns once shut is closed, as fasthttp's own did once its
 	// listener was: connections still being served run on (Shutdown
@@ -232,14 +239,20 @@ func closed(err error) bool {
 }
 
 // shutListener is the listener fasthttp's own Serve is given: it yields no
-// connection, and closing it closes the real one.
+// connection, and closing it closes the real one. Its first Accept runs
+// start (see serveInline).
 type shutListener struct {
 	net.Listener
-	done chan struct{}
-	once sync.Once
+	done    chan struct{}
+	once    sync.Once
+	start   func()
+	started sync.Once
 }
 
 func (l *shutListener) Accept() (net.Conn, error) {
+	if l.start != nil {
+		l.started.Do(l.start)
+	}
 	<-l.done
 	return nil, io.EOF
 }
