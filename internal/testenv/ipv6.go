@@ -18,14 +18,13 @@ const NoIPv6Env = "BITORIGIN_TEST_NO_IPV6"
 // says so by setting it).
 func NoLoopback(t testing.TB, addr string, err error) {
 	t.Helper()
-	if isIPv6(addr) && os.Getenv(NoIPv6Env) == "1" {
+	if !isIPv6(addr) {
+		t.Fatalf("no %s: %v", addr, err)
+	}
+	if os.Getenv(NoIPv6Env) == "1" {
 		t.Skipf("no %s: %v (%s=1)", addr, err, NoIPv6Env)
 	}
-	hint := ""
-	if isIPv6(addr) {
-		hint = "; on a machine without IPv6 loopback, set " + NoIPv6Env + "=1 to skip the IPv6 cases"
-	}
-	t.Fatalf("no %s: %v%s", addr, err, hint)
+	t.Fatalf("no %s: %v; on a machine without IPv6 loopback, set %s=1 to skip the IPv6 cases", addr, err, NoIPv6Env)
 }
 
 // isIPv6 tells whether addr (a host, or host and port) is an IPv6
