@@ -39,6 +39,7 @@ func (s *Seeder) newSeeded(t *content.Torrent) *seeded {
 		Served:   t.Served().Has,
 		Private:  t.Meta.Info.Private,
 		Offload:  s.cfg.Offload,
+		Uplink:   s.peerCfg.Uplink,
 		MaxConns: s.cfg.MaxConnsPerTorrent,
 		MaxDials: s.cfg.MaxDialsPerTorrent,
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/bitorigin/bitorigin/peerwire"
 	"github.com/bitorigin/bitorigin/seeder/content"
 	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
+	"github.com/bitorigin/bitorigin/seeder/swarm"
 )
 
 // haves reads until n have messages arrived and returns their pieces;
@@ -203,4 +204,65 @@ func TestAnIdleOriginRevealsTheOtherLeechersPieceAtOnce(t *testing.T) {
 		t.Fatalf("idle offered pieces %v, want 1", got)
 	}
 	lint(t, reg)
+}
+
+// The uplink and --upload-rate are the seeder's: while another torrent's
+// peer is being served, the origin is not idle for this one. The leecher
+// that has its pieces waits for the swarm, and is fed b's piece only once it
+// starves, not at once as by an idle origin.
+func TestAnotherTorrentsTransferKeepsTheUplinkBusy(t *testing.T) {
+	reg, m := newMetricsForTest(t)
+	y, _ := contenttest.Complete(t, 4*16<<10, 16<<10)
+	x, _ := contenttest.Complete(t, 4*256<<10, 256<<10)
+	// 64 KiB/s: x's three pieces keep the uplink busy for 12 s.
+	s, addr := serveTest(t, Config{Offload: true, Metrics: m, UploadRate: 64 << 10}, y, x)
+	if err := reg.Register(s.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	p := emptyLeecher(t, addr, x)
+	p.send(&peerwire.Interested{})
+	for i := range haves(t, p, 3) {
+		for b := range uint32(16) {
+			p.send(&peerwire.Request{Index: i, Begin: b * 16 << 10, Length: 16 << 10})
+		}
+	}
+	waitFor[*peerwire.Unchoke](p)
+
+	a := emptyLeecher(t, addr, y)
+	gotA := haves(t, a, 3)
+	b := emptyLeecher(t, addr, y)
+	haves(t, b, 1)
+	a.send(&peerwire.Interested{})
+	waitFor[*peerwire.Unchoke](a)
+	for i := range gotA {
+		a.send(&peerwire.Request{Index: i, Length: 16 << 10})
+	}
+	haves(t, a, 1)
+	st := statusOf(t, s, y)
+	if st.IdleOffered != 0 || st.Offered != 5 {
+		t.Fatalf("status %+v: want 5 pieces offered, none because the origin was idle: x's peer is being served", st)
+	}
+	if s.peerCfg.Uplink.Idle() {
+		t.Fatal("the uplink counts no busy connection while x's peer waits for its blocks")
+	}
+	// Closing x's peer leaves no connection busy.
+	p.nc.Close()
+	for deadline := time.Now().Add(10 * time.Second); !s.peerCfg.Uplink.Idle(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still busy 10 s after the only busy one closed", s.peerCfg.Uplink.Busy())
+		}
+	}
+	lint(t, reg)
+}
+
+// statusOf is the offload status of one of the seeder's torrents.
+func statusOf(t *testing.T, s *Seeder, tor *content.Torrent) swarm.OffloadStatus {
+	t.Helper()
+	for _, st := range s.Status() {
+		if st.InfoHash == tor.InfoHash().String() && st.Offload != nil {
+			return *st.Offload
+		}
+	}
+	t.Fatalf("no offload status for %s", tor.Name())
+	return swarm.OffloadStatus{}
 }

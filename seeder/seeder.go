@@ -181,6 +181,7 @@ func New(cfg Config, torrents []*content.Torrent) (*Seeder, error) {
 		SKeys:            s.lookupSKey,
 		Metrics:          s.metrics.peerMetrics(),
 		Logger:           s.log,
+		Uplink:           &peer.Uplink{},
 	}
 	if cfg.UploadRate > 0 {
 		s.peerCfg.Limiter = ratelimit.New(cfg.UploadRate, cfg.MaxRequest, time.Now)

@@ -62,9 +62,9 @@ type Config struct {
 	// now (it passed verification and its files did not change since); a
 	// piece it cannot serve is never revealed. Nil means every piece.
 	Servable func(piece uint32) bool
-	// Idle, when set, reports whether the origin's uplink is idle for the
-	// torrent now: no connection has requests waiting or blocks being
-	// sent. Then pieces that are spreading are revealed too (idleFill).
+	// Idle, when set, reports whether the origin's uplink is idle now: no
+	// connection (of any torrent: the uplink is the seeder's) has requests
+	// waiting or blocks being sent. Then pieces that are spreading are revealed too (idleFill).
 	// Nil means never idle.
 	Idle func() bool
 }

@@ -68,6 +68,9 @@ type Conn struct {
 	// sending is set while the writer serves a batch it took from queue,
 	// until its blocks are written (Busy).
 	sending bool
+	// busy is what Busy reported when cfg.Uplink last counted the
+	// connection: noteBusy follows every change to err, sending or queue.
+	busy bool
 	// offered is what the torrent's offload policy revealed to the peer,
 	// the only pieces it may request; nil when offload is off.
 	offered *bitfield.Bitfield
@@ -346,6 +349,7 @@ func (c *Conn) Close(err error) {
 		err = io.EOF
 	}
 	c.err = err
+	c.noteBusy()
 	close(c.done)
 	if c.interestTimer != nil {
 		c.interestTimer.Stop()
@@ -532,6 +536,7 @@ func (c *Conn) onRequest(r *peerwire.Request) error {
 		why = requestOverflow
 	default:
 		c.queue.push(*r)
+		c.noteBusy()
 		c.signal()
 		return nil
 	}
@@ -563,6 +568,7 @@ func (c *Conn) onCancel(r peerwire.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.queue.remove(r) {
+		c.noteBusy()
 		c.reject(r, RejectCancelled)
 	}
 }
@@ -584,6 +590,7 @@ func (c *Conn) SetChoked(choke bool) {
 	}
 	c.out = peerwire.Choke{}.AppendTo(c.out)
 	c.queue.drain(c.rejectChoked)
+	c.noteBusy()
 	c.signal()
 }
 
@@ -595,6 +602,23 @@ func (c *Conn) Busy() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err == nil && (c.sending || c.queue.len() > 0)
+}
+
+// noteBusy brings busy, and the uplink's count with it, up to date after a
+// change to err, sending or queue. c.mu is held.
+func (c *Conn) noteBusy() {
+	busy := c.err == nil && (c.sending || c.queue.len() > 0)
+	if busy == c.busy {
+		return
+	}
+	c.busy = busy
+	if u := c.cfg.Uplink; u != nil {
+		if busy {
+			u.busy.Add(1)
+		} else {
+			u.busy.Add(-1)
+		}
+	}
 }
 
 // Unchoked reports whether the peer holds an upload slot now: unchoked,

@@ -39,6 +39,8 @@ type Config struct {
 	SKeys      func(req2 [20]byte) ([20]byte, bool)
 	// Limiter, when set, bounds the upload of every connection together.
 	Limiter *ratelimit.Bucket
+	// Uplink, when set, counts the busy connections (Conn.Busy).
+	Uplink *Uplink
 	// Metrics, when set, counts requests and disk reads.
 	Metrics *Metrics
 	Logger  *slog.Logger

@@ -86,6 +86,7 @@ func (c *Conn) writeStep() (bool, error) {
 	c.batch = batch
 	// Set as the requests leave the queue, so Busy has no gap between.
 	c.sending = len(batch) > 0
+	c.noteBusy()
 	choked := c.choked
 	c.mu.Unlock()
 	if len(ctrl) == 0 && len(batch) == 0 {
@@ -226,6 +227,7 @@ func (c *Conn) serve(batch []peerwire.Request) error {
 func (c *Conn) setSending(sending bool) {
 	c.mu.Lock()
 	c.sending = sending
+	c.noteBusy()
 	c.mu.Unlock()
 }
 

@@ -76,23 +76,33 @@ func BenchmarkServeBlock(b *testing.B) {
 
 // The offload policy asks whether the origin's uplink is idle as it hears
 // that a piece was sent whole; the connection that sent it must not look
-// busy then, nor idle while its blocks are on their way.
+// busy then, nor idle while its blocks are on their way. The seeder's
+// count of busy connections follows.
 func TestAConnectionIsBusyWhileRequestsWaitOrBlocksAreSent(t *testing.T) {
 	tor, _ := testTorrent(t, 4*16<<10, 16<<10)
 	tor.Offload = true
-	var busyAtHave []bool
+	cfg := testConfig()
+	cfg.Uplink = &Uplink{}
 	var c *Conn
-	tor.Have = func(_ *Conn, _ uint32) { busyAtHave = append(busyAtHave, c.Busy()) }
+	// busy checks that the connection and the uplink agree, and returns it.
+	busy := func(when string) bool {
+		t.Helper()
+		b := c.Busy()
+		if n := cfg.Uplink.Busy(); n != map[bool]int64{false: 0, true: 1}[b] {
+			t.Fatalf("%s: connection busy %v, uplink counts %d busy", when, b, n)
+		}
+		return b
+	}
+	var busyAtHave []bool
+	tor.Have = func(_ *Conn, _ uint32) { busyAtHave = append(busyAtHave, busy("at have")) }
 	var busyAtWrite []bool
-	out := &hookConn{onWrite: func() { busyAtWrite = append(busyAtWrite, c.Busy()) }}
-	c = testConn(testConfig(), tor, out)
-	if c.Busy() {
+	out := &hookConn{onWrite: func() { busyAtWrite = append(busyAtWrite, busy("at write")) }}
+	c = testConn(cfg, tor, out)
+	if busy("new") {
 		t.Fatal("busy with nothing queued")
 	}
-	c.mu.Lock()
-	c.queue.push(peerwire.Request{Index: 1, Length: 16 << 10})
-	c.mu.Unlock()
-	if !c.Busy() {
+	enqueue(c, peerwire.Request{Index: 1, Length: 16 << 10})
+	if !busy("queued") {
 		t.Fatal("not busy with a request queued")
 	}
 	if _, err := c.writeStep(); err != nil {
@@ -104,16 +114,35 @@ func TestAConnectionIsBusyWhileRequestsWaitOrBlocksAreSent(t *testing.T) {
 	if len(busyAtHave) != 1 || busyAtHave[0] {
 		t.Fatalf("busy when the piece counted as sent whole: %v, want false once", busyAtHave)
 	}
-	if c.Busy() {
+	if busy("sent") {
 		t.Fatal("busy after the batch was sent")
 	}
-	c.mu.Lock()
-	c.queue.push(peerwire.Request{Index: 2, Length: 16 << 10})
-	c.mu.Unlock()
+	// A cancel empties the queue; so does a choke.
+	r := peerwire.Request{Index: 2, Length: 16 << 10}
+	enqueue(c, r)
+	c.onCancel(r)
+	if busy("cancelled") {
+		t.Fatal("busy after its one request was cancelled")
+	}
+	c.SetChoked(false)
+	enqueue(c, r)
+	c.SetChoked(true)
+	if busy("choked") {
+		t.Fatal("busy after its requests were dropped by a choke")
+	}
+	enqueue(c, r)
 	c.Close(nil)
-	if c.Busy() {
+	if busy("closed") {
 		t.Fatal("a closed connection is busy")
 	}
+}
+
+// enqueue queues a request as onRequest does.
+func enqueue(c *Conn, r peerwire.Request) {
+	c.mu.Lock()
+	c.queue.push(r)
+	c.noteBusy()
+	c.mu.Unlock()
 }
 
 // hookConn is a net.Conn that calls onWrite on every write.

@@ -16,10 +16,11 @@ type offloader struct {
 	mu     sync.Mutex
 	policy *offload.Policy
 	conns  map[uint64]*peer.Conn
+	uplink *peer.Uplink // nil: idle asks conns
 }
 
-func newOffloader(pieces uint32, served func(uint32) bool) *offloader {
-	o := &offloader{conns: make(map[uint64]*peer.Conn)}
+func newOffloader(pieces uint32, served func(uint32) bool, uplink *peer.Uplink) *offloader {
+	o := &offloader{conns: make(map[uint64]*peer.Conn), uplink: uplink}
 	p, err := offload.New(offload.Config{Pieces: pieces, Servable: served, Idle: o.idle})
 	if err != nil {
 		// Only a torrent of no pieces, which metainfo never parses.
@@ -29,10 +30,14 @@ func newOffloader(pieces uint32, served func(uint32) bool) *offloader {
 	return o
 }
 
-// idle reports whether the origin's uplink is idle for the torrent: no
-// connection has requests waiting or blocks being sent. The policy asks
-// it while o.mu is held, the lock taken before a connection's.
+// idle reports whether the origin's uplink is idle: no connection of the
+// seeder (of the torrent, without an uplink count) has requests waiting or
+// blocks being sent. The policy asks it while o.mu is held, the lock taken
+// before a connection's.
 func (o *offloader) idle() bool {
+	if o.uplink != nil {
+		return o.uplink.Idle()
+	}
 	for _, c := range o.conns {
 		if c.Busy() {
 			return false

@@ -38,6 +38,11 @@ type Config struct {
 	Private bool
 	// Offload reveals pieces to leechers by package offload's policy.
 	Offload bool
+	// Uplink, when set, is the seeder's count of busy connections (the
+	// one its connections' peer.Config holds): the offload policy takes
+	// the origin's uplink for idle only when no connection of any torrent
+	// is busy. Nil: when none of this torrent's is.
+	Uplink *peer.Uplink
 	// MaxConns bounds the connections of the torrent, MaxDials those we
 	// open for it.
 	MaxConns, MaxDials int
@@ -79,7 +84,7 @@ func New(cfg Config) *Swarm {
 		candidates: newCandidates(),
 	}
 	if cfg.Offload {
-		sw.offload = newOffloader(cfg.Pieces, cfg.Served)
+		sw.offload = newOffloader(cfg.Pieces, cfg.Served, cfg.Uplink)
 	}
 	if !cfg.Private {
 		sw.pex = newPexer()
