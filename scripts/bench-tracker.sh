@@ -5,8 +5,13 @@
 #     requests/s of each, the ratios, p99 latency, Redis round trips, and the
 #     CPU each tracker process (and redis-server) spent per request;
 #  2. `loadtest tracker` (closed loop, the default announce/scrape mix, Zipf
-#     popularity) over HTTP keep-alive, HTTP connection per request and UDP. DURATION (default 10s), CONNS (default 64) and
-# THREADS (default 1) tune wrk; the server gets the remaining cores.
+#     popularity) over HTTP keep-alive, HTTP connection per request and UDP;
+#  3. on machines with two cores or more, the wrk rows of memory and Redis
+#     mode again with redis-server on a core of its own, as it runs when
+#     deployed, and the tracker and wrk sharing another in both modes. These
+#     rows inform; the goals are judged on the shared cores above.
+# DURATION (default 10s), CONNS (default 64) and THREADS (default 1) tune
+# wrk; the server gets the remaining cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-10s}
@@ -127,15 +132,18 @@ ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
+# pin: what runs wrk (section 3 pins it to a core).
+pin=()
+
 # run NAME PORT MODE PID...: prints "rps failures errors p99us", then for
 # each PID the CPU it spent per request during the measured run, in µs.
 run() {
 	local out before=() after=() requests p i
 	# A short warm-up fills the swarms so both trackers are measured in
 	# steady state.
-	wrk -t"$threads" -c"$conns" -d2s -s "$work/announce.lua" "http://127.0.0.1:$2/" -- "$3" >/dev/null 2>&1 || true
+	"${pin[@]}" wrk -t"$threads" -c"$conns" -d2s -s "$work/announce.lua" "http://127.0.0.1:$2/" -- "$3" >/dev/null 2>&1 || true
 	for p in "${@:4}"; do before+=("$(cpu_ticks "$p")"); done
-	out=$(wrk -t"$threads" -c"$conns" -d"$duration" -s "$work/announce.lua" "http://127.0.0.1:$2/" -- "$3" 2>&1) || true
+	out=$("${pin[@]}" wrk -t"$threads" -c"$conns" -d"$duration" -s "$work/announce.lua" "http://127.0.0.1:$2/" -- "$3" 2>&1) || true
 	for p in "${@:4}"; do after+=("$(cpu_ticks "$p")"); done
 	if ! grep -q '^RESULT' <<<"$out"; then
 		echo "bench-tracker: wrk against $1 gave no result:" >&2
@@ -217,6 +225,48 @@ for mode in keepalive close udp; do
 done
 echo "(opentracker is always driven with a connection per request over HTTP: it closes every connection)"
 
+# Section 3: redis-server alone on CPU 1; each tracker (started pinned, so
+# that Go sizes GOMAXPROCS to the one core) shares CPU 0 with wrk.
+declare -A pin_red_mem
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+	pin_redis_port=$(free_port)
+	taskset -c 1 redis-server --bind 127.0.0.1 --port "$pin_redis_port" --save "" --appendonly no --dir "$work" \
+		--dbfilename pinned.rdb >"$work/redis-pinned.log" 2>&1 &
+	pin_redis_pid=$!
+	pids+=($!)
+	pin_mem_port=$(free_port)
+	taskset -c 0 bin/tracker --http-addr "127.0.0.1:$pin_mem_port" --udp-addr "127.0.0.1:$pin_mem_port" \
+		--admin-addr "127.0.0.1:$(free_port)" --log-level warn &
+	pin_mem_pid=$!
+	pids+=($!)
+	wait_port "$pin_redis_port"
+	pin_red_port=$(free_port)
+	taskset -c 0 bin/tracker --http-addr "127.0.0.1:$pin_red_port" --udp-addr "127.0.0.1:$pin_red_port" \
+		--admin-addr "127.0.0.1:$(free_port)" --log-level warn --redis-url "redis://127.0.0.1:$pin_redis_port/0" --redis-timeout 1s &
+	pin_red_pid=$!
+	pids+=($!)
+	wait_port "$pin_mem_port"
+	wait_port "$pin_red_port"
+	pin=(taskset -c 0)
+	echo
+	echo "wrk again, redis-server alone on CPU 1, each tracker sharing CPU 0 with wrk (informative, not a goal)"
+	printf '%-24s %10s %10s %9s %10s\n' "mode (req/s)" "memory" "redis" "redis/mem" "p99 ms m/r"
+	for mode in keepalive close; do
+		read -r mem_rps mem_fail mem_err mem_p99 mem_cpu < <(run memory "$pin_mem_port" "$mode" "$pin_mem_pid")
+		read -r red_rps red_fail red_err red_p99 red_cpu redis_cpu < <(run redis "$pin_red_port" "$mode" "$pin_red_pid" "$pin_redis_pid")
+		label=$mode
+		[ "$mode" = close ] && label="connection-per-request"
+		pin_red_mem[$mode]=$(ratio "$red_rps" "$mem_rps")
+		printf '%-24s %10s %10s %8sx %10s\n' "$label" "$mem_rps" "$red_rps" "${pin_red_mem[$mode]}" "$(ms "$mem_p99")/$(ms "$red_p99")"
+		echo "  CPU µs per request: memory $mem_cpu; Redis mode: tracker $red_cpu + redis-server $redis_cpu"
+		if [ "$((mem_fail + mem_err + red_fail + red_err))" -ne 0 ]; then
+			echo "  failed answers or socket errors: memory $((mem_fail + mem_err)), redis $((red_fail + red_err))"
+			status=1
+		fi
+	done
+	pin=()
+fi
+
 echo
 echo "verdicts (goals of the tracker-throughput issue; wrk rows unless said):"
 verdict "connection per request: memory / opentracker" "${wrk_mem_ot[close]}" 1.0
@@ -225,4 +275,8 @@ verdict "keep-alive: Redis / memory" "${wrk_red_mem[keepalive]}" 0.5
 verdict "connection per request: Redis / memory" "${wrk_red_mem[close]}" 0.5
 verdict "UDP (loadtest): memory / opentracker" "${lt_mem_ot[udp]}" 1.0
 verdict "UDP (loadtest): Redis / memory" "${lt_red_mem[udp]}" 0.5
+if [ -n "${pin_red_mem[keepalive]:-}" ]; then
+	echo "informative: Redis / memory with redis-server on a core of its own: keep-alive ${pin_red_mem[keepalive]}x," \
+		"connection per request ${pin_red_mem[close]}x"
+fi
 exit "$status"
