@@ -13,6 +13,7 @@ import (
 type collector struct {
 	s                 *Seeder
 	peers, unchoked   *prometheus.Desc
+	busy              *prometheus.Desc
 	pending, torrents *prometheus.Desc
 	uploaded, size    *prometheus.Desc
 	torrentPeers, pcs *prometheus.Desc
@@ -21,7 +22,7 @@ type collector struct {
 }
 
 // Collector returns a Prometheus collector of the seeder's peers
-// (connected, unchoked, still connecting), the torrents served by state
+// (connected, unchoked, busy, still connecting), the torrents served by state
 // and, per torrent, labelled by info hash and name: bytes uploaded, size,
 // connected peers and pieces by verification result. The torrents are the
 // publisher's own catalogue, so the series are bounded. The bytes come
@@ -33,6 +34,8 @@ func (s *Seeder) Collector() prometheus.Collector {
 		s:        s,
 		peers:    prometheus.NewDesc(name("peers"), "Peer connections past the handshake, in all torrents.", nil, nil),
 		unchoked: prometheus.NewDesc(name("unchoked_peers"), "Peers we upload to now (holding an upload slot).", nil, nil),
+		busy: prometheus.NewDesc(name("busy_peers"),
+			"Peers whose requests wait or whose blocks are being sent (or wait for --upload-rate), in all torrents: 0 means the origin's uplink is idle, when the offload policy may reveal spreading pieces.", nil, nil),
 		torrents: prometheus.NewDesc(name("torrents"),
 			"Torrents served, by state: complete, or partial (some pieces failed verification and are never served).", []string{"state"}, nil),
 		pending: prometheus.NewDesc(name("pending_connections"),
@@ -58,7 +61,7 @@ func (s *Seeder) Collector() prometheus.Collector {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.peers, c.unchoked, c.pending, c.torrents, c.uploaded, c.size, c.torrentPeers, c.pcs,
+	for _, d := range []*prometheus.Desc{c.peers, c.unchoked, c.busy, c.pending, c.torrents, c.uploaded, c.size, c.torrentPeers, c.pcs,
 		c.offered, c.idleOffered, c.spreading, c.copies} {
 		ch <- d
 	}
@@ -81,6 +84,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(c.peers, peers)
 	gauge(c.unchoked, unchoked)
+	gauge(c.busy, int(s.peerCfg.Uplink.Busy()))
 	gauge(c.pending, handshaking, "handshake")
 	gauge(c.pending, dialing, "dial")
 	complete := 0

@@ -242,8 +242,8 @@ func TestAnotherTorrentsTransferKeepsTheUplinkBusy(t *testing.T) {
 	if st.IdleOffered != 0 || st.Offered != 5 {
 		t.Fatalf("status %+v: want 5 pieces offered, none because the origin was idle: x's peer is being served", st)
 	}
-	if s.peerCfg.Uplink.Idle() {
-		t.Fatal("the uplink counts no busy connection while x's peer waits for its blocks")
+	if got := metricValue(t, reg, "bitorigin_seeder_busy_peers"); got != 1 {
+		t.Fatalf("busy peers %v while x's peer waits for its blocks, want 1", got)
 	}
 	// Closing x's peer leaves no connection busy.
 	p.nc.Close()
@@ -251,6 +251,9 @@ func TestAnotherTorrentsTransferKeepsTheUplinkBusy(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d connections still busy 10 s after the only busy one closed", s.peerCfg.Uplink.Busy())
 		}
+	}
+	if got := metricValue(t, reg, "bitorigin_seeder_busy_peers"); got != 0 {
+		t.Fatalf("busy peers %v once the busy one closed, want 0", got)
 	}
 	lint(t, reg)
 }
