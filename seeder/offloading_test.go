@@ -220,13 +220,15 @@ func TestAnotherTorrentsTransferKeepsTheUplinkBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := emptyLeecher(t, addr, x)
+	gotP := haves(t, p, 3)
 	p.send(&peerwire.Interested{})
-	for i := range haves(t, p, 3) {
+	waitFor[*peerwire.Unchoke](p)
+	for i := range gotP {
 		for b := range uint32(16) {
 			p.send(&peerwire.Request{Index: i, Begin: b * 16 << 10, Length: 16 << 10})
 		}
 	}
-	waitFor[*peerwire.Unchoke](p)
+	waitUplink(t, s, false)
 
 	a := emptyLeecher(t, addr, y)
 	gotA := haves(t, a, 3)
@@ -247,15 +249,21 @@ func TestAnotherTorrentsTransferKeepsTheUplinkBusy(t *testing.T) {
 	}
 	// Closing x's peer leaves no connection busy.
 	p.nc.Close()
-	for deadline := time.Now().Add(10 * time.Second); !s.peerCfg.Uplink.Idle(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections still busy 10 s after the only busy one closed", s.peerCfg.Uplink.Busy())
-		}
-	}
+	waitUplink(t, s, true)
 	if got := metricValue(t, reg, "bitorigin_seeder_busy_peers"); got != 0 {
 		t.Fatalf("busy peers %v once the busy one closed, want 0", got)
 	}
 	lint(t, reg)
+}
+
+// waitUplink waits up to 10 s for the seeder's uplink to be idle, or busy.
+func waitUplink(t *testing.T, s *Seeder, idle bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); s.peerCfg.Uplink.Idle() != idle; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s, %d connections busy; want the uplink idle %v", s.peerCfg.Uplink.Busy(), idle)
+		}
+	}
 }
 
 // statusOf is the offload status of one of the seeder's torrents.
