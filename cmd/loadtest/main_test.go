@@ -171,29 +171,35 @@ func TestInfohashesMatchTheTrackerRun(t *testing.T) {
 	}
 }
 
+// The seeder is found through the tracker whether it shows every piece or,
+// under offload, none (our seeder's extension handshake names it).
 func TestSwarmFindsTheSeederThroughTheTrackerAndVerifiesEverything(t *testing.T) {
-	url, store := startTracker(t)
-	loaded, addr := serveSeeder(t, 1<<20+777, 3, content.LoadConfig{Trackers: [][]string{{url}}, PieceLength: 64 << 10},
-		seeder.Config{UploadSlots: 4})
-	// Wait for the seeder's first announce.
-	ih := tracker.InfoHash(loaded[0].InfoHash())
-	testenv.Eventually(t, 10*time.Second, "the seeder's first announce", func() bool {
-		stats := make([]tracker.ScrapeStats, 1)
-		return store.Scrape(context.Background(), []tracker.InfoHash{ih}, stats) == nil && stats[0].Seeders == 1
-	})
-	code, stdout, stderr := loadtest(t, "swarm", "--torrent", loaded[0].Path, "--leechers", "4", "--json")
-	if code != cli.ExitOK {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	var rep swarmload.Report
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
-	}
-	if err := rep.Check(); err != nil {
-		t.Error(err)
-	}
-	if rep.Completed != 4 || rep.Bytes != 4*rep.Size || rep.Seeder != addr {
-		t.Errorf("completed %d, bytes %d of size %d, seeder %s (listening on %s)", rep.Completed, rep.Bytes, rep.Size, rep.Seeder, addr)
+	for _, offload := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "offload"}[offload], func(t *testing.T) {
+			url, store := startTracker(t)
+			loaded, addr := serveSeeder(t, 1<<20+777, 3, content.LoadConfig{Trackers: [][]string{{url}}, PieceLength: 64 << 10},
+				seeder.Config{UploadSlots: 4, Offload: offload})
+			// Wait for the seeder's first announce.
+			ih := tracker.InfoHash(loaded[0].InfoHash())
+			testenv.Eventually(t, 10*time.Second, "the seeder's first announce", func() bool {
+				stats := make([]tracker.ScrapeStats, 1)
+				return store.Scrape(context.Background(), []tracker.InfoHash{ih}, stats) == nil && stats[0].Seeders == 1
+			})
+			code, stdout, stderr := loadtest(t, "swarm", "--torrent", loaded[0].Path, "--leechers", "4", "--json")
+			if code != cli.ExitOK {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			var rep swarmload.Report
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("report is not JSON: %v\n%s", err, stdout)
+			}
+			if err := rep.Check(); err != nil {
+				t.Error(err)
+			}
+			if rep.Completed != 4 || rep.Bytes != 4*rep.Size || rep.Seeder != addr {
+				t.Errorf("completed %d, bytes %d of size %d, seeder %s (listening on %s)", rep.Completed, rep.Bytes, rep.Size, rep.Seeder, addr)
+			}
+		})
 	}
 }
 

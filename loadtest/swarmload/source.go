@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/bitorigin/bitorigin/announcer"
 	"github.com/bitorigin/bitorigin/bencode"
+	"github.com/bitorigin/bitorigin/internal/version"
 	"github.com/bitorigin/bitorigin/metainfo"
 	"github.com/bitorigin/bitorigin/peerwire"
 )
@@ -53,7 +55,10 @@ func askTrackers(ctx context.Context, trackers []string, ih [20]byte, timeout ti
 	return nil, errors.Join(errs...)
 }
 
-// probe connects to addr and reports whether it has all numPieces pieces.
+// probe connects to addr and reports whether it is a seeder: it has all
+// numPieces pieces, or it is our origin seeder, which under offload
+// announces none and reveals them a few at a time (its extension handshake
+// comes before its pieces and names it).
 func probe(ctx context.Context, addr string, ih [20]byte, numPieces uint32, timeout time.Duration) (bool, error) {
 	c, err := dialPeer(ctx, "seeder", addr, ih, newPeerID(), timeout)
 	if err != nil {
@@ -62,16 +67,22 @@ func probe(ctx context.Context, addr string, ih [20]byte, numPieces uint32, time
 	defer c.close()
 	c.nc.SetReadDeadline(time.Now().Add(timeout))
 	r := peerwire.NewReader(c.br, peerwire.ReaderConfig{Pieces: numPieces})
+	origin := false
 	for {
 		m, err := r.ReadMessage()
 		if err != nil {
 			return false, fmt.Errorf("seeder %s: %w", addr, err)
 		}
 		switch m := m.(type) {
+		case *peerwire.Extended:
+			if m.ExtID == peerwire.ExtHandshakeID {
+				h, err := peerwire.ParseExtensionHandshake(m)
+				origin = err == nil && strings.HasPrefix(h.V, version.Name+"/")
+			}
 		case *peerwire.HaveAll:
 			return true, nil
 		case *peerwire.HaveNone:
-			return false, nil
+			return origin, nil
 		case *peerwire.Bitfield:
 			full := true
 			for i := range numPieces {
@@ -80,7 +91,7 @@ func probe(ctx context.Context, addr string, ih [20]byte, numPieces uint32, time
 					break
 				}
 			}
-			return full, nil
+			return full || origin, nil
 		}
 	}
 }
