@@ -58,10 +58,13 @@ type Config struct {
 	// last-seen time is the clock of the replica it announced to.
 	Now func() time.Time
 	// Pipelines is how many batches of announces may be on the wire at
-	// once (default 4); BatchSize caps one batch (default 64).
+	// once (default 2: one in Redis while the next is written or its
+	// replies read; more only split the load into smaller batches, each
+	// costing both sides a write and a read); BatchSize caps one batch
+	// (default 64).
 	Pipelines int
 	BatchSize int
-	// MaxQueued bounds the announces waiting for a batch (default 4 ×
+	// MaxQueued bounds the announces waiting for a batch (default 8 ×
 	// Pipelines × BatchSize); when it is full, an announce fails at once.
 	MaxQueued int
 	// Timeout bounds one announce, scrape or ping from the call to the
@@ -135,7 +138,7 @@ func New(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("redisstore: swarm retention %s: must be at least 1s", cfg.SwarmRetention)
 	}
 	if cfg.Pipelines == 0 {
-		cfg.Pipelines = 4
+		cfg.Pipelines = 2
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 64
@@ -144,7 +147,7 @@ func New(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("redisstore: pipelines %d and batch size %d: both must be at least 1", cfg.Pipelines, cfg.BatchSize)
 	}
 	if cfg.MaxQueued == 0 {
-		cfg.MaxQueued = 4 * cfg.Pipelines * cfg.BatchSize
+		cfg.MaxQueued = 8 * cfg.Pipelines * cfg.BatchSize
 	}
 	if cfg.MaxQueued < 1 {
 		return nil, fmt.Errorf("redisstore: max queued %d: must be at least 1", cfg.MaxQueued)
