@@ -36,27 +36,9 @@ for cmd in wrk $([ "$store" = redis ] && echo redis-server redis-cli); do
 	fi
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() {
-	for _ in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "ab-tracker: nothing listens on port $1" >&2
-	return 1
-}
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+me=ab-tracker
+# shellcheck source=lib.sh
+. scripts/lib.sh
 hz=$(getconf CLK_TCK)
 
 # The announces of bench-tracker: 1,000 torrents, 100,000 peers.

@@ -26,29 +26,11 @@ for cmd in wrk opentracker redis-server redis-cli; do
 	fi
 done
 
-work=$(mktemp -d)
+me=bench-tracker
+# shellcheck source=lib.sh
+. scripts/lib.sh
 # opentracker drops to user nobody inside this folder: it must be readable.
 chmod 755 "$work"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_port() {
-	for _ in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "bench-tracker: nothing listens on port $1" >&2
-	return 1
-}
 
 # Info hashes are 20 ASCII digits so that they need no URL escaping; the
 # whitelist holds their hex form, since Debian's opentracker only serves
@@ -127,9 +109,6 @@ wait_port "$ot_port"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 
-# cpu_ticks PID: the process's user and system CPU time so far, in clock
-# ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
 # pin: what runs wrk (section 3 pins it to a core).

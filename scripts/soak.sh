@@ -24,16 +24,9 @@ for cmd in redis-server; do
 	command -v "$cmd" >/dev/null 2>&1 || { echo "soak: $cmd is missing: run scripts/install-test-deps.sh" >&2; exit 1; }
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+me=soak
+# shellcheck source=lib.sh
+. scripts/lib.sh
 wait_ready() { # PORT NAME
 	for _ in $(seq 600); do
 		$py -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$1/readyz', timeout=1)" 2>/dev/null && return 0

@@ -185,22 +185,30 @@ func TestSwarmFindsTheSeederThroughTheTrackerAndVerifiesEverything(t *testing.T)
 				stats := make([]tracker.ScrapeStats, 1)
 				return store.Scrape(context.Background(), []tracker.InfoHash{ih}, stats) == nil && stats[0].Seeders == 1
 			})
-			code, stdout, stderr := loadtest(t, "swarm", "--torrent", loaded[0].Path, "--leechers", "4", "--json")
-			if code != cli.ExitOK {
-				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-			}
-			var rep swarmload.Report
-			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-				t.Fatalf("report is not JSON: %v\n%s", err, stdout)
-			}
-			if err := rep.Check(); err != nil {
-				t.Error(err)
-			}
+			rep := swarmReport(t, "--torrent", loaded[0].Path, "--leechers", "4")
 			if rep.Completed != 4 || rep.Bytes != 4*rep.Size || rep.Seeder != addr {
 				t.Errorf("completed %d, bytes %d of size %d, seeder %s (listening on %s)", rep.Completed, rep.Bytes, rep.Size, rep.Seeder, addr)
 			}
 		})
 	}
+}
+
+// swarmReport runs `loadtest swarm --json` with args, fails the test unless
+// it exits 0 with a report whose counts add up, and returns the report.
+func swarmReport(t *testing.T, args ...string) swarmload.Report {
+	t.Helper()
+	code, stdout, stderr := loadtest(t, append(append([]string{"swarm"}, args...), "--json")...)
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	var rep swarmload.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
+	}
+	if err := rep.Check(); err != nil {
+		t.Error(err)
+	}
+	return rep
 }
 
 // serveSeeder runs, until the test ends, a seeder of one file clip.bin of
@@ -242,18 +250,8 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestSwarmTradeFlagsReachTheRunAndTheReport(t *testing.T) {
 	loaded, addr := serveSeeder(t, 512<<10+99, 5, content.LoadConfig{PieceLength: 32 << 10}, seeder.Config{Offload: true})
-	code, stdout, stderr := loadtest(t, "swarm", "--torrent", loaded[0].Path, "--seeder", addr,
-		"--leechers", "6", "--trade", "--peers-per-leecher", "3", "--leecher-upload-rate", "2M", "--json")
-	if code != cli.ExitOK {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	var rep swarmload.Report
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
-	}
-	if err := rep.Check(); err != nil {
-		t.Error(err)
-	}
+	rep := swarmReport(t, "--torrent", loaded[0].Path, "--seeder", addr,
+		"--leechers", "6", "--trade", "--peers-per-leecher", "3", "--leecher-upload-rate", "2M")
 	if !rep.Trade || rep.PeersPerLeecher != 3 || rep.LeecherUploadRate != 2<<20 || rep.Completed != 6 {
 		t.Errorf("trade %v, peers per leecher %d, upload rate %d, completed %d", rep.Trade, rep.PeersPerLeecher, rep.LeecherUploadRate, rep.Completed)
 	}
