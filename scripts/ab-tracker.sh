@@ -36,9 +36,9 @@ for cmd in wrk $([ "$store" = redis ] && echo redis-server redis-cli); do
 	fi
 done
 
-me=ab-tracker
 # shellcheck source=lib.sh
 . scripts/lib.sh
+work_dir
 hz=$(getconf CLK_TCK)
 
 # The announces of bench-tracker: 1,000 torrents, 100,000 peers.

@@ -26,9 +26,9 @@ for cmd in wrk opentracker redis-server redis-cli; do
 	fi
 done
 
-me=bench-tracker
 # shellcheck source=lib.sh
 . scripts/lib.sh
+work_dir
 # opentracker drops to user nobody inside this folder: it must be readable.
 chmod 755 "$work"
 

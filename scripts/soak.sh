@@ -24,17 +24,9 @@ for cmd in redis-server; do
 	command -v "$cmd" >/dev/null 2>&1 || { echo "soak: $cmd is missing: run scripts/install-test-deps.sh" >&2; exit 1; }
 done
 
-me=soak
 # shellcheck source=lib.sh
 . scripts/lib.sh
-wait_ready() { # PORT NAME
-	for _ in $(seq 600); do
-		$py -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$1/readyz', timeout=1)" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	echo "soak: $2 did not become ready" >&2
-	return 1
-}
+work_dir
 seconds() { $py -c "
 import re,sys
 m = re.fullmatch(r'(\d+)(ms|s|m|h)?', sys.argv[1])
@@ -52,7 +44,7 @@ tracker_admin=$(free_port)
 	--redis-url "redis://127.0.0.1:$redis_port/0" --interval 60s --min-interval 10s --log-level warn >"$work/tracker.log" 2>&1 &
 tracker_pid=$!
 pids+=($tracker_pid)
-wait_ready "$tracker_admin" tracker
+wait_ready "$tracker_admin" tracker "$work/tracker.log"
 
 mkdir -p "$work/data" "$work/torrents"
 head -c $((64 * 1024 * 1024)) /dev/urandom >"$work/data/soak.bin"
@@ -63,7 +55,7 @@ seeder_admin=$(free_port)
 	>"$work/seeder.out" 2>"$work/seeder.log" &
 seeder_pid=$!
 pids+=($seeder_pid)
-wait_ready "$seeder_admin" seeder
+wait_ready "$seeder_admin" seeder "$work/seeder.log"
 torrent="$work/torrents/soak.bin.torrent"
 
 goroutines() { # ADMIN_PORT
