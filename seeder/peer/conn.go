@@ -601,13 +601,16 @@ func (c *Conn) SetChoked(choke bool) {
 func (c *Conn) Busy() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.err == nil && (c.sending || c.queue.len() > 0)
+	return c.busyNow()
 }
+
+// busyNow is Busy with c.mu held.
+func (c *Conn) busyNow() bool { return c.err == nil && (c.sending || c.queue.len() > 0) }
 
 // noteBusy brings busy, and the uplink's count with it, up to date after a
 // change to err, sending or queue. c.mu is held.
 func (c *Conn) noteBusy() {
-	busy := c.err == nil && (c.sending || c.queue.len() > 0)
+	busy := c.busyNow()
 	if busy == c.busy {
 		return
 	}

@@ -16,34 +16,24 @@ type offloader struct {
 	mu     sync.Mutex
 	policy *offload.Policy
 	conns  map[uint64]*peer.Conn
-	uplink *peer.Uplink // nil: idle asks conns
 }
 
+// newOffloader starts the policy of a torrent of the given pieces. uplink
+// counts the seeder's busy connections: the origin's uplink is idle when
+// none of any torrent is (nil: never idle).
 func newOffloader(pieces uint32, served func(uint32) bool, uplink *peer.Uplink) *offloader {
-	o := &offloader{conns: make(map[uint64]*peer.Conn), uplink: uplink}
-	p, err := offload.New(offload.Config{Pieces: pieces, Servable: served, Idle: o.idle})
+	o := &offloader{conns: make(map[uint64]*peer.Conn)}
+	var idle func() bool
+	if uplink != nil {
+		idle = uplink.Idle
+	}
+	p, err := offload.New(offload.Config{Pieces: pieces, Servable: served, Idle: idle})
 	if err != nil {
 		// Only a torrent of no pieces, which metainfo never parses.
 		return nil
 	}
 	o.policy = p
 	return o
-}
-
-// idle reports whether the origin's uplink is idle: no connection of the
-// seeder (of the torrent, without an uplink count) has requests waiting or
-// blocks being sent. The policy asks it while o.mu is held, the lock taken
-// before a connection's.
-func (o *offloader) idle() bool {
-	if o.uplink != nil {
-		return o.uplink.Idle()
-	}
-	for _, c := range o.conns {
-		if c.Busy() {
-			return false
-		}
-	}
-	return true
 }
 
 // apply reveals each offered piece to its peer with a have message.

@@ -38,10 +38,10 @@ type Config struct {
 	Private bool
 	// Offload reveals pieces to leechers by package offload's policy.
 	Offload bool
-	// Uplink, when set, is the seeder's count of busy connections (the
-	// one its connections' peer.Config holds): the offload policy takes
-	// the origin's uplink for idle only when no connection of any torrent
-	// is busy. Nil: when none of this torrent's is.
+	// Uplink is the seeder's count of busy connections (the one its
+	// connections' peer.Config holds): the offload policy takes the
+	// origin's uplink for idle only when no connection of any torrent is
+	// busy. Nil: never idle.
 	Uplink *peer.Uplink
 	// MaxConns bounds the connections of the torrent, MaxDials those we
 	// open for it.
