@@ -178,7 +178,7 @@ func New(cfg Config) (*Store, error) {
 	}
 	var samp *samples
 	if cfg.SampleUses > 0 {
-		samp = newSamples(cfg.SampleUses, cfg.SampleAge)
+		samp = newSamples(cfg.SampleUses, cfg.SampleAge, cfg.Timeout)
 	}
 	_, cluster := cfg.Client.(*redis.ClusterClient)
 	s := &Store{
@@ -315,7 +315,7 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 	now := s.now()
 	keys, id := s.keys(a.InfoHash, identityOf(a.PeerID))
 	sk := sampleKey{a.InfoHash, v6}
-	mode, sampledS, sampledL := s.samples.plan(sk, now, a)
+	mode, sampledS, sampledL, token := s.samples.plan(sk, now, a)
 	res, err := s.batch.do(ctx, time.Now().Add(s.timeout), keys, []any{
 		m, flag(v6), flag(a.Seeder), a.Event.String(),
 		millis(now), millis(now.Add(-s.lifetime)), a.NumWant,
@@ -356,7 +356,11 @@ func (s *Store) Announce(ctx context.Context, a tracker.PeerAnnounce, out *track
 			return fmt.Errorf("redis announce: sampled peers of %d and %d bytes are not %d-byte members", len(sampledS), len(sampledL), size+20)
 		}
 	}
-	s.samples.record(sk, now, cs, cl, a.Event == tracker.EventStopped, sampled, sampledS, sampledL)
+	stopped := ""
+	if a.Event == tracker.EventStopped {
+		stopped = m
+	}
+	s.samples.record(sk, now, cs, cl, stopped, sampled, sampledS, sampledL, token)
 	switch {
 	case a.Event == tracker.EventStopped || a.NumWant <= 0:
 	case mode == drawAnswer:

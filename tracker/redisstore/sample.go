@@ -21,9 +21,19 @@ import (
 //     handed out at once;
 //   - a sample is drawn again after Uses answers or Age, whichever is first,
 //     or when it could not give an answer as many peers as Redis would (the
-//     swarm has grown past it), and after a stop through this replica, so a
-//     newcomer (or a peer that left through another replica) shows in the
-//     answers within that bound;
+//     swarm has grown past it), so a newcomer (or a peer that left through
+//     another replica) shows in the answers within that bound;
+//   - one announce at a time draws a swarm family's new sample: while it is
+//     on its way (at most the store's timeout), the others answer from the
+//     sample it replaces, or draw their own answer in Redis when there is
+//     none or it falls short. Without this, every announce planned during
+//     the round trip drew a sample of its own: on one hot swarm under load,
+//     four answers in ten drew 512 members where one in 64 should;
+//   - a stop through this replica cuts the stopped peer out of the sample,
+//     and out of the new one on its way when it arrives, so no answer after
+//     the stop names the peer. (Stops are a few in a hundred announces: a
+//     sample drawn again after each would be drawn every few answers on a
+//     hot swarm.)
 //   - a sample holds up to sampleSize members of each list, read the same
 //     way as an answer (windows around a random rotation), and each answer
 //     takes its peers from it at random, so announcers still get different
@@ -36,8 +46,12 @@ import (
 //     before (with 30-minute intervals, sampleHot in 5 s is a swarm of about
 //     5,800 peers announcing to one replica).
 type samples struct {
-	uses   int
-	age    time.Duration
+	uses int
+	age  time.Duration
+	// wait is how long a new sample may be on its way (the store's
+	// timeout): after it, the announce drawing it has failed, and the next
+	// one draws instead.
+	wait   time.Duration
 	shards [sampleShards]sampleShard
 }
 
@@ -79,6 +93,13 @@ type sampleEntry struct {
 	// touched is when the entry last served.
 	cs, cl  int
 	touched time.Time
+	// drawing is when an announce set out to draw a new sample, zero when
+	// none is on its way; draws counts the draws begun, so that only the
+	// latest is kept; stopped holds the members that stopped through this
+	// replica while it was on its way (it may hold them).
+	drawing time.Time
+	draws   uint64
+	stopped []string
 	// The announces planned in the age that started at window, and in
 	// the one before it: how hot the swarm is.
 	window         time.Time
@@ -99,8 +120,8 @@ func (e *sampleEntry) count(now time.Time, age time.Duration) bool {
 	return max(e.counted, e.prior) >= sampleHot
 }
 
-func newSamples(uses int, age time.Duration) *samples {
-	s := &samples{uses: uses, age: age}
+func newSamples(uses int, age, wait time.Duration) *samples {
+	s := &samples{uses: uses, age: age, wait: wait}
 	for i := range s.shards {
 		s.shards[i].m = map[sampleKey]*sampleEntry{}
 	}
@@ -123,29 +144,42 @@ const (
 
 // plan tells an announce how to get its peers: drawNone with the sample to
 // answer from, drawAnswer, or a sample size for the script to draw a new
-// sample. s may be nil (sampling off).
-func (s *samples) plan(k sampleKey, now time.Time, a tracker.PeerAnnounce) (mode int, seeders, leechers string) {
+// sample, with the token to record it by. s may be nil (sampling off).
+func (s *samples) plan(k sampleKey, now time.Time, a tracker.PeerAnnounce) (mode int, seeders, leechers string, token uint64) {
 	if s == nil || a.Event == tracker.EventStopped || a.NumWant <= 0 {
-		return drawAnswer, "", ""
+		return drawAnswer, "", "", 0
 	}
 	sh := s.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := sh.m[k]
 	if e == nil || a.NumWant >= sampleSize {
-		return drawAnswer, "", ""
+		return drawAnswer, "", "", 0
 	}
 	if !e.count(now, s.age) {
 		// A swarm that has cooled keeps no members in memory.
 		e.seeders, e.leechers, e.taken = "", "", time.Time{}
-		return drawAnswer, "", ""
+		return drawAnswer, "", "", 0
 	}
-	if !s.fresh(e, now) || !covers(e, a.NumWant, a.Seeder, memberSize(k.v6)) {
-		return sampleSize, "", ""
+	covered := covers(e, a.NumWant, a.Seeder, memberSize(k.v6))
+	if s.fresh(e, now) && covered {
+		e.used++
+		e.touched = now
+		return drawNone, e.seeders, e.leechers, 0
 	}
-	e.used++
-	e.touched = now
-	return drawNone, e.seeders, e.leechers
+	if d := now.Sub(e.drawing); !e.drawing.IsZero() && d >= 0 && d < s.wait {
+		// Another announce is drawing the new sample.
+		if e.taken.IsZero() || !covered {
+			return drawAnswer, "", "", 0
+		}
+		e.used++
+		e.touched = now
+		return drawNone, e.seeders, e.leechers, 0
+	}
+	// A draw planned now runs in Redis after every stop recorded so far.
+	e.drawing, e.stopped = now, e.stopped[:0]
+	e.draws++
+	return sampleSize, "", "", e.draws
 }
 
 func (s *samples) fresh(e *sampleEntry, now time.Time) bool {
@@ -163,10 +197,17 @@ func covers(e *sampleEntry, numWant int, seeder bool, entry int) bool {
 	return ns+nl >= min(numWant+1, e.cs+e.cl)
 }
 
+// maxStopsWhileDrawing bounds the members kept to cut out of a sample on
+// its way; past it, the sample is not kept and the next announce draws
+// again.
+const maxStopsWhileDrawing = 64
+
 // record keeps what an answer told about the swarm: the family's list
-// sizes and, when the script drew one, a new sample. A swarm below the
-// floor is forgotten; a stop makes the next answer draw a new sample.
-func (s *samples) record(k sampleKey, now time.Time, cs, cl int, stopped bool, drawn bool, seeders, leechers string) {
+// sizes and, when the script drew one, a new sample with the token plan
+// gave. A swarm below the floor is forgotten. stopped is the member of an
+// announce that stopped, empty for any other: it leaves the sample, and
+// the one on its way.
+func (s *samples) record(k sampleKey, now time.Time, cs, cl int, stopped string, drawn bool, seeders, leechers string, token uint64) {
 	if s == nil {
 		return
 	}
@@ -183,12 +224,34 @@ func (s *samples) record(k sampleKey, now time.Time, cs, cl int, stopped bool, d
 		sh.m[k] = e
 	}
 	e.cs, e.cl, e.touched = cs, cl, now
-	if drawn {
+	if drawn && token == e.draws && !e.drawing.IsZero() {
+		for _, m := range e.stopped {
+			seeders, leechers = without(seeders, m), without(leechers, m)
+		}
 		e.seeders, e.leechers, e.taken, e.used = seeders, leechers, now, 1
+		e.drawing, e.stopped = time.Time{}, e.stopped[:0]
 	}
-	if stopped {
-		e.taken = time.Time{}
+	if stopped != "" {
+		e.seeders, e.leechers = without(e.seeders, stopped), without(e.leechers, stopped)
+		if !e.drawing.IsZero() {
+			if len(e.stopped) == maxStopsWhileDrawing {
+				e.drawing, e.stopped = time.Time{}, e.stopped[:0]
+			} else {
+				e.stopped = append(e.stopped, stopped)
+			}
+		}
 	}
+}
+
+// without returns the joined members of list without member m (all members
+// are the same size).
+func without(list, m string) string {
+	for i := 0; i+len(m) <= len(list); i += len(m) {
+		if list[i:i+len(m)] == m {
+			return list[:i] + list[i+len(m):]
+		}
+	}
+	return list
 }
 
 // prune drops the entries no answer used for samplePrune ages.

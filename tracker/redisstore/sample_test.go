@@ -177,7 +177,7 @@ func TestASampleIsRedrawnWhenItFallsShort(t *testing.T) {
 	}
 }
 
-func TestAStopThroughTheReplicaRedrawsItsSample(t *testing.T) {
+func TestNoAnswerAfterAStopThroughTheReplicaNamesThePeer(t *testing.T) {
 	r := redisFor(t)
 	s := newStore(t, r.Addr, Config{})
 	seedSwarm(t, s, 0, 100)
@@ -274,5 +274,128 @@ func TestNewRejectsBadSampleSettings(t *testing.T) {
 		if !strings.Contains(err.Error(), "sample") {
 			t.Fatalf("New(%+v): %v, want an error naming the sample setting", cfg, err)
 		}
+	}
+}
+
+// mem is the i-th of distinct IPv4 members, and list joins mem(from) up
+// to mem(to-1).
+func mem(i int) string {
+	id := storetest.ID(i)
+	return compact4(storetest.Addr4(i)) + string(id[:])
+}
+
+func list(from, to int) string {
+	var b strings.Builder
+	for i := from; i < to; i++ {
+		b.WriteString(mem(i))
+	}
+	return b.String()
+}
+
+// samplesWith is a replica's samples holding a hot swarm family with a
+// sample of 100 seeders (members 0-99) and 100 leechers (100-199) drawn at
+// now.
+func samplesWith(t *testing.T, now time.Time) (*samples, sampleKey) {
+	t.Helper()
+	s := newSamples(64, 5*time.Second, time.Second)
+	k := sampleKey{h: storetest.Hash(1)}
+	a := tracker.PeerAnnounce{InfoHash: k.h, NumWant: 50}
+	s.record(k, now, 100, 100, "", false, "", "", 0)
+	for range sampleHot - 1 {
+		if mode, _, _, _ := s.plan(k, now, a); mode != drawAnswer {
+			t.Fatalf("a swarm not yet hot planned mode %d", mode)
+		}
+	}
+	mode, _, _, token := s.plan(k, now, a)
+	if mode != sampleSize {
+		t.Fatalf("the hot swarm's first plan is mode %d, want a sample", mode)
+	}
+	s.record(k, now, 100, 100, "", true, list(0, 100), list(100, 200), token)
+	return s, k
+}
+
+func TestOneAnnounceAtATimeDrawsANewSample(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	s, k := samplesWith(t, now)
+	a := tracker.PeerAnnounce{InfoHash: k.h, NumWant: 50}
+	for n := 1; n < 64; n++ {
+		if mode, _, _, _ := s.plan(k, now, a); mode != drawNone {
+			t.Fatalf("use %d of a fresh sample planned mode %d", n+1, mode)
+		}
+	}
+	// Used up: the next announce draws a new sample, and those planned
+	// while it is on its way answer from the old one.
+	mode, _, _, token := s.plan(k, now, a)
+	if mode != sampleSize {
+		t.Fatalf("a used-up sample planned mode %d, want a new sample", mode)
+	}
+	for n := range 100 {
+		if mode, sd, _, _ := s.plan(k, now.Add(time.Duration(n)*time.Millisecond), a); mode != drawNone || sd != list(0, 100) {
+			t.Fatalf("announce %d while the new sample is drawn planned mode %d with %d bytes", n, mode, len(sd))
+		}
+	}
+	// One that the old sample cannot answer draws its own answer, not a
+	// second sample.
+	big := tracker.PeerAnnounce{InfoHash: k.h, NumWant: 250}
+	s.record(k, now, 200, 200, "", false, "", "", 0)
+	if mode, _, _, _ := s.plan(k, now, big); mode != drawAnswer {
+		t.Fatalf("an announce the old sample falls short of planned mode %d while another draws", mode)
+	}
+	s.record(k, now, 200, 200, "", true, list(200, 400), list(400, 600), token)
+	if mode, sd, _, _ := s.plan(k, now, a); mode != drawNone || sd != list(200, 400) {
+		t.Fatalf("after the new sample arrived: mode %d, want answers from it", mode)
+	}
+}
+
+func TestADrawThatNeverArrivesIsRetriedAfterTheWait(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	s, k := samplesWith(t, now)
+	a := tracker.PeerAnnounce{InfoHash: k.h, NumWant: 50}
+	later := now.Add(6 * time.Second) // past the sample's age
+	mode, _, _, first := s.plan(k, later, a)
+	if mode != sampleSize {
+		t.Fatalf("an old sample planned mode %d, want a new sample", mode)
+	}
+	// That announce fails: nothing is recorded. Within the wait others
+	// answer from the old sample; after it, one draws again.
+	if mode, _, _, _ := s.plan(k, later.Add(999*time.Millisecond), a); mode != drawNone {
+		t.Fatalf("within the wait: mode %d, want the old sample", mode)
+	}
+	if mode, _, _, _ := s.plan(k, later.Add(time.Second), a); mode != sampleSize {
+		t.Fatalf("after the wait: mode %d, want a new sample", mode)
+	}
+	// The first draw's sample, arriving late, is not kept.
+	s.record(k, later.Add(time.Second), 100, 100, "", true, list(300, 400), list(400, 500), first)
+	if mode, sd, _, _ := s.plan(k, later.Add(time.Second), a); mode != drawNone || sd != list(0, 100) {
+		t.Fatalf("after a superseded draw arrived: mode %d, want the old sample", mode)
+	}
+}
+
+func TestAStopIsCutOutOfTheSampleAndTheOneOnItsWay(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	s, k := samplesWith(t, now)
+	a := tracker.PeerAnnounce{InfoHash: k.h, NumWant: 50}
+	// Seeder 7 and leecher 150 stop through this replica: the sample keeps
+	// serving, without them.
+	s.record(k, now, 99, 100, mem(7), false, "", "", 0)
+	s.record(k, now, 99, 99, mem(150), false, "", "", 0)
+	mode, sd, ld, _ := s.plan(k, now, a)
+	if mode != drawNone || sd != list(0, 7)+list(8, 100) || ld != list(100, 150)+list(151, 200) {
+		t.Fatalf("after two stops: mode %d, %d and %d bytes, want the sample without them", mode, len(sd), len(ld))
+	}
+	// A new sample is on its way when seeder 8 stops: it may hold it, and
+	// loses it when it arrives.
+	later := now.Add(6 * time.Second)
+	mode, _, _, token := s.plan(k, later, a)
+	if mode != sampleSize {
+		t.Fatalf("an old sample planned mode %d, want a new sample", mode)
+	}
+	s.record(k, later, 98, 99, mem(8), false, "", "", 0)
+	s.record(k, later, 98, 99, "", true, list(0, 100), list(100, 200), token)
+	if mode, sd, _, _ := s.plan(k, later, a); mode != drawNone || sd != list(0, 8)+list(9, 100) {
+		t.Fatalf("the sample on its way during a stop: mode %d, %d bytes, want it without the stopped seeder", mode, len(sd))
+	}
+	if got := without(list(0, 3), mem(9)); got != list(0, 3) {
+		t.Fatal("without cut a member the list does not hold")
 	}
 }
