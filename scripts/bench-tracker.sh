@@ -5,7 +5,8 @@
 #     requests/s of each, the ratios, p99 latency, Redis round trips, and the
 #     CPU each tracker process (and redis-server) spent per request;
 #  2. `loadtest tracker` (closed loop, the default announce/scrape mix, Zipf
-#     popularity) over HTTP keep-alive, HTTP connection per request and UDP;
+#     popularity) over HTTP keep-alive, HTTP connection per request and UDP,
+#     then over UDP into one swarm of 10,000 peers (a release day);
 #  3. on machines with two cores or more, the wrk rows of memory and Redis
 #     mode again with redis-server on a core of its own, as it runs when
 #     deployed, and the tracker and wrk sharing another in both modes. These
@@ -39,8 +40,10 @@ for ((i = 0; i < torrents; i++)); do
 	printf '%020d' "$i" | od -An -tx1 | tr -d ' \n'
 	echo
 done >"$work/whitelist.txt"
-# And the ones `loadtest tracker` uses with the same --torrents and --seed.
+# And the ones `loadtest tracker` uses with the same --torrents and --seed,
+# and the one of its single-swarm run.
 bin/loadtest infohashes --torrents "$torrents" >>"$work/whitelist.txt"
+bin/loadtest infohashes --torrents 1 >>"$work/whitelist.txt"
 
 cat >"$work/announce.lua" <<LUA
 -- Varies info_hash, peer_id, port and left over ${torrents} torrents and
@@ -174,27 +177,32 @@ for mode in keepalive close; do
 done
 echo "(opentracker closes every connection after its answer, so it reconnects even in keep-alive mode)"
 
-# lt URL CONN: prints "achieved_rate failed p99_ms" for one closed-loop run.
+# lt URL CONN [TORRENTS PEERS]: prints "achieved_rate failed p99_ms" for one
+# closed-loop run.
 lt() {
 	bin/loadtest tracker "$1" --max "$conns" --duration "$duration" --warmup 2s \
-		--torrents "$torrents" --peers 100000 --conn "$2" --quiet --json |
+		--torrents "${3:-$torrents}" --peers "${4:-100000}" --conn "$2" --quiet --json |
 		python3 -c 'import json,sys; r=json.load(sys.stdin); print(int(r["achieved_rate"]), r["errors"]+sum(r["failure_reasons"].values()), "%.1f" % r["latency"]["p99_ms"])'
 }
 echo
-printf 'loadtest tracker --max %s (announces and scrapes, Zipf popularity over %d torrents)\n' "$conns" "$torrents"
+printf 'loadtest tracker --max %s (announces and scrapes, Zipf popularity over %d torrents;\n' "$conns" "$torrents"
+printf 'the last row: one swarm of 10,000 peers, as on a release day, informative)\n'
 printf '%-24s %10s %10s %12s %8s %9s %14s\n' "mode (req/s)" "memory" "redis" "opentracker" "mem/ot" "redis/mem" "p99 ms m/r/ot"
-for mode in keepalive close udp; do
+for mode in keepalive close udp udp1; do
+	shape=()
 	case $mode in
-	udp) m_url="udp://127.0.0.1:$ours_port" r_url="udp://127.0.0.1:$redis_tracker_port" o_url="udp://127.0.0.1:$ot_port" conn=keepalive o_conn=keepalive ;;
+	udp*) m_url="udp://127.0.0.1:$ours_port" r_url="udp://127.0.0.1:$redis_tracker_port" o_url="udp://127.0.0.1:$ot_port" conn=keepalive o_conn=keepalive ;;
 	*) m_url="http://127.0.0.1:$ours_port/announce" r_url="http://127.0.0.1:$redis_tracker_port/announce" o_url="http://127.0.0.1:$ot_port/announce" conn=$mode o_conn=close ;;
 	esac
-	read -r mem_rps mem_bad mem_p99 < <(lt "$m_url" "$conn")
-	read -r red_rps red_bad red_p99 < <(lt "$r_url" "$conn")
-	read -r ot_rps ot_bad ot_p99 < <(lt "$o_url" "$o_conn")
+	[ "$mode" = udp1 ] && shape=(1 10000)
+	read -r mem_rps mem_bad mem_p99 < <(lt "$m_url" "$conn" "${shape[@]}")
+	read -r red_rps red_bad red_p99 < <(lt "$r_url" "$conn" "${shape[@]}")
+	read -r ot_rps ot_bad ot_p99 < <(lt "$o_url" "$o_conn" "${shape[@]}")
 	lt_mem_ot[$mode]=$(ratio "$mem_rps" "$ot_rps")
 	lt_red_mem[$mode]=$(ratio "$red_rps" "$mem_rps")
 	label=$mode
 	[ "$mode" = close ] && label="connection-per-request"
+	[ "$mode" = udp1 ] && label="udp, one swarm"
 	printf '%-24s %10s %10s %12s %7sx %8sx %14s\n' "$label" "$mem_rps" "$red_rps" "$ot_rps" \
 		"$(ratio "$mem_rps" "$ot_rps")" "$(ratio "$red_rps" "$mem_rps")" "$mem_p99/$red_p99/$ot_p99"
 	if [ "$((mem_bad + red_bad + ot_bad))" -ne 0 ]; then
@@ -258,4 +266,7 @@ if [ -n "${pin_red_mem[keepalive]:-}" ]; then
 	echo "informative: Redis / memory with redis-server on a core of its own: keep-alive ${pin_red_mem[keepalive]}x," \
 		"connection per request ${pin_red_mem[close]}x"
 fi
+echo "informative: one swarm of 10,000 peers over UDP (loadtest): memory / opentracker ${lt_mem_ot[udp1]}x," \
+	"Redis / memory ${lt_red_mem[udp1]}x"
+
 exit "$status"
