@@ -399,3 +399,23 @@ func TestAStopIsCutOutOfTheSampleAndTheOneOnItsWay(t *testing.T) {
 		t.Fatal("without cut a member the list does not hold")
 	}
 }
+
+func TestASampleOnItsWayPastManyStopsIsNotKept(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	s, k := samplesWith(t, now)
+	a := tracker.PeerAnnounce{InfoHash: k.h, NumWant: 50}
+	later := now.Add(6 * time.Second)
+	mode, _, _, token := s.plan(k, later, a)
+	if mode != sampleSize {
+		t.Fatalf("an old sample planned mode %d, want a new sample", mode)
+	}
+	// More stops than are kept to cut out of it: the sample on its way is
+	// dropped when it arrives, and the next announce draws again.
+	for i := range maxStopsWhileDrawing + 1 {
+		s.record(k, later, 100, 100, mem(1000+i), false, "", "", 0)
+	}
+	s.record(k, later, 100, 100, "", true, list(300, 400), list(400, 500), token)
+	if mode, sd, _, _ := s.plan(k, later, a); mode != sampleSize {
+		t.Fatalf("after the dropped sample: mode %d with %d bytes, want a new sample", mode, len(sd))
+	}
+}
