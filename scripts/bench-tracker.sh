@@ -12,12 +12,16 @@
 #     deployed, and the tracker and wrk sharing another in both modes. These
 #     rows inform; the goals are judged on the shared cores above.
 # DURATION (default 10s), CONNS (default 64) and THREADS (default 1) tune
-# wrk; the server gets the remaining cores.
+# wrk; the server gets the remaining cores. ROUNDS (default 1) repeats
+# sections 1 and 2: each goal's verdict then takes the median of the
+# rounds' ratios, each ratio of runs a minute apart, which a machine whose
+# speed drifts moves less than a single run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-10s}
 conns=${CONNS:-64}
 threads=${THREADS:-1}
+rounds=${ROUNDS:-1}
 torrents=1000
 
 for cmd in wrk opentracker redis-server redis-cli; do
@@ -140,43 +144,25 @@ run() {
 	echo
 }
 
-# verdict GOAL RATIO MIN: one line per goal of the tracker-throughput issue.
+# median RATIO...: the median of the rounds' ratios ("n/a" if any is).
+median() {
+	printf '%s\n' "$@" | sort -g | awk '/n\/a/ { bad = 1 } { v[NR] = $1 }
+		END { if (bad || NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# verdict GOAL MIN RATIO...: one line per goal of the tracker-throughput
+# issue, judged on the median of the rounds' ratios.
 verdict() {
-	if awk -v r="$2" -v m="$3" 'BEGIN { exit !(r != "n/a" && r + 0 >= m + 0) }'; then
-		printf '  met:     %-58s %5sx (goal >= %sx)\n' "$1" "$2" "$3"
+	local goal=$1 min=$2 m rounds_note=""
+	shift 2
+	m=$(median "$@")
+	[ $# -gt 1 ] && rounds_note=" (rounds: $*)"
+	if awk -v r="$m" -v m="$min" 'BEGIN { exit !(r != "n/a" && r + 0 >= m + 0) }'; then
+		printf '  met:     %-58s %5sx (goal >= %sx)%s\n' "$goal" "$m" "$min" "$rounds_note"
 	else
-		printf '  NOT MET: %-58s %5sx (goal >= %sx)\n' "$1" "$2" "$3"
+		printf '  NOT MET: %-58s %5sx (goal >= %sx)%s\n' "$goal" "$m" "$min" "$rounds_note"
 	fi
 }
-declare -A wrk_mem_ot wrk_red_mem lt_mem_ot lt_red_mem
-
-status=0
-printf 'bench-tracker: wrk -t%s -c%s -d%s, %d torrents, on %s (%s cores)\n' "$threads" "$conns" "$duration" "$torrents" \
-	"$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')" "$(nproc)"
-printf '%-24s %10s %10s %12s %8s %9s %14s\n' "mode (req/s)" "memory" "redis" "opentracker" "mem/ot" "redis/mem" "p99 ms m/r/ot"
-for mode in keepalive close; do
-	read -r mem_rps mem_fail mem_err mem_p99 mem_cpu < <(run memory "$ours_port" "$mode" "$ours_pid")
-	redis-cli -p "$redis_port" config resetstat >/dev/null
-	read -r red_rps red_fail red_err red_p99 red_cpu redis_cpu < <(run redis "$redis_tracker_port" "$mode" "$redis_tracker_pid" "$redis_pid")
-	evalsha=$(redis-cli -p "$redis_port" info commandstats | awk -F'[=,:]' '/^cmdstat_evalsha:/ {print $3}')
-	read -r ot_rps ot_fail ot_err ot_p99 ot_cpu < <(run opentracker "$ot_port" "$mode" "$ot_pid")
-	label=$mode
-	[ "$mode" = close ] && label="connection-per-request"
-	printf '%-24s %10s %10s %12s %7sx %8sx %14s\n' "$label" "$mem_rps" "$red_rps" "$ot_rps" \
-		"$(ratio "$mem_rps" "$ot_rps")" "$(ratio "$red_rps" "$mem_rps")" \
-		"$(ms "$mem_p99")/$(ms "$red_p99")/$(ms "$ot_p99")"
-	wrk_mem_ot[$mode]=$(ratio "$mem_rps" "$ot_rps")
-	wrk_red_mem[$mode]=$(ratio "$red_rps" "$mem_rps")
-	# The warm-up run and the measured run both went to Redis.
-	echo "  redis: ${evalsha:-0} EVALSHA round trips for the redis runs of this mode"
-	echo "  CPU µs per request: memory $mem_cpu; Redis mode: tracker $red_cpu + redis-server $redis_cpu; opentracker $ot_cpu"
-	if [ "$((mem_fail + mem_err + red_fail + red_err + ot_fail + ot_err))" -ne 0 ]; then
-		echo "  failed answers or socket errors: memory $((mem_fail + mem_err)), redis $((red_fail + red_err)), opentracker $((ot_fail + ot_err))"
-		status=1
-	fi
-done
-echo "(opentracker closes every connection after its answer, so it reconnects even in keep-alive mode)"
-
 # lt URL CONN [TORRENTS PEERS]: prints "achieved_rate failed p99_ms" for one
 # closed-loop run.
 lt() {
@@ -184,33 +170,66 @@ lt() {
 		--torrents "${3:-$torrents}" --peers "${4:-100000}" --conn "$2" --quiet --json |
 		python3 -c 'import json,sys; r=json.load(sys.stdin); print(int(r["achieved_rate"]), r["errors"]+sum(r["failure_reasons"].values()), "%.1f" % r["latency"]["p99_ms"])'
 }
-echo
-printf 'loadtest tracker --max %s (announces and scrapes, Zipf popularity over %d torrents;\n' "$conns" "$torrents"
-printf 'the last row: one swarm of 10,000 peers, as on a release day, informative)\n'
-printf '%-24s %10s %10s %12s %8s %9s %14s\n' "mode (req/s)" "memory" "redis" "opentracker" "mem/ot" "redis/mem" "p99 ms m/r/ot"
-for mode in keepalive close udp udp1; do
-	shape=()
-	case $mode in
-	udp*) m_url="udp://127.0.0.1:$ours_port" r_url="udp://127.0.0.1:$redis_tracker_port" o_url="udp://127.0.0.1:$ot_port" conn=keepalive o_conn=keepalive ;;
-	*) m_url="http://127.0.0.1:$ours_port/announce" r_url="http://127.0.0.1:$redis_tracker_port/announce" o_url="http://127.0.0.1:$ot_port/announce" conn=$mode o_conn=close ;;
-	esac
-	[ "$mode" = udp1 ] && shape=(1 10000)
-	read -r mem_rps mem_bad mem_p99 < <(lt "$m_url" "$conn" "${shape[@]}")
-	read -r red_rps red_bad red_p99 < <(lt "$r_url" "$conn" "${shape[@]}")
-	read -r ot_rps ot_bad ot_p99 < <(lt "$o_url" "$o_conn" "${shape[@]}")
-	lt_mem_ot[$mode]=$(ratio "$mem_rps" "$ot_rps")
-	lt_red_mem[$mode]=$(ratio "$red_rps" "$mem_rps")
-	label=$mode
-	[ "$mode" = close ] && label="connection-per-request"
-	[ "$mode" = udp1 ] && label="udp, one swarm"
-	printf '%-24s %10s %10s %12s %7sx %8sx %14s\n' "$label" "$mem_rps" "$red_rps" "$ot_rps" \
-		"$(ratio "$mem_rps" "$ot_rps")" "$(ratio "$red_rps" "$mem_rps")" "$mem_p99/$red_p99/$ot_p99"
-	if [ "$((mem_bad + red_bad + ot_bad))" -ne 0 ]; then
-		echo "  errors or failure reasons: memory $mem_bad, redis $red_bad, opentracker $ot_bad"
-		status=1
-	fi
+
+declare -A wrk_mem_ot wrk_red_mem lt_mem_ot lt_red_mem
+
+status=0
+printf 'bench-tracker: wrk -t%s -c%s -d%s, %d torrents, %d round(s), on %s (%s cores)\n' "$threads" "$conns" "$duration" "$torrents" \
+	"$rounds" "$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')" "$(nproc)"
+for ((round = 1; round <= rounds; round++)); do
+	[ "$rounds" -gt 1 ] && printf '\nround %d of %d\n' "$round" "$rounds"
+	printf '%-24s %10s %10s %12s %8s %9s %14s\n' "mode (req/s)" "memory" "redis" "opentracker" "mem/ot" "redis/mem" "p99 ms m/r/ot"
+	for mode in keepalive close; do
+		read -r mem_rps mem_fail mem_err mem_p99 mem_cpu < <(run memory "$ours_port" "$mode" "$ours_pid")
+		redis-cli -p "$redis_port" config resetstat >/dev/null
+		read -r red_rps red_fail red_err red_p99 red_cpu redis_cpu < <(run redis "$redis_tracker_port" "$mode" "$redis_tracker_pid" "$redis_pid")
+		evalsha=$(redis-cli -p "$redis_port" info commandstats | awk -F'[=,:]' '/^cmdstat_evalsha:/ {print $3}')
+		read -r ot_rps ot_fail ot_err ot_p99 ot_cpu < <(run opentracker "$ot_port" "$mode" "$ot_pid")
+		label=$mode
+		[ "$mode" = close ] && label="connection-per-request"
+		printf '%-24s %10s %10s %12s %7sx %8sx %14s\n' "$label" "$mem_rps" "$red_rps" "$ot_rps" \
+			"$(ratio "$mem_rps" "$ot_rps")" "$(ratio "$red_rps" "$mem_rps")" \
+			"$(ms "$mem_p99")/$(ms "$red_p99")/$(ms "$ot_p99")"
+		wrk_mem_ot[$mode]+=" $(ratio "$mem_rps" "$ot_rps")"
+		wrk_red_mem[$mode]+=" $(ratio "$red_rps" "$mem_rps")"
+		# The warm-up run and the measured run both went to Redis.
+		echo "  redis: ${evalsha:-0} EVALSHA round trips for the redis runs of this mode"
+		echo "  CPU µs per request: memory $mem_cpu; Redis mode: tracker $red_cpu + redis-server $redis_cpu; opentracker $ot_cpu"
+		if [ "$((mem_fail + mem_err + red_fail + red_err + ot_fail + ot_err))" -ne 0 ]; then
+			echo "  failed answers or socket errors: memory $((mem_fail + mem_err)), redis $((red_fail + red_err)), opentracker $((ot_fail + ot_err))"
+			status=1
+		fi
+	done
+	echo "(opentracker closes every connection after its answer, so it reconnects even in keep-alive mode)"
+
+	echo
+	printf 'loadtest tracker --max %s (announces and scrapes, Zipf popularity over %d torrents;\n' "$conns" "$torrents"
+	printf 'the last row: one swarm of 10,000 peers, as on a release day, informative)\n'
+	printf '%-24s %10s %10s %12s %8s %9s %14s\n' "mode (req/s)" "memory" "redis" "opentracker" "mem/ot" "redis/mem" "p99 ms m/r/ot"
+	for mode in keepalive close udp udp1; do
+		shape=()
+		case $mode in
+		udp*) m_url="udp://127.0.0.1:$ours_port" r_url="udp://127.0.0.1:$redis_tracker_port" o_url="udp://127.0.0.1:$ot_port" conn=keepalive o_conn=keepalive ;;
+		*) m_url="http://127.0.0.1:$ours_port/announce" r_url="http://127.0.0.1:$redis_tracker_port/announce" o_url="http://127.0.0.1:$ot_port/announce" conn=$mode o_conn=close ;;
+		esac
+		[ "$mode" = udp1 ] && shape=(1 10000)
+		read -r mem_rps mem_bad mem_p99 < <(lt "$m_url" "$conn" "${shape[@]}")
+		read -r red_rps red_bad red_p99 < <(lt "$r_url" "$conn" "${shape[@]}")
+		read -r ot_rps ot_bad ot_p99 < <(lt "$o_url" "$o_conn" "${shape[@]}")
+		lt_mem_ot[$mode]+=" $(ratio "$mem_rps" "$ot_rps")"
+		lt_red_mem[$mode]+=" $(ratio "$red_rps" "$mem_rps")"
+		label=$mode
+		[ "$mode" = close ] && label="connection-per-request"
+		[ "$mode" = udp1 ] && label="udp, one swarm"
+		printf '%-24s %10s %10s %12s %7sx %8sx %14s\n' "$label" "$mem_rps" "$red_rps" "$ot_rps" \
+			"$(ratio "$mem_rps" "$ot_rps")" "$(ratio "$red_rps" "$mem_rps")" "$mem_p99/$red_p99/$ot_p99"
+		if [ "$((mem_bad + red_bad + ot_bad))" -ne 0 ]; then
+			echo "  errors or failure reasons: memory $mem_bad, redis $red_bad, opentracker $ot_bad"
+			status=1
+		fi
+	done
+	echo "(opentracker is always driven with a connection per request over HTTP: it closes every connection)"
 done
-echo "(opentracker is always driven with a connection per request over HTTP: it closes every connection)"
 
 # Section 3: redis-server alone on CPU 1; each tracker (started pinned, so
 # that Go sizes GOMAXPROCS to the one core) shares CPU 0 with wrk.
@@ -256,17 +275,22 @@ fi
 
 echo
 echo "verdicts (goals of the tracker-throughput issue; wrk rows unless said):"
-verdict "connection per request: memory / opentracker" "${wrk_mem_ot[close]}" 1.0
-verdict "keep-alive: memory / opentracker" "${wrk_mem_ot[keepalive]}" 1.0
-verdict "keep-alive: Redis / memory" "${wrk_red_mem[keepalive]}" 0.5
-verdict "connection per request: Redis / memory" "${wrk_red_mem[close]}" 0.5
-verdict "UDP (loadtest): memory / opentracker" "${lt_mem_ot[udp]}" 1.0
-verdict "UDP (loadtest): Redis / memory" "${lt_red_mem[udp]}" 0.5
+# The ratio lists are split into the rounds' ratios on purpose.
+# shellcheck disable=SC2086
+{
+	verdict "connection per request: memory / opentracker" 1.0 ${wrk_mem_ot[close]}
+	verdict "keep-alive: memory / opentracker" 1.0 ${wrk_mem_ot[keepalive]}
+	verdict "keep-alive: Redis / memory" 0.5 ${wrk_red_mem[keepalive]}
+	verdict "connection per request: Redis / memory" 0.5 ${wrk_red_mem[close]}
+	verdict "UDP (loadtest): memory / opentracker" 1.0 ${lt_mem_ot[udp]}
+	verdict "UDP (loadtest): Redis / memory" 0.5 ${lt_red_mem[udp]}
+}
 if [ -n "${pin_red_mem[keepalive]:-}" ]; then
 	echo "informative: Redis / memory with redis-server on a core of its own: keep-alive ${pin_red_mem[keepalive]}x," \
 		"connection per request ${pin_red_mem[close]}x"
 fi
-echo "informative: one swarm of 10,000 peers over UDP (loadtest): memory / opentracker ${lt_mem_ot[udp1]}x," \
-	"Redis / memory ${lt_red_mem[udp1]}x"
+# shellcheck disable=SC2086
+echo "informative: one swarm of 10,000 peers over UDP (loadtest): memory / opentracker $(median ${lt_mem_ot[udp1]})x," \
+	"Redis / memory $(median ${lt_red_mem[udp1]})x"
 
 exit "$status"
