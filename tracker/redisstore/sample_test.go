@@ -179,19 +179,28 @@ func TestASampleIsRedrawnWhenItFallsShort(t *testing.T) {
 
 func TestNoAnswerAfterAStopThroughTheReplicaNamesThePeer(t *testing.T) {
 	r := redisFor(t)
-	s := newStore(t, r.Addr, Config{})
+	clock := storetest.NewClock()
+	s := newStore(t, r.Addr, Config{Now: clock.Now})
 	seedSwarm(t, s, 0, 100)
-	leech(t, s, 1000, 50, 50)
+	// An answer of 99 draws a sample that holds every seeder.
+	leech(t, s, 1000, 99, 99)
 	var out tracker.SwarmAnswer
 	gone := storetest.Addr4(7)
 	stop := tracker.PeerAnnounce{InfoHash: storetest.Hash(1), PeerID: storetest.ID(7), Addr: gone, Seeder: true, Event: tracker.EventStopped}
 	if err := s.Announce(context.Background(), stop, &out); err != nil {
 		t.Fatal(err)
 	}
+	// The answers after the stop still come from that sample: half of
+	// the seeders each, so a sample that kept the stopped one would name
+	// it in one of them.
+	before := answersFrom(t, s, "sample")
 	for n := range 40 {
-		if leech(t, s, 1001+n, 99, 99)[compact4(gone)] {
+		if leech(t, s, 1001+n, 50, 50)[compact4(gone)] {
 			t.Fatalf("answer %d after its stop names the stopped seeder", n)
 		}
+	}
+	if got := answersFrom(t, s, "sample") - before; got != 40 {
+		t.Fatalf("%v of 40 answers after the stop came from the sample, want all", got)
 	}
 }
 
