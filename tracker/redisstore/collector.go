@@ -42,7 +42,7 @@ func (s *Store) Collector() prometheus.Collector {
 		waits:    prometheus.NewDesc(name("waits_total"), "Times a request waited for a pooled connection.", nil, nil),
 		conns:    prometheus.NewDesc(name("connections"), "Pooled connections by state (total, idle).", []string{"state"}, nil),
 		answers: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "redis_answers_total"),
-			"Announce answers with peers by where the peers came from: drawn in Redis (small swarms, or sampling off), this replica's sample of the swarm, or a new sample drawn in Redis for it.", []string{"peers"}, nil),
+			"Announce answers with peers by where the peers came from: drawn in Redis (small or quiet swarms, sampling off, or while a new sample is on its way and the old one falls short), this replica's sample of the swarm, or a new sample drawn in Redis for it.", []string{"peers"}, nil),
 		sampled: prometheus.NewDesc(prometheus.BuildFQName(metrics.Namespace, "tracker", "redis_sampled_swarms"),
 			"Swarm address families (busy ones of 64 peers or more) of which this replica holds a sample.", nil, nil),
 	}
