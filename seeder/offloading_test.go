@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bitorigin/bitorigin/internal/testenv"
 	"github.com/bitorigin/bitorigin/peerwire"
 	"github.com/bitorigin/bitorigin/seeder/content"
 	"github.com/bitorigin/bitorigin/seeder/content/contenttest"
@@ -259,10 +260,8 @@ func TestAnotherTorrentsTransferKeepsTheUplinkBusy(t *testing.T) {
 // waitUplink waits up to 10 s for the seeder's uplink to be idle, or busy.
 func waitUplink(t *testing.T, s *Seeder, idle bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); s.peerCfg.Uplink.Idle() != idle; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10 s, %d connections busy; want the uplink idle %v", s.peerCfg.Uplink.Busy(), idle)
-		}
+	if !testenv.Poll(10*time.Second, func() bool { return s.peerCfg.Uplink.Idle() == idle }) {
+		t.Fatalf("after 10 s, %d connections busy; want the uplink idle %v", s.peerCfg.Uplink.Busy(), idle)
 	}
 }
 

@@ -192,21 +192,16 @@ func TestPeersAndThenSwarmKeysExpire(t *testing.T) {
 	// period) exists most of the time by design; it is no swarm's key.
 	// KEYS, unlike DBSIZE, leaves out keys whose TTL has passed but that
 	// Redis has not reclaimed yet.
-	lock := "bt:{sweep}:lock"
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var left []string
+	if !testenv.Poll(10*time.Second, func() bool {
 		out, err := r.CLI("keys", "*")
 		if err != nil {
 			t.Fatal(err)
 		}
-		left := slices.DeleteFunc(strings.Fields(out), func(k string) bool { return k == lock })
-		if len(left) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("keys left after lifetime and retention: %q", left)
-		}
-		time.Sleep(200 * time.Millisecond)
+		left = slices.DeleteFunc(strings.Fields(out), func(k string) bool { return k == s.sweepLock() })
+		return len(left) == 0
+	}) {
+		t.Fatalf("keys left after lifetime and retention: %q", left)
 	}
 }
 

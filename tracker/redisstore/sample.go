@@ -161,20 +161,18 @@ func (s *samples) plan(k sampleKey, now time.Time, a tracker.PeerAnnounce) (mode
 		e.seeders, e.leechers, e.taken = "", "", time.Time{}
 		return drawAnswer, "", "", 0
 	}
+	// Another announce may be drawing the new sample: meanwhile the old
+	// one serves, past its uses or age.
+	d := now.Sub(e.drawing)
+	drawing := !e.drawing.IsZero() && d >= 0 && d < s.wait
 	covered := covers(e, a.NumWant, a.Seeder, memberSize(k.v6))
-	if s.fresh(e, now) && covered {
+	switch {
+	case covered && (s.fresh(e, now) || drawing && !e.taken.IsZero()):
 		e.used++
 		e.touched = now
 		return drawNone, e.seeders, e.leechers, 0
-	}
-	if d := now.Sub(e.drawing); !e.drawing.IsZero() && d >= 0 && d < s.wait {
-		// Another announce is drawing the new sample.
-		if e.taken.IsZero() || !covered {
-			return drawAnswer, "", "", 0
-		}
-		e.used++
-		e.touched = now
-		return drawNone, e.seeders, e.leechers, 0
+	case drawing:
+		return drawAnswer, "", "", 0
 	}
 	// A draw planned now runs in Redis after every stop recorded so far.
 	e.drawing, e.stopped = now, e.stopped[:0]

@@ -260,7 +260,7 @@ func (s *Store) sweeper(every time.Duration) {
 	}()
 	t := time.NewTicker(every)
 	defer t.Stop()
-	lock := s.prefix + ":{sweep}:lock"
+	lock := s.sweepLock()
 	for {
 		select {
 		case <-s.stopSweep:
@@ -280,6 +280,9 @@ func (s *Store) sweeper(every time.Duration) {
 		}
 	}
 }
+
+// sweepLock is the key a replica holds for a period to sweep in it.
+func (s *Store) sweepLock() string { return s.prefix + ":{sweep}:lock" }
 
 func (s *Store) closeSweep() {
 	s.sweepOnce.Do(func() {
