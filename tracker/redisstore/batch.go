@@ -11,16 +11,17 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// batcher sends the announces that arrive while earlier ones are on the
-// wire as one pipeline. Under load this turns many small request/response
-// exchanges into a few large ones, which saves both Redis and the tracker
-// most of their system calls; each announce is still one EVALSHA, and alone
-// it goes out at once.
+// batcher sends the announces (and scrapes) that arrive while earlier ones
+// are on the wire as one pipeline. Under load this turns many small
+// request/response exchanges into a few large ones, which saves both Redis
+// and the tracker most of their system calls; each announce is still one
+// EVALSHA, a scrape its own counting commands, and alone either goes out at
+// once.
 //
 // Every call carries a deadline, and its caller stops waiting at the
-// deadline whatever the workers are doing, so an announce fails within the
+// deadline whatever the workers are doing, so a call fails within the
 // store's timeout however many are queued and however go-redis spends its
-// time. The queue is bounded: when it is full, an announce fails at once
+// time. The queue is bounded: when it is full, a call fails at once
 // instead of adding to a pile nobody can answer in time.
 type batcher struct {
 	c       redis.UniversalClient
@@ -43,10 +44,13 @@ type batcher struct {
 	once   sync.Once
 }
 
-// call is one announce waiting for its batch.
+// call is one announce, or a scrape's commands, waiting for its batch.
 type call struct {
-	keys     []string
-	args     []any
+	keys []string
+	args []any
+	// plain, when not nil, are commands to send as they are, in place of
+	// the announce script.
+	plain    []redis.Cmder
 	deadline time.Time
 	res      []any
 	err      error
@@ -61,12 +65,13 @@ var callPool = sync.Pool{New: func() any {
 }}
 
 var (
-	// errClosed answers announces that arrive after Close.
+	// errClosed answers calls that arrive after Close.
 	errClosed = errors.New("redisstore: closed")
-	// errQueueFull answers announces that find the queue full: Redis is
-	// not keeping up, and waiting would only make the answer late.
-	errQueueFull = errors.New("redisstore: announce queue full")
-	// errTimeout answers announces whose deadline passed before Redis
+	// errQueueFull answers announces and scrapes that find the queue
+	// full: Redis is not keeping up, and waiting would only make the
+	// answer late.
+	errQueueFull = errors.New("redisstore: request queue full")
+	// errTimeout answers calls whose deadline passed before Redis
 	// answered them.
 	errTimeout = errors.New("redisstore: no answer from Redis within the timeout")
 )
@@ -85,27 +90,59 @@ func newBatcher(c redis.UniversalClient, workers, maxSize, maxQueued int) *batch
 // returns by the deadline (or when ctx ends, if sooner) whatever happens to
 // the call.
 func (b *batcher) do(ctx context.Context, deadline time.Time, keys []string, args []any) ([]any, error) {
+	c := callPool.Get().(*call)
+	c.keys, c.args = keys, args
+	if err := b.await(ctx, deadline, c); err != nil {
+		return nil, err
+	}
+	res, err := c.res, c.err
+	c.keys, c.args, c.res, c.err = nil, nil, nil, nil
+	callPool.Put(c)
+	return res, err
+}
+
+// send runs plain commands (a scrape's) through a batch, so that they
+// share its round trip instead of taking one of their own. Each command
+// holds its own reply or error; send's error says only that the batch was
+// not run for them in time. Like do, it returns by the deadline.
+func (b *batcher) send(ctx context.Context, deadline time.Time, cmds []redis.Cmder) error {
+	c := callPool.Get().(*call)
+	c.plain = cmds
+	if err := b.await(ctx, deadline, c); err != nil {
+		return err
+	}
+	c.plain, c.err = nil, nil
+	callPool.Put(c)
+	return nil
+}
+
+// await queues c and waits for its batch. On an error c is no longer the
+// caller's: it is back in the pool, or still with a worker that will
+// signal it and leave it to the garbage collector.
+func (b *batcher) await(ctx context.Context, deadline time.Time, c *call) error {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	wait := time.Until(deadline)
-	if wait <= 0 {
-		return nil, errTimeout
+	unqueued := func(err error) error {
+		c.keys, c.args, c.plain = nil, nil, nil
+		callPool.Put(c)
+		return err
 	}
-	c := callPool.Get().(*call)
-	c.keys, c.args, c.deadline, c.res, c.err = keys, args, deadline, nil, nil
+	if wait <= 0 {
+		return unqueued(errTimeout)
+	}
+	c.deadline, c.res, c.err = deadline, nil, nil
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
-		callPool.Put(c)
-		return nil, errClosed
+		return unqueued(errClosed)
 	}
 	select {
 	case b.calls <- c:
 	default:
 		b.mu.RUnlock()
-		callPool.Put(c)
-		return nil, errQueueFull
+		return unqueued(errQueueFull)
 	}
 	b.mu.RUnlock()
 
@@ -113,18 +150,15 @@ func (b *batcher) do(ctx context.Context, deadline time.Time, keys []string, arg
 	select {
 	case <-c.done:
 		c.timer.Stop()
+		return nil
 	case <-c.timer.C:
 		// The worker still owns the call and will signal done; leave it
 		// to the garbage collector rather than to the pool.
-		return nil, errTimeout
+		return errTimeout
 	case <-ctx.Done():
 		c.timer.Stop()
-		return nil, fmt.Errorf("redisstore: announce abandoned: %w", ctx.Err())
+		return fmt.Errorf("redisstore: abandoned: %w", ctx.Err())
 	}
-	res, err := c.res, c.err
-	c.keys, c.args, c.res, c.err = nil, nil, nil, nil
-	callPool.Put(c)
-	return res, err
 }
 
 func (b *batcher) run() {
@@ -196,6 +230,10 @@ func (b *batcher) exec(batch []*call, cmds []*redis.Cmd) []*redis.Cmd {
 	cmds = b.pipeline(ctx, batch, cmds)
 	var retry []*call
 	for i, c := range batch {
+		if c.plain != nil {
+			// Their replies and errors are in the commands.
+			continue
+		}
 		if isNoScript(cmds[i].Err()) {
 			retry = append(retry, c)
 			continue
@@ -221,6 +259,13 @@ func (b *batcher) exec(batch []*call, cmds []*redis.Cmd) []*redis.Cmd {
 func (b *batcher) pipeline(ctx context.Context, batch []*call, cmds []*redis.Cmd) []*redis.Cmd {
 	p := b.c.Pipeline()
 	for _, c := range batch {
+		if c.plain != nil {
+			for _, cmd := range c.plain {
+				_ = p.Process(ctx, cmd)
+			}
+			cmds = append(cmds, nil)
+			continue
+		}
 		cmds = append(cmds, announceScript.EvalSha(ctx, p, c.keys, c.args...))
 	}
 	// Errors are per command; Exec's own is the first of them.

@@ -57,15 +57,16 @@ type Config struct {
 	// Now is the clock (default time.Now). Replicas should run NTP: a peer's
 	// last-seen time is the clock of the replica it announced to.
 	Now func() time.Time
-	// Pipelines is how many batches of announces may be on the wire at
-	// once (default 2: one in Redis while the next is written or its
-	// replies read; more only split the load into smaller batches, each
-	// costing both sides a write and a read); BatchSize caps one batch
-	// (default 64).
+	// Pipelines is how many batches of announces and scrapes may be on
+	// the wire at once (default 2: one in Redis while the next is written
+	// or its replies read; more only split the load into smaller batches,
+	// each costing both sides a write and a read); BatchSize caps one
+	// batch (default 64).
 	Pipelines int
 	BatchSize int
-	// MaxQueued bounds the announces waiting for a batch (default 8 ×
-	// Pipelines × BatchSize); when it is full, an announce fails at once.
+	// MaxQueued bounds the announces and scrapes waiting for a batch
+	// (default 8 × Pipelines × BatchSize); when it is full, they fail at
+	// once.
 	MaxQueued int
 	// Timeout bounds one announce, scrape or ping from the call to the
 	// answer, waiting in the queue included (default 250ms): when Redis is
@@ -412,8 +413,10 @@ func flag(b bool) string {
 	return "0"
 }
 
-// Scrape counts each torrent's live peers with one pipeline: on Cluster,
-// go-redis sends one pipeline per master, in parallel.
+// Scrape counts each torrent's live peers with commands that go out in the
+// announces' next batch (on Cluster, go-redis splits it by master and sends
+// the parts in parallel): a scrape shares their round trip instead of
+// costing the tracker and Redis one of its own.
 func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tracker.ScrapeStats) error {
 	if len(out) != len(hashes) {
 		return fmt.Errorf("redisstore: scrape of %d hashes into %d results", len(hashes), len(out))
@@ -429,26 +432,26 @@ func (s *Store) Scrape(ctx context.Context, hashes []tracker.InfoHash, out []tra
 		d      *redis.StringCmd
 	}
 	cmds := make([]pending, len(hashes))
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, h := range hashes {
-			ks, _ := s.keys(h, -1)
-			for j := range 4 {
-				cmds[i].counts[j] = p.ZCount(ctx, ks[j], cutoff, "+inf")
-				// The swarm's live dual-stack pairs of class j (see
-				// announce.lua).
-				cmds[i].pairs[j] = p.ZCount(ctx, ks[9], strconv.FormatInt(int64(j)<<44+cut, 10), "("+strconv.FormatInt(int64(j+1)<<44, 10))
-			}
-			cmds[i].d = p.Get(ctx, ks[4])
+	all := make([]redis.Cmder, 0, 9*len(hashes))
+	for i, h := range hashes {
+		ks, _ := s.keys(h, -1)
+		for j := range 4 {
+			cmds[i].counts[j] = redis.NewIntCmd(ctx, "zcount", ks[j], cutoff, "+inf")
+			// The swarm's live dual-stack pairs of class j (see
+			// announce.lua).
+			cmds[i].pairs[j] = redis.NewIntCmd(ctx, "zcount", ks[9], strconv.FormatInt(int64(j)<<44+cut, 10), "("+strconv.FormatInt(int64(j+1)<<44, 10))
+			all = append(all, cmds[i].counts[j], cmds[i].pairs[j])
 		}
-		return nil
-	})
-	// Pipelined's own error is only the first command's: a missing
+		cmds[i].d = redis.NewStringCmd(ctx, "get", ks[4])
+		all = append(all, cmds[i].d)
+	}
+	if err := s.batch.send(ctx, time.Now().Add(s.timeout), all); err != nil {
+		return fmt.Errorf("redis scrape: %w", err)
+	}
+	// Every command is checked, not only the first to fail: a missing
 	// download counter (redis.Nil) would hide a real failure behind it,
 	// and on Cluster a node that fails would leave its torrents at zero.
-	// So every command is checked: redis.Nil is zero, anything else fails
-	// the scrape.
+	// redis.Nil is zero, anything else fails the scrape.
 	for i, h := range hashes {
 		var n, pc [4]int64
 		for j, c := range cmds[i].counts {

@@ -150,6 +150,15 @@ func TestFullQueueFailsAtOnce(t *testing.T) {
 			t.Fatalf("announce %d took %s to find the queue full", i, d)
 		}
 	}
+	// Scrapes wait in the same queue.
+	start := time.Now()
+	stats := make([]tracker.ScrapeStats, 1)
+	if err := s.Scrape(context.Background(), []tracker.InfoHash{peer(0).InfoHash}, stats); !errors.Is(err, errQueueFull) {
+		t.Fatalf("scrape with the queue full: %v, want %v", err, errQueueFull)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("scrape took %s to find the queue full", d)
+	}
 	cancel()
 }
 
