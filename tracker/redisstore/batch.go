@@ -58,6 +58,12 @@ type call struct {
 	timer    *time.Timer
 }
 
+// refuse answers c with err without sending it.
+func (c *call) refuse(err error) {
+	c.err = err
+	c.done <- struct{}{}
+}
+
 var callPool = sync.Pool{New: func() any {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
@@ -103,17 +109,22 @@ func (b *batcher) do(ctx context.Context, deadline time.Time, keys []string, arg
 
 // send runs plain commands (a scrape's) through a batch, so that they
 // share its round trip instead of taking one of their own. Each command
-// holds its own reply or error; send's error says only that the batch was
-// not run for them in time. Like do, it returns by the deadline.
+// holds its own reply or error once sent; send's error says that they were
+// not sent (the queue was full, the store closed, or the deadline passed
+// first), and then the commands hold nothing. Like do, it returns by the
+// deadline.
 func (b *batcher) send(ctx context.Context, deadline time.Time, cmds []redis.Cmder) error {
 	c := callPool.Get().(*call)
 	c.plain = cmds
 	if err := b.await(ctx, deadline, c); err != nil {
 		return err
 	}
+	// A worker that found the call past its deadline, or the store
+	// closing, answered it without sending it.
+	err := c.err
 	c.plain, c.err = nil, nil
 	callPool.Put(c)
-	return nil
+	return err
 }
 
 // await queues c and waits for its batch. On an error c is no longer the
@@ -173,8 +184,7 @@ func (b *batcher) run() {
 			for {
 				select {
 				case c := <-b.calls:
-					c.err = errClosed
-					c.done <- struct{}{}
+					c.refuse(errClosed)
 				default:
 					return
 				}
@@ -206,8 +216,7 @@ func (b *batcher) run() {
 // for, and sending them would only delay the live ones.
 func (b *batcher) admit(batch []*call, c *call) []*call {
 	if !time.Now().Before(c.deadline) {
-		c.err = errTimeout
-		c.done <- struct{}{}
+		c.refuse(errTimeout)
 		return batch
 	}
 	return append(batch, c)

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -71,5 +72,28 @@ func TestAScrapeSharesTheAnnouncesBatch(t *testing.T) {
 	if an.out.Seeders != 1 || an.out.Leechers != 1 || len(an.out.Peers) != 6 {
 		t.Errorf("announce answer: %d seeders, %d leechers, %d bytes of peers; want 1, 1 and the seeder's 6",
 			an.out.Seeders, an.out.Leechers, len(an.out.Peers))
+	}
+}
+
+// A scrape whose call a worker answers without sending it (past its
+// deadline, or with the store closing) fails with the worker's reason: its
+// commands were never sent and hold no replies to read.
+func TestAScrapeRefusedByTheWorkerFails(t *testing.T) {
+	r := redisFor(t)
+	s := newStore(t, r.Addr, Config{})
+	s.batch.close()
+	b := newBatcher(s.c, 0, 64, 64)
+	s.batch = b
+	for _, refusal := range []error{errClosed, errTimeout} {
+		done := make(chan error, 1)
+		go func() {
+			stats := make([]tracker.ScrapeStats, 1)
+			done <- s.Scrape(context.Background(), []tracker.InfoHash{storetest.Hash(1)}, stats)
+		}()
+		testenv.Eventually(t, 10*time.Second, "the scrape queued", func() bool { return len(b.calls) == 1 })
+		(<-b.calls).refuse(refusal)
+		if err := <-done; !errors.Is(err, refusal) {
+			t.Errorf("scrape refused with %v: %v", refusal, err)
+		}
 	}
 }
